@@ -1,0 +1,32 @@
+"""Versions worth recording next to every artifact."""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+from typing import Dict, Optional
+
+
+def distribution_of(package: str) -> Optional[str]:
+    """The installed distribution providing top-level `package` (segment_anything -> segment-anything)."""
+    names = metadata.packages_distributions().get(package)
+    return names[0] if names else None
+
+
+def versions(library: Optional[str]) -> Dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in ("torch", library):
+        if not name:
+            continue
+        dist = name if _has(name) else distribution_of(name)
+        if dist and _has(dist):
+            found[dist] = metadata.version(dist)
+    return found
+
+
+def _has(dist: str) -> bool:
+    try:
+        metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return False
+    return True

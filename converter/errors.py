@@ -1,0 +1,63 @@
+"""Error types that carry the culprit and the fix, so the CLI can print one paragraph."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from typing import Optional
+
+
+class ConverterError(Exception):
+    """Base of every error converter raises on purpose."""
+
+
+class ConfigError(ConverterError):
+    """The configuration is wrong: caught before any job starts, exit code 2."""
+
+    def __init__(self, key: str, problem: str, fix: str) -> None:
+        self.key = key
+        self.problem = problem
+        self.fix = fix
+        super().__init__(self.paragraph())
+
+    def paragraph(self) -> str:
+        where = f" at '{self.key}'" if self.key else ""
+        return f"Config error{where}: {self.problem.rstrip('.')}. Fix: {self.fix}"
+
+
+class StageError(ConverterError):
+    """A stage of a job raised; keeps the original exception whole for result.json."""
+
+    def __init__(self, stage: str, cause: BaseException) -> None:
+        self.stage = stage
+        self.cause = cause
+        super().__init__(f"{stage} failed: {type(cause).__name__}: {cause}")
+
+
+class ValidationMismatch(ConverterError):
+    """The reloaded artifact disagrees with eager PyTorch beyond tolerance."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failure kept whole: where it happened, what raised, and a short traceback."""
+
+    stage: str
+    type: str
+    message: str
+    traceback: str
+
+    @classmethod
+    def from_exception(cls, stage: str, exc: BaseException, frames: int = 8) -> "Failure":
+        lines = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-frames)
+        return cls(
+            stage=stage,
+            type=f"{type(exc).__module__}.{type(exc).__qualname__}",
+            message=str(exc)[:4000],
+            traceback="".join(lines)[-6000:],
+        )
+
+    def summary(self, width: Optional[int] = 300) -> str:
+        first_line = self.message.strip().splitlines()[0] if self.message.strip() else ""
+        text = f"{self.stage}: {self.type.rsplit('.', 1)[-1]}: {first_line}"
+        return text if width is None else text[:width]

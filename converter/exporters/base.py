@@ -1,0 +1,40 @@
+"""The one interface every export target implements, one module per target."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Dict, Optional, Protocol, Tuple
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """Everything a target needs, already built: no config parsing inside exporters."""
+
+    module: Any
+    example_inputs: Tuple[Any, ...]
+    input_names: Tuple[str, ...]
+    # Positional, one entry per input: {dim index: torch.export.Dim} or None.
+    dynamic_shapes: Optional[Tuple[Optional[Dict[int, Any]], ...]]
+    strict: bool
+    options: Any = None
+    device: str = "cpu"
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+
+class Exporter(Protocol):
+    name: ClassVar[str]
+    suffix: ClassVar[str]
+    # A dataclass: `export.options` is merged onto it, so option typos fail early.
+    Options: ClassVar[type]
+
+    def export(self, request: ExportRequest) -> Any:
+        """The in-memory artifact (ExportedProgram, ScriptModule, ...)."""
+
+    def save(self, artifact: Any, path: Path) -> None: ...
+
+    def load(self, path: Path, device: str) -> Callable[..., Any]:
+        """A callable taking the inputs positionally, as the eager module does."""
+
+    def graph_code(self, artifact: Any) -> str:
+        """Readable code of the exported graph, for review."""

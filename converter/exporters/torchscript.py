@@ -1,0 +1,33 @@
+"""What TorchScript trace and script share: saving, loading, freezing.
+
+TorchScript is deprecated in torch 2.14 (a FutureWarning) but still what C++ and DJL
+deployments load, so it stays a first-class target.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+
+class TorchScriptArtifact:
+    suffix = ".pt"
+
+    def save(self, artifact: Any, path: Path) -> None:
+        import torch
+
+        torch.jit.save(artifact, str(path))
+
+    def load(self, path: Path, device: str) -> Callable[..., Any]:
+        import torch
+
+        return torch.jit.load(str(path), map_location=device)
+
+    def graph_code(self, artifact: Any) -> str:
+        return artifact.code
+
+    @staticmethod
+    def finish(scripted: Any, freeze: bool) -> Any:
+        import torch
+
+        return torch.jit.freeze(scripted.eval()) if freeze else scripted

@@ -1,0 +1,103 @@
+"""Example and validation inputs, built from each input's shape, dtype and value range.
+
+Every tensor comes from a `torch.Generator` seeded per case, so a run is reproducible
+and the cases do not depend on what the model's initialisation drew from the global RNG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional
+
+from converter.dims import collect_dims, example_sizes, validation_sizes
+from converter.errors import ConfigError
+
+FILLS = ("low", "high")
+
+
+@dataclass(frozen=True)
+class InputCase:
+    """One set of named inputs that validation feeds to eager and to the artifact."""
+
+    name: str
+    inputs: Dict[str, Any]
+
+
+def torch_dtype(name: str, key: str) -> Any:
+    import torch
+
+    dtype = getattr(torch, name, None)
+    if not isinstance(dtype, torch.dtype):
+        raise ConfigError(key, f"'{name}' is not a torch dtype", "use e.g. float32, float16, int64 or bool")
+    return dtype
+
+
+def _shape_at(
+    shape: List[int], per_index: Mapping[int, Mapping[str, Any]], sizes: Mapping[str, int]
+) -> List[int]:
+    shape = list(shape)
+    for index, dim in per_index.items():
+        if dim["name"] in sizes:
+            shape[int(index)] = sizes[dim["name"]]
+    return shape
+
+
+def make_tensor(
+    spec: Mapping[str, Any], shape: List[int], generator: Any, fill: Optional[str], key: str
+) -> Any:
+    import torch
+
+    dtype = torch_dtype(spec["dtype"], f"{key}.dtype")
+    low, high = spec["low"], spec["high"]
+    if fill is not None:
+        value = low if fill == "low" else high
+        return torch.full(shape, value, dtype=dtype)
+    if dtype == torch.bool:
+        return torch.randint(0, 2, shape, generator=generator).bool()
+    if dtype.is_floating_point or dtype.is_complex:
+        return torch.rand(shape, generator=generator, dtype=torch.float32).mul_(high - low).add_(low).to(dtype)
+    # Integer ranges are inclusive of both ends: token ids 0..vocab-1 read as written.
+    return torch.randint(int(low), int(high) + 1, shape, generator=generator, dtype=dtype)
+
+
+def make_inputs(
+    model: Mapping[str, Any],
+    sizes: Mapping[str, int],
+    seed: int,
+    device: str,
+    fill: Optional[str] = None,
+) -> Dict[str, Any]:
+    """All of a model's inputs at the given Dim sizes, in declaration order."""
+    import torch
+    from hydra.utils import instantiate
+
+    generator = torch.Generator().manual_seed(seed)
+    dynamic = model.get("dynamic_shapes") or {}
+    values: Dict[str, Any] = {}
+    for name, spec in model["inputs"].items():
+        key = f"model.inputs.{name}"
+        if spec.get("factory"):
+            values[name] = instantiate(spec["factory"], dims=dict(sizes), generator=generator, device=device)
+            continue
+        if spec.get("shape") is None:
+            raise ConfigError(key, f"input '{name}' has neither a shape nor a factory", "give shape: [...] or factory: {_target_: ...}")
+        shape = _shape_at(spec["shape"], dynamic.get(name, {}), sizes)
+        values[name] = make_tensor(spec, shape, generator, fill, key).to(device)
+    return values
+
+
+def validation_cases(model: Mapping[str, Any], validate: Mapping[str, Any], seed: int, device: str) -> List[InputCase]:
+    """The example, each Dim's min/middle/max, fresh random draws, and the value-range edges."""
+    inputs = model["inputs"]
+    dynamic = model.get("dynamic_shapes") or {}
+    example = example_sizes(dynamic, inputs)
+    cases = [InputCase("example", make_inputs(model, example, seed, device))]
+    for number, sizes in enumerate(validation_sizes(collect_dims(dynamic, inputs)), start=1):
+        label = ",".join(f"{k}={v}" for k, v in sizes.items())
+        cases.append(InputCase(f"dims[{label}]", make_inputs(model, {**example, **sizes}, seed + 1000 + number, device)))
+    for number in range(int(validate.get("num_random_inputs", 0))):
+        cases.append(InputCase(f"random[{number}]", make_inputs(model, example, seed + 2000 + number, device)))
+    if validate.get("edge_values", False):
+        for fill in FILLS:
+            cases.append(InputCase(f"edge[{fill}]", make_inputs(model, example, seed, device, fill=fill)))
+    return cases

@@ -1,0 +1,49 @@
+"""Build the module to export: loader, optional checkpoint, eval mode, optional wrapper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from converter.errors import ConfigError
+
+STATE_DICT_KEYS = ("state_dict", "model")
+
+
+def read_checkpoint(path: str) -> Mapping[str, Any]:
+    """A state dict loaded with `weights_only=True`: a checkpoint never runs code."""
+    import torch
+
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise ConfigError("model.checkpoint", f"no file at '{file}'", "give the path of a local state-dict file, or null for random init")
+    state = torch.load(file, map_location="cpu", weights_only=True)
+    for key in STATE_DICT_KEYS:  # common wrappers: {"model": sd} (SAM2), {"state_dict": sd} (Lightning)
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+    if not isinstance(state, dict):
+        raise ConfigError("model.checkpoint", f"'{file}' holds a {type(state).__name__}, not a state dict", "save model.state_dict() to that file")
+    return state
+
+
+def load_model(model: Mapping[str, Any], device: str) -> Any:
+    """The loaded (and wrapped) nn.Module in eval mode on `device`."""
+    import torch
+    from hydra.utils import instantiate
+
+    module = instantiate(model["loader"], _convert_="all")
+    if not isinstance(module, torch.nn.Module):
+        raise ConfigError(
+            "model.loader",
+            f"the loader returned a {type(module).__name__}, not a torch.nn.Module",
+            "point _target_ at a function that returns the nn.Module (see registry/ for examples)",
+        )
+    if model.get("checkpoint"):
+        module.load_state_dict(read_checkpoint(model["checkpoint"]), strict=True)
+    module.eval()
+    if model.get("wrapper"):
+        module = instantiate(model["wrapper"], module, _convert_="all")
+        if not isinstance(module, torch.nn.Module):
+            raise ConfigError("model.wrapper", f"the wrapper returned a {type(module).__name__}", "make the wrapper an nn.Module class")
+        module.eval()
+    return module.to(device)

@@ -1,0 +1,185 @@
+"""Compose and check every job of an invocation before Hydra starts any of them.
+
+Hydra's own errors exit 1 with a traceback hint, and by then it may have made the run
+folder. Composing here first turns a typo, a wrong type, an unknown model or an import
+path that does not resolve into one paragraph and exit code 2, with nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+from converter.errors import ConfigError
+from converter.schema import SCHEMA_NAME, register_schema
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+CONFIG_NAME = "config"
+DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?)$")
+
+
+def parse_argv(argv: List[str]) -> argparse.Namespace:
+    from hydra._internal.utils import get_args_parser
+
+    return get_args_parser().parse_args(argv)
+
+
+def compose_jobs(args: argparse.Namespace) -> List[Dict[str, Any]]:
+    """The resolved config of every job the invocation would launch, as plain dicts."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    register_schema()
+    overrides = list(args.overrides)
+    if args.config_dir:
+        overrides.append(f"hydra.searchpath=[file://{Path(args.config_dir).resolve()}]")
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="convert"):
+        job_overrides = _expand_sweep(overrides, args) if args.multirun else [overrides]
+        jobs = []
+        for one in job_overrides:
+            cfg = _compose(compose, args.config_name or CONFIG_NAME, one)
+            check_job(cfg)
+            jobs.append(OmegaConf.to_container(cfg, resolve=True))
+    return jobs
+
+
+def _expand_sweep(overrides: List[str], args: argparse.Namespace) -> List[List[str]]:
+    """Each job's override list, as Hydra's basic sweeper would make them."""
+    from hydra import compose
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    parsed = _parse(parser, overrides)
+    fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
+    base = _compose(compose, args.config_name or CONFIG_NAME, fixed, hydra=True)
+    params = base.hydra.sweeper.get("params") or {}
+    from_config = [f"{key}={value}" for key, value in params.items() if key not in {o.get_key_element() for o in parsed}]
+    batches = BasicSweeper.split_arguments(_parse(parser, from_config + overrides), max_batch_size=None)
+    return [job for batch in batches for job in batch]
+
+
+def _parse(parser: Any, overrides: List[str]) -> List[Any]:
+    from hydra.errors import OverrideParseException
+
+    try:
+        return parser.parse_overrides(overrides)
+    except OverrideParseException as exc:
+        raise ConfigError("", str(exc).splitlines()[0], "write overrides as key=value, +key=value to add, ~key to delete") from exc
+
+
+def _compose(compose: Any, config_name: str, overrides: List[str], hydra: bool = False) -> Any:
+    from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
+
+    try:
+        return compose(config_name=config_name, overrides=overrides, return_hydra_config=hydra)
+    except MissingConfigException as exc:
+        raise _missing_config(exc) from exc
+    except OverrideParseException as exc:
+        raise ConfigError("", str(exc).splitlines()[0], "write overrides as key=value, +key=value to add, ~key to delete") from exc
+    except ConfigCompositionException as exc:
+        raise _composition_error(exc) from exc
+
+
+def _missing_config(exc: Any) -> ConfigError:
+    text = str(exc)
+    found = re.search(r"Could not find '([^/']+)/([^']+)'", text)
+    if not found:
+        return ConfigError("", text.splitlines()[0], "check the config name and --config-dir")
+    group, name = found.groups()
+    options = ", ".join(exc.options or []) or "none"
+    return ConfigError(
+        group,
+        f"there is no {group} config named '{name}'",
+        f"choose one of: {options}; or add {group}/{name}.yaml under conf/ or a folder given with --config-dir",
+    )
+
+
+def _composition_error(exc: Exception) -> ConfigError:
+    cause = exc.__cause__
+    text = str(cause) if cause is not None else str(exc)
+    key = getattr(cause, "full_key", None) or _field(text, "full_key") or ""
+    problem = next((line.strip() for line in text.splitlines() if line.strip() and not line.startswith("In '")), text)
+    if "No match in the defaults list" in str(exc):
+        name = re.search(r"override '([^']+)'", str(exc))
+        group = name.group(1) if name else "model"
+        return ConfigError(group, str(exc).splitlines()[0], f"add a group that is not selected by default with '+{group}=NAME'")
+    if "not in '" in problem:
+        schema = _field(text, "object_type")
+        allowed = _allowed_keys(schema)
+        fix = f"remove or correct it; {schema} accepts {allowed}" if allowed else "remove or correct the key"
+    elif "not in struct" in problem:
+        fix = "check the spelling; a key the config does not have yet needs a leading '+' (+key=value)"
+    elif "could not be converted" in problem or "Invalid type" in problem or "incompatible" in problem:
+        fix = "give a value of the type the schema expects (see converter/schema.py)"
+    else:
+        fix = "correct the value named here"
+    return ConfigError(key, problem, fix)
+
+
+def _field(text: str, name: str) -> Optional[str]:
+    found = re.search(rf"{name}=?:?\s*([\w.\[\]]+)", text)
+    return found.group(1) if found else None
+
+
+def _allowed_keys(schema: Optional[str]) -> str:
+    from converter import schema as schema_module
+
+    cls = getattr(schema_module, schema or "", None)
+    fields = getattr(cls, "__dataclass_fields__", None)
+    return ", ".join(fields) if fields else ""
+
+
+def check_job(cfg: Any) -> None:
+    """Checks that need only the config: required keys, backend, options, device, Dims."""
+    from omegaconf import OmegaConf
+
+    from converter.dims import collect_dims
+    from converter.exporters import build_options, get_exporter
+
+    missing = sorted(k for k in OmegaConf.missing_keys(cfg) if not k.startswith("hydra."))
+    if missing:
+        raise ConfigError(missing[0], "this required key has no value", f"set it in the model's YAML or on the command line ({missing[0]}=VALUE)")
+    if not DEVICE_PATTERN.match(cfg.device):
+        raise ConfigError("device", f"'{cfg.device}' is not a device converter runs on", "use device=cpu, device=cuda or device=cuda:N")
+    build_options(get_exporter(cfg.export.backend), cfg.export.options or {})
+    if cfg.model is None:
+        return
+    model = OmegaConf.to_container(cfg.model, resolve=True)
+    if "_target_" not in model["loader"]:
+        raise ConfigError("model.loader._target_", "the loader names no _target_", "set model.loader._target_ to a function or class that builds the nn.Module")
+    for name, spec in model["inputs"].items():
+        if spec.get("shape") is None and not spec.get("factory"):
+            raise ConfigError(f"model.inputs.{name}", "the input has neither a shape nor a factory", "give shape: [...] or factory: {_target_: ...}")
+    collect_dims(model["dynamic_shapes"], model["inputs"])
+    if model.get("checkpoint") and not Path(model["checkpoint"]).expanduser().is_file():
+        raise ConfigError("model.checkpoint", f"no file at '{model['checkpoint']}'", "give the path of a local state-dict file, or model.checkpoint=null for random init")
+
+
+def check_imports(job: Mapping[str, Any]) -> None:
+    """Checks that import: every `_target_`, patch and dtype the job names must resolve."""
+    from converter.inputs import torch_dtype
+    from converter.targets import resolve
+
+    model = job["model"]
+    resolve(model["loader"]["_target_"], "model.loader._target_")
+    if model.get("wrapper"):
+        resolve(model["wrapper"].get("_target_", ""), "model.wrapper._target_")
+    for name, spec in model["inputs"].items():
+        if spec.get("factory"):
+            resolve(spec["factory"].get("_target_", ""), f"model.inputs.{name}.factory._target_")
+        else:
+            torch_dtype(spec["dtype"], f"model.inputs.{name}.dtype")
+    for index, patch in enumerate(model.get("patches") or []):
+        resolve(patch["replacement"], f"model.patches[{index}].replacement")
+        resolve(patch["target"], f"model.patches[{index}].target")
+    if job["device"].startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError("device", f"'{job['device']}' was asked for but torch sees no CUDA device", "run with device=cpu, or on a machine with a GPU and a CUDA build of torch")
+
+
+__all__ = ["CONF_DIR", "SCHEMA_NAME", "check_imports", "check_job", "compose_jobs", "parse_argv"]

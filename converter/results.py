@@ -1,0 +1,50 @@
+"""The record of one job, written last as result.json."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional
+
+from converter.artifacts import ArtifactInfo
+from converter.errors import Failure
+
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class CapturedWarning:
+    stage: str
+    category: str
+    message: str
+    location: str
+
+
+@dataclass
+class JobResult:
+    model: str
+    backend: str
+    strict: bool
+    device: str
+    variant: Optional[str] = None
+    status: str = STATUS_FAILED
+    stages: Dict[str, float] = field(default_factory=dict)
+    artifact: Optional[ArtifactInfo] = None
+    validation: Optional[Dict[str, Any]] = None
+    failure: Optional[Failure] = None
+    warnings: List[CapturedWarning] = field(default_factory=list)
+    versions: Dict[str, str] = field(default_factory=dict)
+    config: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == STATUS_OK
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+    def headline(self) -> str:
+        where = f"{self.model}/{self.backend}"
+        if self.ok:
+            return f"{where}: ok"
+        return f"{where}: {self.status} ({self.failure.summary() if self.failure else 'no detail'})"

@@ -1,0 +1,162 @@
+"""One job: load -> wrap -> patch -> export -> save -> reload -> validate, from a resolved config.
+
+`run_job` needs nothing but the resolved config (a plain dict) and a directory, so a job
+can run in this process, a child process or on a cluster node alike. Each stage is a
+plain function; the job records its seconds and warnings, and a stage that raises ends
+the job as `failed` with the exception kept whole.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Mapping
+
+from converter.artifacts import save_atomically, write_json_atomically
+from converter.dims import collect_dims, to_torch_dynamic_shapes
+from converter.environment import versions
+from converter.errors import Failure, StageError, ValidationMismatch
+from converter.exporters import build_options, get_exporter
+from converter.exporters.base import ExportRequest
+from converter.inputs import validation_cases
+from converter.loading import load_model
+from converter.patches import apply_patches
+from converter.results import STATUS_FAILED, STATUS_OK, CapturedWarning, JobResult
+from converter.targets import top_package
+from converter.validate import run_reference, validate_artifact
+
+log = logging.getLogger("converter")
+
+RESULT_FILE = "result.json"
+CONFIG_FILE = "config.yaml"
+ARTIFACT_STEM = "model"
+
+
+class _Stages:
+    """Times each stage and records the warnings it raised (TracerWarnings included)."""
+
+    def __init__(self, result: JobResult) -> None:
+        self.result = result
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        log.info("stage %s", name)
+        start = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                yield
+            except Exception as exc:
+                raise StageError(name, exc) from exc
+            finally:
+                self.result.stages[name] = round(time.perf_counter() - start, 4)
+                self._record(name, caught)
+
+    def _record(self, stage: str, caught: List[warnings.WarningMessage]) -> None:
+        seen = {(w.category, w.message) for w in self.result.warnings}
+        for item in caught:
+            entry = CapturedWarning(stage, item.category.__name__, str(item.message)[:1000], f"{item.filename}:{item.lineno}")
+            if (entry.category, entry.message) not in seen:
+                seen.add((entry.category, entry.message))
+                self.result.warnings.append(entry)
+                log.warning("%s: %s: %s", stage, entry.category, entry.message.splitlines()[0] if entry.message else "")
+
+
+def _library(model: Mapping[str, Any]) -> str | None:
+    if model.get("library"):
+        return model["library"]
+    package = top_package(model["loader"]["_target_"])
+    return None if package == "registry" else package
+
+
+def new_result(cfg: Mapping[str, Any]) -> JobResult:
+    model, export = cfg["model"], cfg["export"]
+    return JobResult(
+        model=model["name"], backend=export["backend"], strict=bool(export["strict"]),
+        device=cfg["device"], variant=model.get("variant"), config=dict(cfg),
+    )
+
+
+def run_job(cfg: Mapping[str, Any], run_dir: Path) -> JobResult:
+    """Run one job and write its files into `run_dir`, result.json last. A stage that raises
+    (an export error, a validation mismatch, a config problem found late) is a result, not
+    an exception, so one bad job never stops a sweep."""
+    import torch
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    result = new_result(cfg)
+    result.versions = versions(_library(cfg["model"]))
+    _write_config(cfg, run_dir / CONFIG_FILE)
+    stages = _Stages(result)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(cfg["seed"]))
+            _run_stages(cfg, run_dir, result, stages)
+        result.status = STATUS_OK
+    except StageError as exc:
+        result.status = STATUS_FAILED
+        result.failure = Failure.from_exception(exc.stage, exc.cause)
+    write_json_atomically(result.to_dict(), run_dir / RESULT_FILE)
+    log.info(result.headline())
+    return result
+
+
+def _run_stages(cfg: Mapping[str, Any], run_dir: Path, result: JobResult, stages: _Stages) -> None:
+    model_cfg, export_cfg, validate_cfg = cfg["model"], cfg["export"], cfg["validate"]
+    device = cfg["device"]
+    exporter = get_exporter(export_cfg["backend"])
+    options = build_options(exporter, export_cfg.get("options") or {})
+    patches = model_cfg.get("patches") or []
+
+    with stages.stage("load"), apply_patches(patches):
+        module = load_model(model_cfg, device)
+        cases = validation_cases(model_cfg, validate_cfg, int(cfg["seed"]), device)
+
+    validating = bool(validate_cfg["enabled"])
+    if validating:
+        with stages.stage("reference"), apply_patches(patches if validate_cfg["reference_patched"] else []):
+            references = run_reference(module, cases)
+
+    example = cases[0].inputs
+    dynamic = model_cfg.get("dynamic_shapes") or {}
+    request = ExportRequest(
+        module=module,
+        example_inputs=tuple(example.values()),
+        input_names=tuple(example),
+        dynamic_shapes=to_torch_dynamic_shapes(list(example), dynamic, collect_dims(dynamic, model_cfg["inputs"])),
+        strict=bool(export_cfg["strict"]),
+        options=options,
+        device=device,
+    )
+    with stages.stage("export"), apply_patches(patches):
+        artifact = exporter.export(request)
+
+    path = run_dir / f"{ARTIFACT_STEM}{exporter.suffix}"
+    with stages.stage("save"):
+        result.artifact = save_atomically(lambda staged: exporter.save(artifact, staged), path)
+        (run_dir / "graph.txt").write_text(exporter.graph_code(artifact))
+
+    if not validating:
+        return
+    tolerance = model_cfg.get("tolerance") or validate_cfg
+    with stages.stage("validate"):
+        reloaded = exporter.load(path, device)
+        report = validate_artifact(reloaded, cases, references, float(tolerance["atol"]), float(tolerance["rtol"]))
+        result.validation = report.to_dict()
+        if not report.passed:
+            raise ValidationMismatch(f"artifact differs from eager: {report.worst}")
+
+
+def _write_config(cfg: Mapping[str, Any], path: Path) -> None:
+    from omegaconf import OmegaConf
+
+    path.write_text(OmegaConf.to_yaml(OmegaConf.create(dict(cfg))))
+
+
+def load_result(run_dir: Path) -> Dict[str, Any]:
+    import json
+
+    return json.loads((run_dir / RESULT_FILE).read_text())

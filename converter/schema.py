@@ -1,0 +1,111 @@
+"""Typed schema of every config group, registered in Hydra's ConfigStore.
+
+Hydra merges each YAML onto these dataclasses, so a misspelt key or a value of
+the wrong type fails at composition, before anything heavy runs. This module
+imports neither torch nor any model library: `--help` and `--cfg` stay fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from omegaconf import MISSING
+
+SCHEMA_NAME = "converter_schema"
+
+
+@dataclass
+class DimConfig:
+    """One dynamic dimension: inputs that name the same Dim share one `torch.export.Dim`."""
+
+    name: str = MISSING
+    min: int = 1
+    max: int = 64
+
+
+@dataclass
+class InputConfig:
+    """One named example input: a random tensor, or a value built by `factory`.
+
+    `factory` is `{_target_: ..., **kwargs}` for structured inputs (points, prompts,
+    token ids with rules). It is called as `factory(dims=..., generator=..., device=..., **kwargs)`
+    where `dims` maps Dim names to sizes, so validation can ask for other sizes.
+    """
+
+    shape: Optional[List[int]] = None
+    dtype: str = "float32"
+    low: float = 0.0
+    high: float = 1.0
+    factory: Optional[Dict[str, Any]] = None
+
+
+@dataclass
+class PatchConfig:
+    """`target` ("package.module.Class.attr") is replaced by the object at `replacement`."""
+
+    target: str = MISSING
+    replacement: str = MISSING
+
+
+@dataclass
+class ToleranceConfig:
+    atol: float = MISSING
+    rtol: float = MISSING
+
+
+@dataclass
+class ModelConfig:
+    name: str = MISSING
+    # `_target_` plus kwargs; called to build the nn.Module (random init unless `checkpoint`).
+    loader: Dict[str, Any] = MISSING
+    # `_target_` plus kwargs; called with the loaded module as first argument.
+    wrapper: Optional[Dict[str, Any]] = None
+    patches: List[PatchConfig] = field(default_factory=list)
+    inputs: Dict[str, InputConfig] = MISSING
+    # input name -> dimension index -> Dim.
+    dynamic_shapes: Dict[str, Dict[int, DimConfig]] = field(default_factory=dict)
+    checkpoint: Optional[str] = None
+    tolerance: Optional[ToleranceConfig] = None
+    variant: Optional[str] = None
+    # Distribution whose version result.json records; defaults to the loader's top package.
+    library: Optional[str] = None
+
+
+@dataclass
+class ExportConfig:
+    backend: str = MISSING
+    # torch.export only: Dynamo (strict) or Python-level (non-strict) tracing.
+    strict: bool = True
+    # Backend-specific options, checked against the backend's own option dataclass.
+    options: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ValidateConfig:
+    enabled: bool = True
+    atol: float = 1e-4
+    rtol: float = 1e-4
+    # Fresh random inputs at the example sizes, on top of the Dim min/mid/max cases.
+    num_random_inputs: int = 2
+    # Inputs filled with each input's `low` and `high`: they reach branches random data rarely does.
+    edge_values: bool = True
+    # Compute the eager reference with the patches active; by default it runs the original
+    # code, so a patch that changes the numbers is caught rather than trusted.
+    reference_patched: bool = False
+
+
+@dataclass
+class ConverterConfig:
+    model: Optional[ModelConfig] = None
+    export: ExportConfig = field(default_factory=ExportConfig)
+    validate: ValidateConfig = field(default_factory=ValidateConfig)
+    device: str = "cpu"
+    seed: int = 0
+
+
+def register_schema() -> None:
+    """Make the schema available to `conf/config.yaml`'s defaults list."""
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name=SCHEMA_NAME, node=ConverterConfig)

@@ -1,0 +1,83 @@
+"""Run the reloaded artifact on every case and compare with eager outputs computed before export."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from converter.compare import OutputComparison, compare_outputs
+from converter.inputs import InputCase
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    name: str
+    passed: bool
+    shapes: Dict[str, List[int]]
+    outputs: List[OutputComparison] = field(default_factory=list)
+    # Set when the artifact raised instead of answering (a static shape, a missing branch...).
+    error: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    passed: bool
+    atol: float
+    rtol: float
+    cases: List[CaseResult]
+    # Per output name: the worst absolute and relative error over all cases.
+    outputs: Dict[str, Dict[str, float]]
+    worst: Optional[str]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+def _shapes(inputs: Dict[str, Any]) -> Dict[str, List[int]]:
+    return {name: list(value.shape) for name, value in inputs.items() if hasattr(value, "shape")}
+
+
+def run_reference(module: Callable[..., Any], cases: Sequence[InputCase]) -> List[Any]:
+    """Eager outputs for each case; computed before export so export cannot disturb them."""
+    import torch
+
+    with torch.no_grad():
+        return [module(*case.inputs.values()) for case in cases]
+
+
+def validate_artifact(
+    artifact: Callable[..., Any],
+    cases: Sequence[InputCase],
+    references: Sequence[Any],
+    atol: float,
+    rtol: float,
+) -> ValidationReport:
+    import torch
+
+    results: List[CaseResult] = []
+    worst_by_output: Dict[str, Dict[str, float]] = {}
+    worst: Optional[str] = None
+    worst_excess = -math.inf
+    for case, expected in zip(cases, references):
+        try:
+            with torch.no_grad():
+                actual = artifact(*case.inputs.values())
+        except Exception as exc:  # the artifact refusing an input is a validation verdict
+            message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+            results.append(CaseResult(case.name, False, _shapes(case.inputs), error=message[:1000]))
+            if worst_excess < math.inf:
+                worst, worst_excess = f"{case.name}: artifact raised {message[:300]}", math.inf
+            continue
+        comparisons = compare_outputs(expected, actual, atol, rtol)
+        results.append(CaseResult(case.name, all(c.passed for c in comparisons), _shapes(case.inputs), comparisons))
+        for c in comparisons:
+            entry = worst_by_output.setdefault(c.name, {"max_abs_error": 0.0, "max_rel_error": 0.0})
+            entry["max_abs_error"] = max(entry["max_abs_error"], c.max_abs_error)
+            entry["max_rel_error"] = max(entry["max_rel_error"], c.max_rel_error)
+            excess = math.inf if c.problem else c.max_abs_error - atol
+            if not c.passed and excess > worst_excess:
+                detail = c.problem or f"max abs error {c.max_abs_error:.3g}, max rel error {c.max_rel_error:.3g} (atol {atol}, rtol {rtol})"
+                worst, worst_excess = f"{case.name}: {c.name} {detail}", excess
+    passed = all(r.passed for r in results)
+    return ValidationReport(passed, atol, rtol, results, worst_by_output, None if passed else worst)

@@ -1,0 +1,1 @@
+"""Per-model code that configs point at: loaders, wrappers, patches, input factories."""
