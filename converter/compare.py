@@ -42,15 +42,25 @@ def _compare_leaf(name: str, expected: Any, actual: Any, atol: float, rtol: floa
     import torch
 
     if isinstance(expected, torch.Tensor) != isinstance(actual, torch.Tensor):
-        return OutputComparison(name, math.inf, math.inf, False, f"eager gave {type(expected).__name__}, artifact {type(actual).__name__}")
+        return OutputComparison(
+            name, math.inf, math.inf, False, f"eager gave {type(expected).__name__}, artifact {type(actual).__name__}"
+        )
     if not isinstance(expected, torch.Tensor):
         if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
             expected, actual = torch.tensor(float(expected)), torch.tensor(float(actual))
         else:
             same = expected == actual
-            return OutputComparison(name, 0.0 if same else math.inf, 0.0 if same else math.inf, bool(same), None if same else f"{expected!r} != {actual!r}")
+            return OutputComparison(
+                name,
+                0.0 if same else math.inf,
+                0.0 if same else math.inf,
+                bool(same),
+                None if same else f"{expected!r} != {actual!r}",
+            )
     if expected.shape != actual.shape:
-        return OutputComparison(name, math.inf, math.inf, False, f"shape {tuple(actual.shape)} != eager {tuple(expected.shape)}")
+        return OutputComparison(
+            name, math.inf, math.inf, False, f"shape {tuple(actual.shape)} != eager {tuple(expected.shape)}"
+        )
     if expected.dtype != actual.dtype:
         return OutputComparison(name, math.inf, math.inf, False, f"dtype {actual.dtype} != eager {expected.dtype}")
     if expected.numel() == 0:
@@ -73,8 +83,11 @@ def compare_outputs(expected: Any, actual: Any, atol: float, rtol: float) -> Lis
     if len(want) != len(got):
         return [
             OutputComparison(
-                "output", math.inf, math.inf, False,
+                "output",
+                math.inf,
+                math.inf,
+                False,
                 f"eager returned {len(want)} outputs {[n for n, _ in want]}, artifact {len(got)}",
             )
         ]
-    return [_compare_leaf(name, e, a, atol, rtol) for (name, e), (_, a) in zip(want, got)]
+    return [_compare_leaf(name, e, a, atol, rtol) for (name, e), (_, a) in zip(want, got, strict=True)]

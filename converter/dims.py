@@ -117,7 +117,5 @@ def to_torch_dynamic_shapes(
     spec = []
     for name in input_names:
         per_index = dynamic_shapes.get(name)
-        spec.append(
-            {int(i): torch_dims[str(d["name"])] for i, d in per_index.items()} if per_index else None
-        )
+        spec.append({int(i): torch_dims[str(d["name"])] for i, d in per_index.items()} if per_index else None)
     return tuple(spec)

@@ -48,7 +48,7 @@ class Failure:
     traceback: str
 
     @classmethod
-    def from_exception(cls, stage: str, exc: BaseException, frames: int = 8) -> "Failure":
+    def from_exception(cls, stage: str, exc: BaseException, frames: int = 8) -> Failure:
         lines = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-frames)
         return cls(
             stage=stage,

@@ -32,9 +32,7 @@ def torch_dtype(name: str, key: str) -> Any:
     return dtype
 
 
-def _shape_at(
-    shape: List[int], per_index: Mapping[int, Mapping[str, Any]], sizes: Mapping[str, int]
-) -> List[int]:
+def _shape_at(shape: List[int], per_index: Mapping[int, Mapping[str, Any]], sizes: Mapping[str, int]) -> List[int]:
     shape = list(shape)
     for index, dim in per_index.items():
         if dim["name"] in sizes:
@@ -42,9 +40,7 @@ def _shape_at(
     return shape
 
 
-def make_tensor(
-    spec: Mapping[str, Any], shape: List[int], generator: Any, fill: Optional[str], key: str
-) -> Any:
+def make_tensor(spec: Mapping[str, Any], shape: List[int], generator: Any, fill: Optional[str], key: str) -> Any:
     import torch
 
     dtype = torch_dtype(spec["dtype"], f"{key}.dtype")
@@ -80,7 +76,11 @@ def make_inputs(
             values[name] = instantiate(spec["factory"], dims=dict(sizes), generator=generator, device=device)
             continue
         if spec.get("shape") is None:
-            raise ConfigError(key, f"input '{name}' has neither a shape nor a factory", "give shape: [...] or factory: {_target_: ...}")
+            raise ConfigError(
+                key,
+                f"input '{name}' has neither a shape nor a factory",
+                "give shape: [...] or factory: {_target_: ...}",
+            )
         shape = _shape_at(spec["shape"], dynamic.get(name, {}), sizes)
         values[name] = make_tensor(spec, shape, generator, fill, key).to(device)
     return values
@@ -94,7 +94,9 @@ def validation_cases(model: Mapping[str, Any], validate: Mapping[str, Any], seed
     cases = [InputCase("example", make_inputs(model, example, seed, device))]
     for number, sizes in enumerate(validation_sizes(collect_dims(dynamic, inputs)), start=1):
         label = ",".join(f"{k}={v}" for k, v in sizes.items())
-        cases.append(InputCase(f"dims[{label}]", make_inputs(model, {**example, **sizes}, seed + 1000 + number, device)))
+        cases.append(
+            InputCase(f"dims[{label}]", make_inputs(model, {**example, **sizes}, seed + 1000 + number, device))
+        )
     for number in range(int(validate.get("num_random_inputs", 0))):
         cases.append(InputCase(f"random[{number}]", make_inputs(model, example, seed + 2000 + number, device)))
     if validate.get("edge_values", False):

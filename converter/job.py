@@ -29,7 +29,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     out_dir = Path(argv[1]) if len(argv) > 1 else config.parent
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s")
     # Merged onto the schema, so a hand-edited config.yaml is checked like a composed one.
-    job = OmegaConf.to_container(OmegaConf.merge(OmegaConf.structured(ConverterConfig), OmegaConf.load(config)), resolve=True)
+    job = OmegaConf.to_container(
+        OmegaConf.merge(OmegaConf.structured(ConverterConfig), OmegaConf.load(config)), resolve=True
+    )
     result = run_job(job, out_dir)
     print(result.headline())
     return 0 if result.ok else 1

@@ -16,13 +16,21 @@ def read_checkpoint(path: str) -> Mapping[str, Any]:
 
     file = Path(path).expanduser()
     if not file.is_file():
-        raise ConfigError("model.checkpoint", f"no file at '{file}'", "give the path of a local state-dict file, or null for random init")
+        raise ConfigError(
+            "model.checkpoint",
+            f"no file at '{file}'",
+            "give the path of a local state-dict file, or null for random init",
+        )
     state = torch.load(file, map_location="cpu", weights_only=True)
     for key in STATE_DICT_KEYS:  # common wrappers: {"model": sd} (SAM2), {"state_dict": sd} (Lightning)
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]
     if not isinstance(state, dict):
-        raise ConfigError("model.checkpoint", f"'{file}' holds a {type(state).__name__}, not a state dict", "save model.state_dict() to that file")
+        raise ConfigError(
+            "model.checkpoint",
+            f"'{file}' holds a {type(state).__name__}, not a state dict",
+            "save model.state_dict() to that file",
+        )
     return state
 
 
@@ -44,6 +52,10 @@ def load_model(model: Mapping[str, Any], device: str) -> Any:
     if model.get("wrapper"):
         module = instantiate(model["wrapper"], module, _convert_="all")
         if not isinstance(module, torch.nn.Module):
-            raise ConfigError("model.wrapper", f"the wrapper returned a {type(module).__name__}", "make the wrapper an nn.Module class")
+            raise ConfigError(
+                "model.wrapper",
+                f"the wrapper returned a {type(module).__name__}",
+                "make the wrapper an nn.Module class",
+            )
         module.eval()
     return module.to(device)

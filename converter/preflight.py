@@ -56,7 +56,9 @@ def _expand_sweep(overrides: List[str], args: argparse.Namespace) -> List[List[s
     fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
     base = _compose(compose, args.config_name or CONFIG_NAME, fixed, hydra=True)
     params = base.hydra.sweeper.get("params") or {}
-    from_config = [f"{key}={value}" for key, value in params.items() if key not in {o.get_key_element() for o in parsed}]
+    from_config = [
+        f"{key}={value}" for key, value in params.items() if key not in {o.get_key_element() for o in parsed}
+    ]
     batches = BasicSweeper.split_arguments(_parse(parser, from_config + overrides), max_batch_size=None)
     return [job for batch in batches for job in batch]
 
@@ -67,7 +69,9 @@ def _parse(parser: Any, overrides: List[str]) -> List[Any]:
     try:
         return parser.parse_overrides(overrides)
     except OverrideParseException as exc:
-        raise ConfigError("", str(exc).splitlines()[0], "write overrides as key=value, +key=value to add, ~key to delete") from exc
+        raise ConfigError(
+            "", str(exc).splitlines()[0], "write overrides as key=value, +key=value to add, ~key to delete"
+        ) from exc
 
 
 def _compose(compose: Any, config_name: str, overrides: List[str], hydra: bool = False) -> Any:
@@ -78,7 +82,9 @@ def _compose(compose: Any, config_name: str, overrides: List[str], hydra: bool =
     except MissingConfigException as exc:
         raise _missing_config(exc) from exc
     except OverrideParseException as exc:
-        raise ConfigError("", str(exc).splitlines()[0], "write overrides as key=value, +key=value to add, ~key to delete") from exc
+        raise ConfigError(
+            "", str(exc).splitlines()[0], "write overrides as key=value, +key=value to add, ~key to delete"
+        ) from exc
     except ConfigCompositionException as exc:
         raise _composition_error(exc) from exc
 
@@ -105,7 +111,9 @@ def _composition_error(exc: Exception) -> ConfigError:
     if "No match in the defaults list" in str(exc):
         name = re.search(r"override '([^']+)'", str(exc))
         group = name.group(1) if name else "model"
-        return ConfigError(group, str(exc).splitlines()[0], f"add a group that is not selected by default with '+{group}=NAME'")
+        return ConfigError(
+            group, str(exc).splitlines()[0], f"add a group that is not selected by default with '+{group}=NAME'"
+        )
     if "not in '" in problem:
         schema = _field(text, "object_type")
         allowed = _allowed_keys(schema)
@@ -141,21 +149,41 @@ def check_job(cfg: Any) -> None:
 
     missing = sorted(k for k in OmegaConf.missing_keys(cfg) if not k.startswith("hydra."))
     if missing:
-        raise ConfigError(missing[0], "this required key has no value", f"set it in the model's YAML or on the command line ({missing[0]}=VALUE)")
+        raise ConfigError(
+            missing[0],
+            "this required key has no value",
+            f"set it in the model's YAML or on the command line ({missing[0]}=VALUE)",
+        )
     if not DEVICE_PATTERN.match(cfg.device):
-        raise ConfigError("device", f"'{cfg.device}' is not a device converter runs on", "use device=cpu, device=cuda or device=cuda:N")
+        raise ConfigError(
+            "device",
+            f"'{cfg.device}' is not a device converter runs on",
+            "use device=cpu, device=cuda or device=cuda:N",
+        )
     build_options(get_exporter(cfg.export.backend), cfg.export.options or {})
     if cfg.model is None:
         return
     model = OmegaConf.to_container(cfg.model, resolve=True)
     if "_target_" not in model["loader"]:
-        raise ConfigError("model.loader._target_", "the loader names no _target_", "set model.loader._target_ to a function or class that builds the nn.Module")
+        raise ConfigError(
+            "model.loader._target_",
+            "the loader names no _target_",
+            "set model.loader._target_ to a function or class that builds the nn.Module",
+        )
     for name, spec in model["inputs"].items():
         if spec.get("shape") is None and not spec.get("factory"):
-            raise ConfigError(f"model.inputs.{name}", "the input has neither a shape nor a factory", "give shape: [...] or factory: {_target_: ...}")
+            raise ConfigError(
+                f"model.inputs.{name}",
+                "the input has neither a shape nor a factory",
+                "give shape: [...] or factory: {_target_: ...}",
+            )
     collect_dims(model["dynamic_shapes"], model["inputs"])
     if model.get("checkpoint") and not Path(model["checkpoint"]).expanduser().is_file():
-        raise ConfigError("model.checkpoint", f"no file at '{model['checkpoint']}'", "give the path of a local state-dict file, or model.checkpoint=null for random init")
+        raise ConfigError(
+            "model.checkpoint",
+            f"no file at '{model['checkpoint']}'",
+            "give the path of a local state-dict file, or model.checkpoint=null for random init",
+        )
 
 
 def check_imports(job: Mapping[str, Any]) -> None:
@@ -179,7 +207,11 @@ def check_imports(job: Mapping[str, Any]) -> None:
         import torch
 
         if not torch.cuda.is_available():
-            raise ConfigError("device", f"'{job['device']}' was asked for but torch sees no CUDA device", "run with device=cpu, or on a machine with a GPU and a CUDA build of torch")
+            raise ConfigError(
+                "device",
+                f"'{job['device']}' was asked for but torch sees no CUDA device",
+                "run with device=cpu, or on a machine with a GPU and a CUDA build of torch",
+            )
 
 
 __all__ = ["CONF_DIR", "SCHEMA_NAME", "check_imports", "check_job", "compose_jobs", "parse_argv"]

@@ -58,7 +58,9 @@ class _Stages:
     def _record(self, stage: str, caught: List[warnings.WarningMessage]) -> None:
         seen = {(w.category, w.message) for w in self.result.warnings}
         for item in caught:
-            entry = CapturedWarning(stage, item.category.__name__, str(item.message)[:1000], f"{item.filename}:{item.lineno}")
+            entry = CapturedWarning(
+                stage, item.category.__name__, str(item.message)[:1000], f"{item.filename}:{item.lineno}"
+            )
             if (entry.category, entry.message) not in seen:
                 seen.add((entry.category, entry.message))
                 self.result.warnings.append(entry)
@@ -75,8 +77,12 @@ def _library(model: Mapping[str, Any]) -> str | None:
 def new_result(cfg: Mapping[str, Any]) -> JobResult:
     model, export = cfg["model"], cfg["export"]
     return JobResult(
-        model=model["name"], backend=export["backend"], strict=bool(export["strict"]),
-        device=cfg["device"], variant=model.get("variant"), config=dict(cfg),
+        model=model["name"],
+        backend=export["backend"],
+        strict=bool(export["strict"]),
+        device=cfg["device"],
+        variant=model.get("variant"),
+        config=dict(cfg),
     )
 
 
@@ -121,7 +127,7 @@ def _run_stages(cfg: Mapping[str, Any], run_dir: Path, result: JobResult, stages
             references = run_reference(module, cases)
 
     example = cases[0].inputs
-    dynamic = model_cfg.get("dynamic_shapes") or {}
+    dynamic = (model_cfg.get("dynamic_shapes") or {}) if export_cfg["dynamic"] else {}
     request = ExportRequest(
         module=module,
         example_inputs=tuple(example.values()),

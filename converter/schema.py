@@ -77,6 +77,9 @@ class ExportConfig:
     backend: str = MISSING
     # torch.export only: Dynamo (strict) or Python-level (non-strict) tracing.
     strict: bool = True
+    # Declare model.dynamic_shapes to the exporter. false exports static shapes while validation
+    # still tries every Dim size: the MViT seed's "expected batch 2, got 4" failure, on purpose.
+    dynamic: bool = True
     # Backend-specific options, checked against the backend's own option dataclass.
     options: Dict[str, Any] = field(default_factory=dict)
 

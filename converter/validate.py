@@ -59,7 +59,7 @@ def validate_artifact(
     worst_by_output: Dict[str, Dict[str, float]] = {}
     worst: Optional[str] = None
     worst_excess = -math.inf
-    for case, expected in zip(cases, references):
+    for case, expected in zip(cases, references, strict=True):
         try:
             with torch.no_grad():
                 actual = artifact(*case.inputs.values())
@@ -77,7 +77,10 @@ def validate_artifact(
             entry["max_rel_error"] = max(entry["max_rel_error"], c.max_rel_error)
             excess = math.inf if c.problem else c.max_abs_error - atol
             if not c.passed and excess > worst_excess:
-                detail = c.problem or f"max abs error {c.max_abs_error:.3g}, max rel error {c.max_rel_error:.3g} (atol {atol}, rtol {rtol})"
+                detail = (
+                    c.problem
+                    or f"max abs error {c.max_abs_error:.3g}, max rel error {c.max_rel_error:.3g} (atol {atol}, rtol {rtol})"
+                )
                 worst, worst_excess = f"{case.name}: {c.name} {detail}", excess
     passed = all(r.passed for r in results)
     return ValidationReport(passed, atol, rtol, results, worst_by_output, None if passed else worst)

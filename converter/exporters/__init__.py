@@ -40,7 +40,6 @@ def build_options(exporter: Any, options: Mapping[str, Any]) -> Any:
         raise ConfigError(
             f"export.options.{getattr(exc, 'key', '') or ''}".rstrip("."),
             f"{str(exc).splitlines()[0]} for backend '{exporter.name}'",
-            f"use only the options of {exporter.Options.__name__}: "
-            + ", ".join(exporter.Options.__dataclass_fields__),
+            f"use only the options of {exporter.Options.__name__}: " + ", ".join(exporter.Options.__dataclass_fields__),
         ) from exc
     return OmegaConf.to_object(merged)

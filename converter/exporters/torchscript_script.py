@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from converter.exporters.base import ExportRequest
 from converter.exporters.torchscript import TorchScriptArtifact
@@ -15,6 +16,24 @@ class ScriptOptions:
     freeze: bool = False
 
 
+@contextmanager
+def fresh_type_cache() -> Iterator[None]:
+    """Compile without TorchScript's process-wide cache of module types.
+
+    The cache is keyed by Python class, not by source: a second job in the same process
+    scripting the same class under other patches would silently get the first job's
+    compiled methods, or "Can't redefine method" after a failed attempt.
+    """
+    from torch.jit import _recursive
+
+    saved = _recursive.concrete_type_store
+    _recursive.concrete_type_store = _recursive.ConcreteTypeStore()
+    try:
+        yield
+    finally:
+        _recursive.concrete_type_store = saved
+
+
 class TorchScriptScriptExporter(TorchScriptArtifact):
     name = "torchscript_script"
     Options = ScriptOptions
@@ -23,5 +42,9 @@ class TorchScriptScriptExporter(TorchScriptArtifact):
         import torch
 
         # A module that is already a ScriptModule (a hybrid trace-inside-script build) passes through.
-        scripted = request.module if isinstance(request.module, torch.jit.ScriptModule) else torch.jit.script(request.module)
+        if isinstance(request.module, torch.jit.ScriptModule):
+            scripted = request.module
+        else:
+            with fresh_type_cache():
+                scripted = torch.jit.script(request.module)
         return self.finish(scripted, request.options.freeze)

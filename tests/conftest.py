@@ -1,0 +1,64 @@
+"""Shared fixtures: run the CLI as a user does, in a scratch folder, and read what it wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class CliRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    cwd: Path
+
+    def results(self) -> List[Dict[str, Any]]:
+        """Every result.json written under this run's outputs/, oldest job first."""
+        files = sorted((self.cwd / "outputs").rglob("result.json"), key=lambda p: str(p))
+        return [json.loads(f.read_text()) for f in files]
+
+    def result(self) -> Dict[str, Any]:
+        found = self.results()
+        assert len(found) == 1, f"expected one result.json, found {len(found)}\n{self.stdout}\n{self.stderr}"
+        return found[0]
+
+
+def cli_env() -> Dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    env.setdefault("HYDRA_FULL_ERROR", "0")
+    return env
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path):
+    """Run `python -m converter ARGS` in a fresh folder (so outputs/ lands in tmp_path)."""
+
+    def run(*args: str, timeout: float = 600) -> CliRun:
+        proc = subprocess.run(
+            [sys.executable, "-m", "converter", *args],
+            cwd=tmp_path,
+            env=cli_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        return CliRun(proc.returncode, proc.stdout, proc.stderr, tmp_path)
+
+    return run
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -1,0 +1,64 @@
+"""Small importable objects that tests name in configs (patch replacements, factories, wrappers)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import torch
+from torch import nn
+
+PATCHED_MARK = "patched"
+
+
+class Greeter:
+    def greet(self) -> str:
+        return "original"
+
+
+def patched_greet(self: Any) -> str:
+    return PATCHED_MARK
+
+
+def points_factory(dims: Dict[str, int], generator: torch.Generator, device: str, scale: float = 1.0) -> torch.Tensor:
+    """A structured input: `points` (N, 2) coordinates, N from the Dim 'points' (default 3)."""
+    return torch.rand(dims.get("points", 3), 2, generator=generator).mul(scale).to(device)
+
+
+class DictOutput(nn.Module):
+    """Returns a dict, as torchvision's segmentation models do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = nn.Linear(4, 3)
+
+    def forward(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        y = self.linear(x)
+        return {"out": y, "aux": y.relu()}
+
+
+class TakeOut(nn.Module):
+    """Wrapper returning only `out`: the Core ML seed's fix for dict outputs."""
+
+    def __init__(self, model: nn.Module, key: str = "out") -> None:
+        super().__init__()
+        self.model = model
+        self.key = key
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)[self.key]
+
+
+class NotScriptable(nn.Module):
+    """torch.jit.script rejects this forward (a Python-only construct); a patch fixes it."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([v * 2 for v in x.unbind(0)], 0) if hasattr(x, "shape") else x
+
+
+def scriptable_forward(self: Any, x: torch.Tensor) -> torch.Tensor:
+    return x * 2
+
+
+def tripled_forward(self: Any, x: torch.Tensor) -> torch.Tensor:
+    """A 'fix' that changes the numbers: validation must catch it."""
+    return x * 3

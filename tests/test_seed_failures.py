@@ -1,0 +1,33 @@
+"""The trace-vs-script seed, end to end: tracing drops InputConfirm's else branch; scripting keeps it."""
+
+import torch
+
+from registry.toys import InputConfirm
+
+
+def test_traced_input_confirm_fails_validation_on_a_negative_sum(run_cli) -> None:
+    run = run_cli("+model=input_confirm", "export=torchscript_trace")
+    assert run.returncode == 1
+    result = run.result()
+    assert result["status"] == "failed" and result["failure"]["stage"] == "validate"
+    assert result["failure"]["type"] == "converter.errors.ValidationMismatch"
+    cases = {c["name"]: c for c in result["validation"]["cases"]}
+    # all inputs filled with -1 have a negative sum: the branch the trace dropped
+    assert cases["edge[low]"]["passed"] is False and cases["edge[high]"]["passed"] is True
+    assert "edge[low]" in result["validation"]["worst"] or "random" in result["validation"]["worst"]
+    assert any(w["category"] == "TracerWarning" for w in result["warnings"]), "the tracer's warning is kept"
+    # and the saved trace really is wrong: it returns x for a negative input
+    traced = torch.jit.load(result["artifact"]["path"])
+    x = -torch.ones(2, 2)
+    assert torch.equal(traced(x), x) and torch.equal(InputConfirm()(x), -x)
+
+
+def test_scripted_input_confirm_passes(run_cli) -> None:
+    run = run_cli("+model=input_confirm", "export=torchscript_script")
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = run.result()
+    assert result["status"] == "ok" and result["validation"]["passed"]
+    scripted = torch.jit.load(result["artifact"]["path"])
+    assert "if" in scripted.code
+    x = -torch.ones(2, 2)
+    assert torch.equal(scripted(x), -x)
