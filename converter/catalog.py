@@ -3,26 +3,37 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable
 
 
-def available_models(config_dirs: Iterable[Path]) -> Dict[str, str]:
-    """Model name -> its one-line description (the YAML's leading comment), later folders win."""
+def available_models(config_dirs: Iterable[Path], group: str = "model") -> Dict[str, str]:
+    """Config name -> its one-line description (the YAML's leading comment), later folders win."""
     models: Dict[str, str] = {}
     for folder in config_dirs:
-        for path in sorted((Path(folder) / "model").glob("*.yaml")):
+        for path in sorted((Path(folder) / group).glob("*.yaml")):
             models[path.stem] = _description(path)
     return dict(sorted(models.items()))
 
 
 def _description(path: Path) -> str:
-    first = path.read_text().lstrip().splitlines()[:1]
-    return first[0].lstrip("# ").strip() if first and first[0].startswith("#") else ""
+    """The first comment line that is not a Hydra `@package` directive."""
+    for line in path.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        text = line.lstrip("# ").strip()
+        if text and not text.startswith("@package"):
+            return text
+    return ""
 
 
-def format_catalog(models: Dict[str, str], config_dir: Optional[str] = None) -> str:
+def format_catalog(models: Dict[str, str], tiny: Dict[str, str]) -> str:
     width = max((len(n) for n in models), default=0)
-    lines = ["No model selected. Pick one with +model=NAME, e.g. python -m converter +model=resnet18", "", "Models:"]
+    lines = [
+        "No model selected. Pick one with +model=NAME, e.g. python -m converter +model=resnet18",
+        "",
+        "Models (published sizes):",
+    ]
     lines += [f"  {name.ljust(width)}  {text}" for name, text in models.items()]
+    lines += ["", "Small variants of the same code, for quick runs and tests (+tiny=NAME):", "  " + ", ".join(tiny)]
     lines += ["", "Backends: export=torch_export (default), export=torchscript_trace, export=torchscript_script"]
     return "\n".join(lines)

@@ -47,7 +47,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         jobs = compose_jobs(args)
         if not args.cfg and not any(job.get("model") for job in jobs):
-            print(format_catalog(available_models(_config_dirs(args))))
+            dirs = _config_dirs(args)
+            print(format_catalog(available_models(dirs), available_models(dirs, "tiny")))
             return EXIT_OK
         if not args.cfg:
             for job in jobs:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping
 
 from converter.artifacts import save_atomically, write_json_atomically
+from converter.context import running_in
 from converter.dims import collect_dims, to_torch_dynamic_shapes
 from converter.environment import versions
 from converter.errors import Failure, StageError, ValidationMismatch
@@ -98,7 +99,7 @@ def run_job(cfg: Mapping[str, Any], run_dir: Path) -> JobResult:
     _write_config(cfg, run_dir / CONFIG_FILE)
     stages = _Stages(result)
     try:
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]), running_in(run_dir):
             torch.manual_seed(int(cfg["seed"]))
             _run_stages(cfg, run_dir, result, stages)
         result.status = STATUS_OK
@@ -136,6 +137,7 @@ def _run_stages(cfg: Mapping[str, Any], run_dir: Path, result: JobResult, stages
         strict=bool(export_cfg["strict"]),
         options=options,
         device=device,
+        traced_submodules=tuple(model_cfg.get("traced_submodules") or ()),
     )
     with stages.stage("export"), apply_patches(patches):
         artifact = exporter.export(request)

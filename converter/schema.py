@@ -68,6 +68,8 @@ class ModelConfig:
     checkpoint: Optional[str] = None
     tolerance: Optional[ToleranceConfig] = None
     variant: Optional[str] = None
+    # Submodules to trace before scripting the rest (a hybrid, for export=torchscript_script).
+    traced_submodules: List[str] = field(default_factory=list)
     # Distribution whose version result.json records; defaults to the loader's top package.
     library: Optional[str] = None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Dict, Optional, Protocol, Tuple
 
@@ -19,7 +19,8 @@ class ExportRequest:
     strict: bool
     options: Any = None
     device: str = "cpu"
-    extra: Dict[str, Any] = field(default_factory=dict)
+    # Submodules a scripting backend traces first (model.traced_submodules); others ignore it.
+    traced_submodules: Tuple[str, ...] = ()
 
 
 class Exporter(Protocol):

@@ -1,10 +1,16 @@
-"""torch.jit.script: compiles the Python source, control flow included."""
+"""torch.jit.script: compiles the Python source, control flow included.
+
+With `model.traced_submodules`, a hybrid as the Core ML seed built it: the named submodules are
+traced (on the inputs they receive during one eager run on the example) and the module
+around them, whose control flow tracing would freeze, is scripted.
+"""
 
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Dict, Iterator, List, Tuple
 
 from converter.exporters.base import ExportRequest
 from converter.exporters.torchscript import TorchScriptArtifact
@@ -34,6 +40,41 @@ def fresh_type_cache() -> Iterator[None]:
         _recursive.concrete_type_store = saved
 
 
+def _first_inputs(module: Any, names: List[str], example: Tuple[Any, ...]) -> Dict[str, Tuple[Any, ...]]:
+    """The positional inputs each named submodule receives first when `module` runs on `example`."""
+    import torch
+
+    seen: Dict[str, Tuple[Any, ...]] = {}
+    hooks = []
+    for name in names:
+        submodule = module.get_submodule(name)
+        hooks.append(submodule.register_forward_pre_hook(lambda _m, args, name=name: seen.setdefault(name, args)))
+    try:
+        with torch.no_grad():
+            module(*example)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    missing = [n for n in names if n not in seen]
+    if missing:
+        raise ValueError(
+            f"model.traced_submodules {missing} never ran on the example inputs, so there is nothing to trace them with"
+        )
+    return seen
+
+
+def trace_submodules(module: Any, names: List[str], example: Tuple[Any, ...]) -> Any:
+    """A copy of `module` whose named submodules are replaced by their traces."""
+    import torch
+
+    hybrid = copy.deepcopy(module)
+    for name, args in _first_inputs(hybrid, names, example).items():
+        parent_name, _, child = name.rpartition(".")
+        parent = hybrid.get_submodule(parent_name) if parent_name else hybrid
+        setattr(parent, child, torch.jit.trace(parent.get_submodule(child), args))
+    return hybrid
+
+
 class TorchScriptScriptExporter(TorchScriptArtifact):
     name = "torchscript_script"
     Options = ScriptOptions
@@ -41,10 +82,9 @@ class TorchScriptScriptExporter(TorchScriptArtifact):
     def export(self, request: ExportRequest) -> Any:
         import torch
 
-        # A module that is already a ScriptModule (a hybrid trace-inside-script build) passes through.
-        if isinstance(request.module, torch.jit.ScriptModule):
-            scripted = request.module
-        else:
-            with fresh_type_cache():
-                scripted = torch.jit.script(request.module)
+        module = request.module
+        if request.traced_submodules:
+            module = trace_submodules(module, list(request.traced_submodules), request.example_inputs)
+        with fresh_type_cache():
+            scripted = torch.jit.script(module)
         return self.finish(scripted, request.options.freeze)

@@ -1,0 +1,52 @@
+"""The Core ML seed's FinishMySentence: a GPT-2 next-token predictor inside a greedy loop that
+stops at EOS. Deployed as a hybrid: the predictor traced, the loop around it scripted
+(`export=torchscript_script export.options.trace_submodules=[next_token_predictor]`)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+TEST_CONFIG = {"n_layer": 2, "n_head": 2, "n_embd": 32, "n_positions": 64, "vocab_size": 512}
+
+
+def build_gpt2(variant: str = "small") -> nn.Module:
+    """`small` has the architecture of the `gpt2` checkpoint (GPT2Config's defaults)."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    if variant not in ("test", "small"):
+        raise ValueError(f"unknown GPT-2 variant '{variant}': use test or small")
+    config = GPT2Config(**TEST_CONFIG) if variant == "test" else GPT2Config()
+    return GPT2LMHeadModel(config).eval()
+
+
+class NextTokenLogits(nn.Module):
+    """Token ids (1, S) -> logits (1, S, vocab) as a plain tensor: tracing refuses ModelOutput dicts."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids=input_ids, use_cache=False).logits
+
+
+class FinishMySentence(nn.Module):
+    """Greedy completion of a 1-D token sequence until EOS, or `max_new_tokens` at most
+    (the seed's unbounded `while token != eos` never ends on a randomly initialised model)."""
+
+    def __init__(self, model: nn.Module, eos: int = 198, max_new_tokens: int = 8) -> None:
+        super().__init__()
+        self.next_token_predictor = NextTokenLogits(model)
+        self.eos = eos
+        self.max_new_tokens = max_new_tokens
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        sentence = x
+        for _ in range(self.max_new_tokens):
+            predictions = self.next_token_predictor(sentence.unsqueeze(0))
+            token = torch.argmax(predictions[0, -1, :], dim=0, keepdim=True)
+            sentence = torch.cat((sentence, token), 0)
+            if int(token) == self.eos:
+                break
+        return sentence

@@ -1,0 +1,9 @@
+"""The seed's fix for "cannot mutate tensors with frozen storage": clone before writing BOS."""
+
+import torch
+
+
+def caption_forward(self, pixel_values: torch.Tensor, input_ids: torch.Tensor) -> torch.Tensor:
+    input_ids = input_ids.clone()
+    input_ids[:, 0] = self.bos_token_id
+    return self.model(pixel_values=pixel_values, input_ids=input_ids).logits

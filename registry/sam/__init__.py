@@ -1,0 +1,1 @@
+"""Segment Anything (segment_anything package): builders and export wrappers."""
