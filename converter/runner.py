@@ -125,7 +125,7 @@ def _run_stages(cfg: Mapping[str, Any], run_dir: Path, result: JobResult, stages
     validating = bool(validate_cfg["enabled"])
     if validating:
         with stages.stage("reference"), apply_patches(patches if validate_cfg["reference_patched"] else []):
-            references = run_reference(module, cases)
+            reference = run_reference(module, cases)
 
     example = cases[0].inputs
     dynamic = (model_cfg.get("dynamic_shapes") or {}) if export_cfg["dynamic"] else {}
@@ -152,8 +152,8 @@ def _run_stages(cfg: Mapping[str, Any], run_dir: Path, result: JobResult, stages
     tolerance = model_cfg.get("tolerance") or validate_cfg
     with stages.stage("validate"):
         reloaded = exporter.load(path, device)
-        report = validate_artifact(reloaded, cases, references, float(tolerance["atol"]), float(tolerance["rtol"]))
-        result.validation = report.to_dict()
+        report = validate_artifact(reloaded, cases, reference.outputs, float(tolerance["atol"]), float(tolerance["rtol"]))
+        result.validation = {**report.to_dict(), "eager_mutates_inputs": reference.mutated_inputs}
         if not report.passed:
             raise ValidationMismatch(f"artifact differs from eager: {report.worst}")
 

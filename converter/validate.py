@@ -29,6 +29,8 @@ class ValidationReport:
     # Per output name: the worst absolute and relative error over all cases.
     outputs: Dict[str, Dict[str, float]]
     worst: Optional[str]
+    # Inputs the artifact wrote into in place: a side effect on the caller's tensors.
+    artifact_mutates_inputs: List[str] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -38,12 +40,31 @@ def _shapes(inputs: Dict[str, Any]) -> Dict[str, List[int]]:
     return {name: list(value.shape) for name, value in inputs.items() if hasattr(value, "shape")}
 
 
-def run_reference(module: Callable[..., Any], cases: Sequence[InputCase]) -> List[Any]:
-    """Eager outputs for each case; computed before export so export cannot disturb them."""
+@dataclass(frozen=True)
+class Reference:
+    outputs: List[Any]
+    # Inputs eager PyTorch wrote into in place (BLIP's `input_ids[:, 0] = bos`).
+    mutated_inputs: List[str]
+
+
+def _call_on_copies(fn: Callable[..., Any], inputs: Dict[str, Any], mutated: List[str]) -> Any:
+    """Call `fn` on copies of `inputs`, so cases stay pristine, noting which copies it changed."""
     import torch
 
+    copies = {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in inputs.items()}
     with torch.no_grad():
-        return [module(*case.inputs.values()) for case in cases]
+        output = fn(*copies.values())
+    for name, value in inputs.items():
+        if isinstance(value, torch.Tensor) and name not in mutated and not torch.equal(value, copies[name]):
+            mutated.append(name)
+    return output
+
+
+def run_reference(module: Callable[..., Any], cases: Sequence[InputCase]) -> Reference:
+    """Eager outputs for each case; computed before export so export cannot disturb them."""
+    mutated: List[str] = []
+    outputs = [_call_on_copies(module, case.inputs, mutated) for case in cases]
+    return Reference(outputs, mutated)
 
 
 def validate_artifact(
@@ -53,16 +74,15 @@ def validate_artifact(
     atol: float,
     rtol: float,
 ) -> ValidationReport:
-    import torch
 
     results: List[CaseResult] = []
+    mutated: List[str] = []
     worst_by_output: Dict[str, Dict[str, float]] = {}
     worst: Optional[str] = None
     worst_excess = -math.inf
     for case, expected in zip(cases, references, strict=True):
         try:
-            with torch.no_grad():
-                actual = artifact(*case.inputs.values())
+            actual = _call_on_copies(artifact, case.inputs, mutated)
         except Exception as exc:  # the artifact refusing an input is a validation verdict
             message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
             results.append(CaseResult(case.name, False, _shapes(case.inputs), error=message[:1000]))
@@ -83,4 +103,4 @@ def validate_artifact(
                 )
                 worst, worst_excess = f"{case.name}: {c.name} {detail}", excess
     passed = all(r.passed for r in results)
-    return ValidationReport(passed, atol, rtol, results, worst_by_output, None if passed else worst)
+    return ValidationReport(passed, atol, rtol, results, worst_by_output, None if passed else worst, mutated)

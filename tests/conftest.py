@@ -21,16 +21,21 @@ class CliRun:
     stdout: str
     stderr: str
     cwd: Path
+    earlier: frozenset = frozenset()
 
     def results(self) -> List[Dict[str, Any]]:
-        """Every result.json written under this run's outputs/, oldest job first."""
-        files = sorted((self.cwd / "outputs").rglob("result.json"), key=lambda p: str(p))
+        """Every result.json this run wrote under outputs/, oldest job first."""
+        files = sorted(set(_result_files(self.cwd)) - self.earlier, key=lambda p: str(p))
         return [json.loads(f.read_text()) for f in files]
 
     def result(self) -> Dict[str, Any]:
         found = self.results()
         assert len(found) == 1, f"expected one result.json, found {len(found)}\n{self.stdout}\n{self.stderr}"
         return found[0]
+
+
+def _result_files(cwd: Path) -> List[Path]:
+    return list((cwd / "outputs").rglob("result.json"))
 
 
 def cli_env() -> Dict[str, str]:
@@ -45,6 +50,7 @@ def run_cli(tmp_path: Path):
     """Run `python -m converter ARGS` in a fresh folder (so outputs/ lands in tmp_path)."""
 
     def run(*args: str, timeout: float = 600) -> CliRun:
+        earlier = frozenset(_result_files(tmp_path))
         proc = subprocess.run(
             [sys.executable, "-m", "converter", *args],
             cwd=tmp_path,
@@ -53,7 +59,7 @@ def run_cli(tmp_path: Path):
             text=True,
             timeout=timeout,
         )
-        return CliRun(proc.returncode, proc.stdout, proc.stderr, tmp_path)
+        return CliRun(proc.returncode, proc.stdout, proc.stderr, tmp_path, earlier)
 
     return run
 

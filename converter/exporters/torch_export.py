@@ -13,6 +13,10 @@ from converter.exporters.base import ExportRequest
 class TorchExportOptions:
     # Lower to the core ATen opset, as edge runtimes and AOTInductor expect.
     run_decompositions: bool = False
+    # Export in no-grad mode, as inference runs. With grad on, a model that switches grad
+    # mode inside (SAM 2's @torch.no_grad position encodings) gets wrap_with_set_grad_enabled
+    # nodes, and torch 2.14 cannot reload the saved non-strict program (SpecViolationError).
+    no_grad: bool = True
 
 
 class TorchExportExporter:
@@ -21,14 +25,17 @@ class TorchExportExporter:
     Options = TorchExportOptions
 
     def export(self, request: ExportRequest) -> Any:
+        from contextlib import nullcontext
+
         import torch
 
-        program = torch.export.export(
-            request.module,
-            args=request.example_inputs,
-            dynamic_shapes=request.dynamic_shapes,
-            strict=request.strict,
-        )
+        with torch.no_grad() if request.options.no_grad else nullcontext():
+            program = torch.export.export(
+                request.module,
+                args=request.example_inputs,
+                dynamic_shapes=request.dynamic_shapes,
+                strict=request.strict,
+            )
         if request.options.run_decompositions:
             program = program.run_decompositions()
         return program
