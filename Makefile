@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # torch/torchvision are pinned in constraints.txt: those releases install from local disk.
 PIP    := $(BIN)/pip install --constraint constraints.txt
 
-.PHONY: setup run test test-all lint bench ui clean
+.PHONY: setup run test test-all lint bench matrix ui clean
 
 setup: $(STAMP)
 
@@ -32,8 +32,19 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Registry models at sizes a 2-core machine runs, every backend, benchmark=default; then
+# the harness itself; all of it into benchmarks/results.md.
 bench: setup
-	$(BIN)/python benchmarks/harness.py --out benchmarks/results.md
+	rm -rf outputs/bench
+	-$(BIN)/python -m converter --multirun +sweep=bench hydra.sweep.dir=outputs/bench
+	$(BIN)/python benchmarks/harness.py --sweep outputs/bench --out benchmarks/results.md
+
+# Every model's tiny variant through every backend; the table goes into README.md.
+# Jobs that fail are part of the table, so the sweep's exit code 1 is expected here.
+matrix: setup
+	rm -rf outputs/matrix
+	-$(BIN)/python -m converter --multirun +sweep=matrix hydra.sweep.dir=outputs/matrix
+	$(BIN)/python -m converter.summary outputs/matrix --readme README.md
 
 ui: setup
 	$(BIN)/python -c 'import mlflow' 2>/dev/null || $(PIP) mlflow

@@ -1,12 +1,14 @@
-"""Measure the harness itself: start-up of `--help`, and `python -m converter` against a bare
-script doing the same torch.export and save. Interleaved runs (A, B, A, B) so drift cancels.
+"""Write benchmarks/results.md: the per-model benchmark table of a `+sweep=bench` run, and the
+harness itself measured in the same run: start-up of `--help`, and `python -m converter`
+against a bare script doing the same torch.export and save, interleaved (A, B, A, B).
 
-    python benchmarks/harness.py --out benchmarks/results.md [--repeats 5]
+    python benchmarks/harness.py --sweep outputs/bench --out benchmarks/results.md [--repeats 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -17,7 +19,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-MODEL_ARGS = ["+model=resnet18", "model.inputs.x.shape=[2,3,224,224]"]
+MODEL_ARGS = ["+model=resnet18", "model.inputs.x.shape=[2,3,224,224]", "validate=off", "benchmark=off"]
 BARE_SCRIPT = """
 import sys, torch, torchvision
 torch.manual_seed(0)
@@ -35,31 +37,114 @@ def timed(cmd: list[str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
+def machine() -> str:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    model_name = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            cpu,
+        )
+        if Path("/proc/cpuinfo").is_file()
+        else cpu
+    )
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{model_name}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, torch {torch.__version__} ({torch.get_num_threads()} threads)"
+    )
+
+
+def sweep_section(sweep: Path | None) -> list[str]:
+    """One row per benchmarked size of every job; failed jobs with their reason."""
+    if sweep is None or not sweep.is_dir():
+        return []
+    rows, failures = [], []
+    for result_file in sorted(sweep.glob("*/result.json")):
+        result = json.loads(result_file.read_text())
+        label = f"{result['model']} ({result.get('variant') or '-'}) / {result['backend']}"
+        bench_file = result_file.parent / "bench.json"
+        if result["status"] != "ok" or not bench_file.is_file():
+            failure = result.get("failure") or {}
+            reason = (failure.get("message") or "").strip().splitlines()
+            failures.append(f"| {label} | {failure.get('stage', '?')}: {(reason[0] if reason else '')[:100]} |")
+            continue
+        bench = json.loads(bench_file.read_text())
+        cold = bench.get("cold_start") or {}
+        for case in bench["cases"]:
+            lat, speed = case["latency_s"], case["speedup"]
+            gflops = (case.get("achieved_gflops") or {}).get("artifact")
+            fraction = (case.get("fraction_of_peak") or {}).get("artifact")
+            noisy = " (noisy)" if any(case["noisy"].values()) else ""
+            sizes = ",".join(f"{k}={v}" for k, v in case["sizes"].items())
+            rows.append(
+                f"| {label} | {sizes} | {lat['eager']['p50'] * 1e3:.2f} | {lat['artifact']['p50'] * 1e3:.2f}{noisy} | "
+                f"{speed['ratio']:.2f}x [{speed['low']:.2f}, {speed['high']:.2f}] | {case['throughput_items_per_s']['artifact']:.1f} | "
+                f"{f'{gflops:.1f}' if gflops else '-'} | {f'{fraction * 100:.0f}%' if fraction else '-'} | "
+                f"{bench['artifact_size_bytes'] / 2**20:.1f} | {bench['export_s']:.1f} | {cold.get('load_s', float('nan')):.2f} |"
+            )
+    peak = next((json.loads(p.read_text()).get("machine_peak") for p in sweep.glob("*/bench.json")), None)
+    lines = [
+        "## Artifacts against eager",
+        "",
+        "Eager and the reloaded artifact timed in the same process, interleaved; speedup is the ratio of",
+        "medians with a 95% bootstrap interval. GFLOP/s from torch's FlopCounterMode over the artifact's p50;",
+        f"% of the machine's float32 matmul peak ({peak['gflops']:.0f} GFLOP/s measured)." if peak else "",
+        "",
+        "| model / backend | sizes | eager p50 ms | artifact p50 ms | speedup [95% CI] | items/s | GFLOP/s | % peak | size MiB | export s | cold load s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+    if failures:
+        lines += ["Jobs that did not produce a benchmark:", "", "| model / backend | why |", "|---|---|", *failures, ""]
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results.md")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--sweep", type=Path, help="a +sweep=bench folder whose bench.json files to tabulate")
     args = parser.parse_args()
     py = sys.executable
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        timed([py, "-m", "converter", *MODEL_ARGS, "validate=off"], work)  # warm the page cache
+        timed(
+            [
+                py,
+                "-m",
+                "converter",
+                *MODEL_ARGS,
+            ],
+            work,
+        )  # warm the page cache
         help_times, harness, bare = [], [], []
         for i in range(args.repeats):
             help_times.append(timed([py, "-m", "converter", "--help"], work))
-            harness.append(timed([py, "-m", "converter", *MODEL_ARGS, "validate=off"], work))
+            harness.append(timed([py, "-m", "converter", *MODEL_ARGS], work))
             bare.append(timed([py, "-c", BARE_SCRIPT, str(work / f"bare{i}.pt2")], work))
     ratio = statistics.median(harness) / statistics.median(bare)
     lines = [
-        "# Harness benchmarks",
+        "# Benchmarks",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}.",
+        f"Machine: {machine()}.",
+        "Generated by `make bench`; every figure below was measured in that one run.",
+        "",
+        *sweep_section(args.sweep),
+        "## The harness",
+        "",
         f"Each figure is the median of {args.repeats} interleaved runs (wall seconds, whole process).",
         "",
         "| measure | median s | min s | max s | target |",
         "|---|---|---|---|---|",
         f"| `python -m converter --help` | {statistics.median(help_times):.3f} | {min(help_times):.3f} | {max(help_times):.3f} | < 2 s |",
-        f"| `python -m converter +model=resnet18 validate=off` | {statistics.median(harness):.3f} | {min(harness):.3f} | {max(harness):.3f} | |",
+        f"| `python -m converter +model=resnet18 validate=off benchmark=off` | {statistics.median(harness):.3f} | {min(harness):.3f} | {max(harness):.3f} | |",
         f"| bare torch.export + save script | {statistics.median(bare):.3f} | {min(bare):.3f} | {max(bare):.3f} | |",
         "",
         f"Harness / bare: **{ratio:.3f}x** (target at most 1.10x).",

@@ -31,6 +31,8 @@ class JobResult:
     stages: Dict[str, float] = field(default_factory=dict)
     artifact: Optional[ArtifactInfo] = None
     validation: Optional[Dict[str, Any]] = None
+    # Headline figures; the whole measurement is in bench.json.
+    benchmark: Optional[Dict[str, Any]] = None
     failure: Optional[Failure] = None
     warnings: List[CapturedWarning] = field(default_factory=list)
     versions: Dict[str, str] = field(default_factory=dict)

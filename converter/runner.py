@@ -33,6 +33,9 @@ log = logging.getLogger("converter")
 
 RESULT_FILE = "result.json"
 CONFIG_FILE = "config.yaml"
+GRAPH_FILE = "graph.txt"
+BENCH_FILE = "bench.json"
+BENCH_CHART = "bench.png"
 ARTIFACT_STEM = "model"
 
 
@@ -127,35 +130,77 @@ def _run_stages(cfg: Mapping[str, Any], run_dir: Path, result: JobResult, stages
         with stages.stage("reference"), apply_patches(patches if validate_cfg["reference_patched"] else []):
             reference = run_reference(module, cases)
 
-    example = cases[0].inputs
+    with stages.stage("export"), apply_patches(patches):
+        artifact = exporter.export(_export_request(cfg, module, cases[0].inputs, options))
+
+    path = run_dir / f"{ARTIFACT_STEM}{exporter.suffix}"
+    with stages.stage("save"):
+        result.artifact = save_atomically(lambda staged: exporter.save(artifact, staged), path)
+        (run_dir / GRAPH_FILE).write_text(exporter.graph_code(artifact))
+
+    reloaded = None
+    if validating:
+        tolerance = model_cfg.get("tolerance") or validate_cfg
+        with stages.stage("validate"):
+            reloaded = exporter.load(path, device)
+            report = validate_artifact(
+                reloaded, cases, reference.outputs, float(tolerance["atol"]), float(tolerance["rtol"])
+            )
+            result.validation = {**report.to_dict(), "eager_mutates_inputs": reference.mutated_inputs}
+            if not report.passed:
+                raise ValidationMismatch(f"artifact differs from eager: {report.worst}")
+
+    if cfg["benchmark"]["enabled"]:
+        with stages.stage("benchmark"):
+            reloaded = reloaded if reloaded is not None else exporter.load(path, device)
+            result.benchmark = _benchmark(cfg, module, reloaded, path, run_dir, result)
+
+
+def _export_request(cfg: Mapping[str, Any], module: Any, example: Dict[str, Any], options: Any) -> ExportRequest:
+    model_cfg, export_cfg = cfg["model"], cfg["export"]
     dynamic = (model_cfg.get("dynamic_shapes") or {}) if export_cfg["dynamic"] else {}
-    request = ExportRequest(
+    return ExportRequest(
         module=module,
         example_inputs=tuple(example.values()),
         input_names=tuple(example),
         dynamic_shapes=to_torch_dynamic_shapes(list(example), dynamic, collect_dims(dynamic, model_cfg["inputs"])),
         strict=bool(export_cfg["strict"]),
         options=options,
-        device=device,
+        device=cfg["device"],
         traced_submodules=tuple(model_cfg.get("traced_submodules") or ()),
     )
-    with stages.stage("export"), apply_patches(patches):
-        artifact = exporter.export(request)
 
-    path = run_dir / f"{ARTIFACT_STEM}{exporter.suffix}"
-    with stages.stage("save"):
-        result.artifact = save_atomically(lambda staged: exporter.save(artifact, staged), path)
-        (run_dir / "graph.txt").write_text(exporter.graph_code(artifact))
 
-    if not validating:
-        return
-    tolerance = model_cfg.get("tolerance") or validate_cfg
-    with stages.stage("validate"):
-        reloaded = exporter.load(path, device)
-        report = validate_artifact(reloaded, cases, reference.outputs, float(tolerance["atol"]), float(tolerance["rtol"]))
-        result.validation = {**report.to_dict(), "eager_mutates_inputs": reference.mutated_inputs}
-        if not report.passed:
-            raise ValidationMismatch(f"artifact differs from eager: {report.worst}")
+def _benchmark(
+    cfg: Mapping[str, Any], module: Any, artifact: Any, path: Path, run_dir: Path, result: JobResult
+) -> Dict[str, Any]:
+    """bench.json, bench.png and a table in the log; result.json keeps the headline figures."""
+    from converter.bench.report import render_table, write_chart
+    from converter.bench.run import benchmark_artifact
+
+    report = benchmark_artifact(
+        module,
+        artifact,
+        cfg["model"],
+        cfg["benchmark"],
+        cfg["device"],
+        int(cfg["seed"]),
+        cfg["export"]["backend"],
+        path,
+    )
+    report.update(artifact_size_bytes=result.artifact.size_bytes, export_s=result.stages.get("export"))
+    write_json_atomically(report, run_dir / BENCH_FILE)
+    title = f"{result.model}/{result.backend} vs eager"
+    write_chart(report, run_dir / BENCH_CHART, title)
+    log.info("benchmark\n%s", render_table(report, title))
+    first = report["cases"][0]
+    return {
+        "file": str(run_dir / BENCH_FILE),
+        "speedup": first["speedup"]["ratio"],
+        "artifact_p50_s": first["latency_s"]["artifact"]["p50"],
+        "eager_p50_s": first["latency_s"]["eager"]["p50"],
+        "noisy": any(first["noisy"].values()),
+    }
 
 
 def _write_config(cfg: Mapping[str, Any], path: Path) -> None:

@@ -101,10 +101,36 @@ class ValidateConfig:
 
 
 @dataclass
+class BenchmarkConfig:
+    enabled: bool = True
+    warmup: int = 3
+    min_iterations: int = 10
+    min_time_s: float = 1.0
+    # Above this coefficient of variation, take more rounds; still above, report as noisy.
+    cv_threshold: float = 0.10
+    max_extra_rounds: int = 3
+    # torch intra-op threads for the measurement (null: leave torch's default); recorded.
+    threads: Optional[int] = None
+    # Sizes of `batch_dim` to measure; empty: the example inputs only.
+    batch_sizes: List[int] = field(default_factory=list)
+    batch_dim: str = "batch"
+    # null: the job's device.
+    device: Optional[str] = None
+    confidence: float = 0.95
+    flops: bool = True
+    memory: bool = True
+    # Calibrate the machine's matmul peak (cached per machine and thread count).
+    peak: bool = True
+    # Load the artifact in a fresh process and time it.
+    cold_start: bool = True
+
+
+@dataclass
 class ConverterConfig:
     model: Optional[ModelConfig] = None
     export: ExportConfig = field(default_factory=ExportConfig)
     validate: ValidateConfig = field(default_factory=ValidateConfig)
+    benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
     device: str = "cpu"
     seed: int = 0
 

@@ -101,7 +101,9 @@ def test_sam2_loader_leaves_no_global_hydra_state() -> None:
 # --- YOLO11-pose (ultralytics) ----------------------------------------------------------------
 
 
-def test_yolo11_pose_non_strict_with_dynamic_batch_and_no_settings_outside_the_run(run_cli, tmp_path, monkeypatch) -> None:
+def test_yolo11_pose_non_strict_with_dynamic_batch_and_no_settings_outside_the_run(
+    run_cli, tmp_path, monkeypatch
+) -> None:
     result = ok(run_cli, "yolo11_pose")
     assert result["config"]["export"]["strict"] is False, "the model's YAML makes non-strict its default"
     assert [c["shapes"]["images"][0] for c in dims_cases(result)] == [1, 2, 4]

@@ -15,7 +15,9 @@ PUBLISHED = [
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("target", "kwargs", "parameters"), PUBLISHED, ids=[p[0].rsplit(".", 1)[-1] for p in PUBLISHED])
+@pytest.mark.parametrize(
+    ("target", "kwargs", "parameters"), PUBLISHED, ids=[p[0].rsplit(".", 1)[-1] for p in PUBLISHED]
+)
 def test_published_variant_has_the_published_size(target: str, kwargs: dict, parameters: int) -> None:
     from hydra.utils import get_method
 

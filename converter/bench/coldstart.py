@@ -1,0 +1,46 @@
+"""Load an artifact in a fresh process and report the seconds: `python -m converter.bench.coldstart BACKEND PATH DEVICE`.
+
+Prints one JSON line: import_s (torch and the loader), load_s (reading the artifact).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict
+
+
+def main() -> int:
+    started = time.perf_counter()
+    backend, path, device = sys.argv[1:4]
+    import torch  # noqa: F401
+
+    from converter.exporters import get_exporter
+
+    exporter = get_exporter(backend)
+    imported = time.perf_counter()
+    exporter.load(Path(path), device)
+    loaded = time.perf_counter()
+    print(json.dumps({"import_s": imported - started, "load_s": loaded - imported}))
+    return 0
+
+
+def measure_cold_start(backend: str, path: Path, device: str) -> Dict[str, float]:
+    """Whole-process wall seconds too, so interpreter start-up is in the figure a user feels."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-W", "ignore", "-m", "converter.bench.coldstart", backend, str(path), device],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {**figures, "process_s": time.perf_counter() - start}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Benchmark stage: eager and the reloaded artifact timed side by side at each batch size."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
+
+from converter.bench.coldstart import measure_cold_start
+from converter.bench.resources import count_flops, measured_peak_gflops, peak_memory_mb
+from converter.bench.stats import LatencyStats, speedup_interval
+from converter.bench.timing import TimingPlan, measure_interleaved
+from converter.dims import collect_dims, example_sizes
+from converter.errors import ConfigError
+from converter.inputs import make_inputs
+
+CONTENDERS = ("eager", "artifact")
+
+
+@contextmanager
+def torch_threads(threads: Optional[int]) -> Iterator[int]:
+    """Set torch's intra-op thread count for the block and restore it after."""
+    import torch
+
+    saved = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(saved)
+
+
+def batch_points(model: Mapping[str, Any], bench: Mapping[str, Any]) -> List[Dict[str, int]]:
+    """Dim sizes to measure at: the example's, with the batch Dim set to each requested size."""
+    dynamic, inputs = model.get("dynamic_shapes") or {}, model["inputs"]
+    base = example_sizes(dynamic, inputs)
+    sizes = list(bench.get("batch_sizes") or [])
+    if not sizes:
+        return [base]
+    dims = collect_dims(dynamic, inputs)
+    dim = dims.get(bench["batch_dim"])
+    if dim is None:
+        raise ConfigError(
+            "benchmark.batch_dim",
+            f"the model has no Dim named '{bench['batch_dim']}' (it has {sorted(dims) or 'none'})",
+            "set benchmark.batch_dim to one of its Dims, or benchmark.batch_sizes=[] to measure the example only",
+        )
+    outside = [s for s in sizes if not dim.min <= s <= dim.max]
+    if outside:
+        raise ConfigError(
+            "benchmark.batch_sizes",
+            f"{outside} lie outside Dim '{dim.name}' [{dim.min}, {dim.max}]",
+            "measure sizes the artifact was exported for",
+        )
+    return [{**base, dim.name: size} for size in sizes]
+
+
+def _case(
+    module: Callable[..., Any],
+    artifact: Callable[..., Any],
+    args: tuple,
+    items: int,
+    plan: TimingPlan,
+    device: str,
+    peak: Optional[float],
+    bench: Mapping[str, Any],
+) -> Dict[str, Any]:
+    contenders = {"eager": lambda: module(*args), "artifact": lambda: artifact(*args)}
+    timings = measure_interleaved(contenders, plan, device)
+    stats = {name: LatencyStats.of(s) for name, s in timings.samples.items()}
+    point, low, high = speedup_interval(timings.samples["eager"], timings.samples["artifact"], bench["confidence"])
+    flops = count_flops(contenders["eager"]) if bench["flops"] else None
+    case: Dict[str, Any] = {
+        "items_per_call": items,
+        "latency_s": {name: asdict(s) for name, s in stats.items()},
+        "throughput_items_per_s": {name: items / s.p50 for name, s in stats.items()},
+        "speedup": {"ratio": point, "low": low, "high": high, "confidence": bench["confidence"]},
+        "noisy": timings.noisy,
+        "extra_rounds": timings.extra_rounds,
+        "flops_per_call": flops,
+        "peak_memory_mb": {name: peak_memory_mb(fn, device) for name, fn in contenders.items()}
+        if bench["memory"]
+        else None,
+    }
+    if flops:
+        achieved = {name: flops / s.p50 / 1e9 for name, s in stats.items()}
+        case["achieved_gflops"] = achieved
+        case["fraction_of_peak"] = {name: g / peak for name, g in achieved.items()} if peak else None
+    return case
+
+
+def benchmark_artifact(
+    module: Callable[..., Any],
+    artifact: Callable[..., Any],
+    model: Mapping[str, Any],
+    bench: Mapping[str, Any],
+    device: str,
+    seed: int,
+    backend: str,
+    artifact_path: Path,
+) -> Dict[str, Any]:
+    plan = TimingPlan(
+        bench["warmup"], bench["min_iterations"], bench["min_time_s"], bench["cv_threshold"], bench["max_extra_rounds"]
+    )
+    device = bench.get("device") or device
+    with torch_threads(bench.get("threads")) as threads:
+        peak = measured_peak_gflops(device, threads) if bench["peak"] else None
+        cases = []
+        for number, sizes in enumerate(batch_points(model, bench)):
+            inputs = make_inputs(model, sizes, seed + 3000 + number, device)
+            items = sizes.get(bench["batch_dim"], 1)
+            case = _case(
+                module, artifact, tuple(inputs.values()), items, plan, device, peak["gflops"] if peak else None, bench
+            )
+            cases.append({"sizes": sizes, **case})
+    return {
+        "device": device,
+        "threads": threads,
+        "plan": asdict(plan),
+        "machine_peak": peak,
+        "cases": cases,
+        "cold_start": measure_cold_start(backend, artifact_path, device) if bench["cold_start"] else None,
+    }

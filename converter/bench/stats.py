@@ -1,0 +1,77 @@
+"""Statistics of latency samples: percentiles, spread, and a bootstrap interval for speedups.
+
+Pure Python on lists of seconds, so it is tested on synthetic timings without torch.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from dataclasses import dataclass
+from typing import List, Sequence, Tuple
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile (q in [0, 100]), as numpy's default."""
+    if not samples:
+        raise ValueError("no samples")
+    ordered = sorted(samples)
+    position = (len(ordered) - 1) * q / 100.0
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    """Seconds per call over `n` timed calls."""
+
+    n: int
+    mean: float
+    std: float
+    cv: float
+    p50: float
+    p90: float
+    p99: float
+    min: float
+    max: float
+
+    @classmethod
+    def of(cls, samples: Sequence[float]) -> LatencyStats:
+        mean = statistics.fmean(samples)
+        std = statistics.stdev(samples) if len(samples) > 1 else 0.0
+        return cls(
+            n=len(samples),
+            mean=mean,
+            std=std,
+            cv=std / mean if mean > 0 else math.inf,
+            p50=percentile(samples, 50),
+            p90=percentile(samples, 90),
+            p99=percentile(samples, 99),
+            min=min(samples),
+            max=max(samples),
+        )
+
+
+def speedup_interval(
+    baseline: Sequence[float],
+    candidate: Sequence[float],
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> Tuple[float, float, float]:
+    """Speedup of `candidate` over `baseline` as a ratio of medians, with a percentile-bootstrap
+    interval: both sample sets are resampled independently. A seeded RNG keeps reports stable."""
+    point = statistics.median(baseline) / statistics.median(candidate)
+    rng = random.Random(seed)
+    ratios: List[float] = []
+    for _ in range(resamples):
+        b = [rng.choice(baseline) for _ in baseline]
+        c = [rng.choice(candidate) for _ in candidate]
+        ratios.append(statistics.median(b) / statistics.median(c))
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    return point, percentile(ratios, tail), percentile(ratios, 100.0 - tail)
+
+
+def is_noisy(stats: LatencyStats, cv_threshold: float) -> bool:
+    return stats.cv > cv_threshold

@@ -1,0 +1,85 @@
+"""Interleaved timing of several callables: A, B, B, A, A, B, ... so drift and ordering cancel.
+
+On CUDA each call is bracketed by CUDA events and synchronised; on CPU it is wall time.
+When a contender's coefficient of variation stays above the threshold, more rounds are
+taken (up to a limit) and the result says it stayed noisy rather than claim precision.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List
+
+from converter.bench.stats import LatencyStats
+
+
+@dataclass(frozen=True)
+class TimingPlan:
+    warmup: int = 3
+    min_iterations: int = 10
+    min_time_s: float = 1.0
+    cv_threshold: float = 0.10
+    max_extra_rounds: int = 3
+
+
+@dataclass(frozen=True)
+class Timings:
+    samples: Dict[str, List[float]]
+    extra_rounds: int
+    noisy: Dict[str, bool]
+
+
+def _timer(device: str) -> Callable[[Callable[[], Any]], float]:
+    if device.startswith("cuda"):
+        import torch
+
+        def cuda_time(fn: Callable[[], Any]) -> float:
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            torch.cuda.synchronize()
+            start.record()
+            fn()
+            end.record()
+            torch.cuda.synchronize()
+            return start.elapsed_time(end) / 1000.0
+
+        return cuda_time
+
+    def wall_time(fn: Callable[[], Any]) -> float:
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+
+    return wall_time
+
+
+def _round(
+    contenders: Dict[str, Callable[[], Any]], samples: Dict[str, List[float]], plan: TimingPlan, timer: Any
+) -> None:
+    names = list(contenders)
+    started = time.perf_counter()
+    flip = False
+    while min(len(samples[n]) for n in names) < plan.min_iterations or time.perf_counter() - started < plan.min_time_s:
+        for name in reversed(names) if flip else names:
+            samples[name].append(timer(contenders[name]))
+        flip = not flip
+
+
+def measure_interleaved(contenders: Dict[str, Callable[[], Any]], plan: TimingPlan, device: str) -> Timings:
+    import torch
+
+    timer = _timer(device)
+    with torch.no_grad():
+        for fn in contenders.values():
+            for _ in range(plan.warmup):
+                fn()
+        samples: Dict[str, List[float]] = {name: [] for name in contenders}
+        _round(contenders, samples, plan, timer)
+        extra = 0
+        while extra < plan.max_extra_rounds and any(
+            LatencyStats.of(s).cv > plan.cv_threshold for s in samples.values()
+        ):
+            _round(contenders, samples, plan, timer)
+            extra += 1
+    noisy = {name: LatencyStats.of(s).cv > plan.cv_threshold for name, s in samples.items()}
+    return Timings(samples, extra, noisy)
