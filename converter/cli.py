@@ -6,6 +6,7 @@ wrong (nothing was run or written).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any, List, Optional
@@ -36,7 +37,27 @@ def hydra_entry(cfg: DictConfig) -> str:
     result = run_job(job, run_dir)
     _STATUSES.append(result.status)
     print(f"{result.headline()}  [{run_dir}]", flush=True)
+    if job["tracking"]["enabled"]:
+        _track(job, result.to_dict(), run_dir)
     return result.status
+
+
+def _track(job: dict, result: dict, run_dir: Path) -> None:
+    """Log the job to MLflow. Its files are already on disk, so a tracking failure costs the
+    MLflow record only; it is reported, and the job keeps its status."""
+    from converter.tracking.job import log_job
+
+    tracking = job["tracking"]
+    try:
+        log_job(job, result, run_dir, tracking["experiment"] or result["model"], tracking["sweep"])
+    except Exception as exc:  # noqa: BLE001 (any MLflow or network failure)
+        print(
+            f"Tracking error: could not log {result['model']}/{result['backend']} to MLflow at "
+            f"{tracking['uri'] or 'the embedded store'} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
+            f"The run's files are in {run_dir}. Fix: check tracking.uri, or run with tracking=off.",
+            file=sys.stderr,
+        )
+        _STATUSES.append("tracking_failed")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -53,6 +74,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if not args.cfg:
             for job in jobs:
                 check_imports(job)
+            os.environ["CONVERTER_SWEEP_JOBS"] = str(len(jobs))
     except ConfigError as exc:
         print(exc.paragraph(), file=sys.stderr)
         return EXIT_CONFIG
@@ -64,7 +86,11 @@ def _config_dirs(args: Any) -> List[Path]:
 
 
 def _run_hydra(argv: List[str]) -> int:
-    _STATUSES.clear()
+    from converter.summary import SWEEP_STATUSES
+    from converter.tracking.sweep import REGRESSED
+
+    for collected in (_STATUSES, SWEEP_STATUSES, REGRESSED):
+        collected.clear()
     saved = sys.argv
     sys.argv = [saved[0] if saved else "converter", *argv]
     try:
@@ -74,7 +100,11 @@ def _run_hydra(argv: List[str]) -> int:
             return EXIT_FAILED
     finally:
         sys.argv = saved
-    return EXIT_FAILED if any(status != "ok" for status in _STATUSES) else EXIT_OK
+    from converter.summary import SWEEP_STATUSES
+    from converter.tracking.sweep import REGRESSED
+
+    statuses = _STATUSES + SWEEP_STATUSES
+    return EXIT_FAILED if REGRESSED or any(status != "ok" for status in statuses) else EXIT_OK
 
 
 def main_exit() -> None:

@@ -178,6 +178,10 @@ def check_job(cfg: Any) -> None:
                 "give shape: [...] or factory: {_target_: ...}",
             )
     collect_dims(model["dynamic_shapes"], model["inputs"])
+    if cfg.benchmark.enabled:
+        from converter.bench.run import batch_points
+
+        batch_points(model, OmegaConf.to_container(cfg.benchmark))
     if model.get("checkpoint") and not Path(model["checkpoint"]).expanduser().is_file():
         raise ConfigError(
             "model.checkpoint",
@@ -203,6 +207,16 @@ def check_imports(job: Mapping[str, Any]) -> None:
     for index, patch in enumerate(model.get("patches") or []):
         resolve(patch["replacement"], f"model.patches[{index}].replacement")
         resolve(patch["target"], f"model.patches[{index}].target")
+    if job["tracking"]["enabled"] and job["tracking"].get("uri"):
+        from converter.tracking.store import check_reachable
+
+        problem = check_reachable(job["tracking"]["uri"])
+        if problem:
+            raise ConfigError(
+                "tracking.uri",
+                f"no MLflow server answers at {job['tracking']['uri']} ({problem})",
+                "start the server, correct tracking.uri, or run with tracking=off",
+            )
     if job["device"].startswith("cuda"):
         import torch
 

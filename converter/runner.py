@@ -34,6 +34,7 @@ log = logging.getLogger("converter")
 RESULT_FILE = "result.json"
 CONFIG_FILE = "config.yaml"
 GRAPH_FILE = "graph.txt"
+OPERATORS_FILE = "operators.txt"
 BENCH_FILE = "bench.json"
 BENCH_CHART = "bench.png"
 ARTIFACT_STEM = "model"
@@ -137,6 +138,7 @@ def _run_stages(cfg: Mapping[str, Any], run_dir: Path, result: JobResult, stages
     with stages.stage("save"):
         result.artifact = save_atomically(lambda staged: exporter.save(artifact, staged), path)
         (run_dir / GRAPH_FILE).write_text(exporter.graph_code(artifact))
+        (run_dir / OPERATORS_FILE).write_text("\n".join(exporter.operators(artifact)) + "\n")
 
     reloaded = None
     if validating:

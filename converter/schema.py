@@ -126,11 +126,30 @@ class BenchmarkConfig:
 
 
 @dataclass
+class TrackingConfig:
+    enabled: bool = True
+    # null: SQLite at <project root>/outputs/mlflow.db; http://host:port for a shared server.
+    uri: Optional[str] = None
+    # null: the sweep's name for a sweep, the model's name for a single run.
+    experiment: Optional[str] = None
+    # A sweep preset's name (nightly, matrix, bench); tags the parent run and its children.
+    sweep: Optional[str] = None
+    # Also upload the exported artifact itself (it can be large).
+    log_artifact_file: bool = True
+    # Nightly: compare with the previous sweep of the same name; regressions make the exit non-zero.
+    compare_with_previous: bool = False
+    latency_regression: float = 0.10
+    error_drift: float = 10.0
+    error_floor: float = 1.0e-5
+
+
+@dataclass
 class ConverterConfig:
     model: Optional[ModelConfig] = None
     export: ExportConfig = field(default_factory=ExportConfig)
     validate: ValidateConfig = field(default_factory=ValidateConfig)
     benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
     device: str = "cpu"
     seed: int = 0
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from hydra.experimental.callback import Callback
+from omegaconf import OmegaConf
 
 START, END = "<!-- matrix:start -->", "<!-- matrix:end -->"
+# Statuses of the last sweep's jobs, whichever process ran them; the CLI's exit code reads them.
+SWEEP_STATUSES: List[str] = []
 SUMMARY_FILE = "summary.md"
 
 
@@ -93,11 +97,24 @@ def write_summary(sweep_dir: Path) -> Optional[str]:
 
 
 class SummaryCallback(Callback):
-    """Hydra callback: after a sweep, write summary.md in the sweep folder and print it."""
+    """Hydra callback: progress as jobs finish; after a sweep, summary.md in the sweep folder, printed."""
+
+    def on_job_end(self, config: Any, job_return: Any, **kwargs: Any) -> None:
+        from hydra.core.hydra_config import HydraConfig
+
+        hydra_cfg = HydraConfig.get()
+        if str(hydra_cfg.mode) != "RunMode.MULTIRUN":
+            return
+        done = len(list(Path(hydra_cfg.sweep.dir).glob("*/result.json")))
+        total = os.environ.get("CONVERTER_SWEEP_JOBS", "?")
+        status = job_return.return_value if getattr(job_return, "_return_value", None) is not None else "crashed"
+        name = f"{OmegaConf.select(config, 'model.name')}/{OmegaConf.select(config, 'export.backend')}"
+        print(f"[sweep {done}/{total}] {name}: {status}", flush=True)
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         if sweep_dir.is_dir():
+            SWEEP_STATUSES.extend(r["status"] for r in collect_results(sweep_dir))
             table = write_summary(sweep_dir)
             if table:
                 print(f"\nSweep summary ({sweep_dir / SUMMARY_FILE}):\n\n{table}\n", flush=True)

@@ -45,16 +45,29 @@ def cli_env() -> Dict[str, str]:
     return env
 
 
+# Groups that cost seconds per run; tests that are about them name them, the rest switch them off.
+OPTIONAL_STAGES = ("tracking", "benchmark")
+SELECTS_A_MODEL = ("model=", "tiny=", "bench=")
+
+
 @pytest.fixture
 def run_cli(tmp_path: Path):
-    """Run `python -m converter ARGS` in a fresh folder (so outputs/ lands in tmp_path)."""
+    """Run `python -m converter ARGS` in a fresh folder (so outputs/ lands in tmp_path). Unless the
+    arguments mention them, tracking and benchmark are off; MLflow never writes outside tmp_path."""
 
     def run(*args: str, timeout: float = 600) -> CliRun:
         earlier = frozenset(_result_files(tmp_path))
+        extra = []
+        if "--cfg" not in args and any(a.lstrip("+").startswith(SELECTS_A_MODEL) for a in args):
+            extra = [
+                f"{group}=off" for group in OPTIONAL_STAGES if not any(a.lstrip("+~").startswith(group) for a in args)
+            ]
+        env = cli_env()
+        env["CONVERTER_TRACKING_URI"] = f"sqlite:///{tmp_path / 'mlflow.db'}"
         proc = subprocess.run(
-            [sys.executable, "-m", "converter", *args],
+            [sys.executable, "-m", "converter", *args, *extra],
             cwd=tmp_path,
-            env=cli_env(),
+            env=env,
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -20,7 +20,7 @@ NOT_SCRIPTABLE = [
 
 
 def job(*overrides: str) -> dict:
-    (composed,) = compose_jobs(parse_argv(["+model=classification", *overrides]))
+    (composed,) = compose_jobs(parse_argv(["+model=classification", "benchmark=off", "tracking=off", *overrides]))
     return composed
 
 
@@ -59,7 +59,13 @@ def test_result_json_is_written_last_and_complete(tmp_path: Path) -> None:
     saved = json.loads((tmp_path / "result.json").read_text())
     assert saved["status"] == "ok" and saved["artifact"]["sha256"] == result.artifact.sha256
     assert saved["config"]["model"]["name"] == "classification"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yaml", "graph.txt", "model.pt", "result.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "config.yaml",
+        "graph.txt",
+        "model.pt",
+        "operators.txt",
+        "result.json",
+    ]
 
 
 def test_job_reruns_from_its_config_file_alone(tmp_path: Path) -> None:

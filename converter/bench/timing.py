@@ -56,10 +56,12 @@ def _timer(device: str) -> Callable[[Callable[[], Any]], float]:
 def _round(
     contenders: Dict[str, Callable[[], Any]], samples: Dict[str, List[float]], plan: TimingPlan, timer: Any
 ) -> None:
+    """One round: at least `min_iterations` new calls each and `min_time_s` of wall time."""
     names = list(contenders)
+    target = {n: len(samples[n]) + plan.min_iterations for n in names}
     started = time.perf_counter()
     flip = False
-    while min(len(samples[n]) for n in names) < plan.min_iterations or time.perf_counter() - started < plan.min_time_s:
+    while any(len(samples[n]) < target[n] for n in names) or time.perf_counter() - started < plan.min_time_s:
         for name in reversed(names) if flip else names:
             samples[name].append(timer(contenders[name]))
         flip = not flip

@@ -39,3 +39,6 @@ class Exporter(Protocol):
 
     def graph_code(self, artifact: Any) -> str:
         """Readable code of the exported graph, for review."""
+
+    def operators(self, artifact: Any) -> list[str]:
+        """The distinct operators the exported graph calls, sorted: what a runtime must support."""

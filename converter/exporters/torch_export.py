@@ -52,3 +52,6 @@ class TorchExportExporter:
 
     def graph_code(self, artifact: Any) -> str:
         return artifact.graph_module.code
+
+    def operators(self, artifact: Any) -> list[str]:
+        return sorted({str(node.target) for node in artifact.graph.nodes if node.op == "call_function"})

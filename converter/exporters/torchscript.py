@@ -26,6 +26,10 @@ class TorchScriptArtifact:
     def graph_code(self, artifact: Any) -> str:
         return artifact.code
 
+    def operators(self, artifact: Any) -> list[str]:
+        """Node kinds of the graph with submodule calls inlined (aten::..., prim::...)."""
+        return sorted({node.kind() for node in artifact.inlined_graph.nodes()})
+
     @staticmethod
     def finish(scripted: Any, freeze: bool) -> Any:
         import torch

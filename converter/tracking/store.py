@@ -1,0 +1,74 @@
+"""Where runs go: the tracking URI, the experiment, and the client."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any, Mapping, Optional, Tuple
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_uri() -> str:
+    """The embedded store: SQLite at <project root>/outputs/mlflow.db, whatever the run folder."""
+    return f"sqlite:///{PROJECT_ROOT / 'outputs' / 'mlflow.db'}"
+
+
+def tracking_uri(tracking: Mapping[str, Any]) -> str:
+    return tracking.get("uri") or default_uri()
+
+
+def artifact_root(uri: str) -> Optional[str]:
+    """For a local SQLite store, artifacts live beside the database; a server decides its own."""
+    if uri.startswith("sqlite:///"):
+        return (Path(uri[len("sqlite:///") :]).parent / "mlartifacts").as_uri()
+    return None
+
+
+# MLflow retries an unreachable server with backoff for minutes by default; a converter job
+# should report it in seconds. Users who want patience can set these variables themselves.
+HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
+
+
+def check_reachable(uri: str, timeout: float = 5.0) -> Optional[str]:
+    """None when an http(s) tracking server answers its /health endpoint, else why not."""
+    if not uri.startswith(("http://", "https://")):
+        return None
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout) as response:
+            return None if response.status == 200 else f"/health answered {response.status}"
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def client_and_experiment(tracking: Mapping[str, Any], name: str) -> Tuple[Any, str]:
+    """An MlflowClient and the id of experiment `name`, created (with local artifacts) if new."""
+    import os
+
+    for key, value in HTTP_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    from mlflow.tracking import MlflowClient
+
+    uri = tracking_uri(tracking)
+    if uri.startswith("sqlite:///"):
+        Path(uri[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return client, experiment.experiment_id
+    location = artifact_root(uri)
+    return client, client.create_experiment(name, artifact_location=f"{location}/{name}" if location else None)
+
+
+def git_commit() -> Optional[str]:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None

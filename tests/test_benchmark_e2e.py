@@ -1,0 +1,54 @@
+"""A benchmark runs end to end on a toy model and writes what it promises; no speed is asserted."""
+
+import json
+from pathlib import Path
+
+from converter.bench.resources import measured_peak_gflops
+
+QUICK = ["benchmark=default", "benchmark.min_time_s=0.05", "benchmark.min_iterations=3", "benchmark.max_extra_rounds=0"]
+
+
+def test_benchmark_writes_json_table_and_chart(run_cli) -> None:
+    run = run_cli("+model=classification", "export=torchscript_trace", *QUICK, "benchmark.batch_sizes=[1,4]")
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = run.result()
+    run_dir = Path(result["artifact"]["path"]).parent
+    bench = json.loads((run_dir / "bench.json").read_text())
+    assert [case["sizes"]["batch"] for case in bench["cases"]] == [1, 4]
+    for case in bench["cases"]:
+        assert set(case["latency_s"]) == {"eager", "artifact"}
+        for stats in case["latency_s"].values():
+            assert stats["n"] >= 3 and stats["min"] <= stats["p50"] <= stats["p90"] <= stats["p99"] <= stats["max"]
+        assert case["flops_per_call"] == 2 * case["sizes"]["batch"] * 320 * (320 * 160 + 160 * 2)
+        assert case["achieved_gflops"]["artifact"] > 0 and 0 < case["fraction_of_peak"]["artifact"]
+        assert case["speedup"]["low"] <= case["speedup"]["ratio"] <= case["speedup"]["high"]
+        assert set(case["peak_memory_mb"]) == {"eager", "artifact"}
+    assert bench["threads"] >= 1 and bench["machine_peak"]["gflops"] > 0
+    assert bench["cold_start"]["load_s"] > 0 and bench["cold_start"]["process_s"] > bench["cold_start"]["load_s"]
+    assert bench["artifact_size_bytes"] == result["artifact"]["size_bytes"]
+    assert (run_dir / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "speedup [CI]" in run.stdout + (run_dir / "convert.log").read_text()
+    assert result["benchmark"]["speedup"] == bench["cases"][0]["speedup"]["ratio"]
+    assert "benchmark" in result["stages"]
+
+
+def test_batch_sizes_outside_the_dim_are_a_config_error(run_cli) -> None:
+    run = run_cli("+model=classification", "benchmark.batch_sizes=[64]")
+    assert run.returncode == 2
+    assert "Config error at 'benchmark.batch_sizes'" in run.stderr and not (run.cwd / "outputs").exists()
+
+
+def test_threads_are_set_for_the_measurement_and_recorded(run_cli) -> None:
+    run = run_cli("+model=classification", *QUICK, "benchmark.threads=1", "benchmark.cold_start=false")
+    assert run.returncode == 0, run.stderr[-2000:]
+    bench = json.loads((Path(run.result()["artifact"]["path"]).parent / "bench.json").read_text())
+    assert bench["threads"] == 1 and bench["cold_start"] is None
+
+
+def test_machine_peak_is_measured_once_then_cached(tmp_path, monkeypatch) -> None:
+    import converter.bench.resources as resources
+
+    monkeypatch.setattr(resources, "CACHE", tmp_path / "peak.json")
+    first = measured_peak_gflops("cpu", 1, size=128, seconds=0.05, repeats=2)
+    again = measured_peak_gflops("cpu", 1, size=128, seconds=0.05, repeats=2)
+    assert first["cached"] is False and again["cached"] is True and again["gflops"] == first["gflops"] > 0

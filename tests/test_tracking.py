@@ -1,0 +1,265 @@
+"""MLflow tracking against a real `mlflow server` on loopback, and the nightly comparison."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from converter.tracking.nightly import compare_with_previous
+from converter.tracking.store import client_and_experiment, default_uri
+from tests.conftest import cli_env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def mlflow_server(tmp_path: Path):
+    """A real MLflow tracking server on 127.0.0.1, stopped after the test."""
+    port = free_port()
+    mlflow = Path(sys.executable).parent / "mlflow"
+    proc = subprocess.Popen(
+        [
+            str(mlflow),
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            f"sqlite:///{tmp_path / 'server.db'}",
+            "--artifacts-destination",
+            str(tmp_path / "server-artifacts"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("mlflow server did not start within 90 s")
+    yield url
+    os.killpg(proc.pid, 15)
+    proc.wait(timeout=30)
+
+
+def test_sweep_with_joblib_logs_parent_and_children_to_a_server(mlflow_server: str, run_cli) -> None:
+    from mlflow.tracking import MlflowClient
+
+    run = run_cli(
+        "--multirun",
+        "+tiny=classification,input_confirm",
+        "export=torchscript_trace",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        f"tracking.uri={mlflow_server}",
+        "tracking.experiment=it",
+        "tracking.sweep=it-sweep",
+        "benchmark=quick",
+        "benchmark.peak=false",
+    )
+    assert run.returncode == 1, "input_confirm's trace fails validation on purpose"
+    client = MlflowClient(tracking_uri=mlflow_server)
+    experiment = client.get_experiment_by_name("it")
+    runs = client.search_runs([experiment.experiment_id])
+    parents = [r for r in runs if r.data.tags.get("kind") == "sweep"]
+    assert len(parents) == 1
+    parent = parents[0]
+    children = {r.data.tags["model"]: r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id}
+    assert set(children) == {"classification", "input_confirm"}
+
+    ok, bad = children["classification"], children["input_confirm"]
+    assert ok.info.run_name == "classification/torchscript_trace" and ok.info.status == "FINISHED"
+    assert (
+        ok.data.tags["status"] == "ok"
+        and ok.data.tags["backend"] == "torchscript_trace"
+        and ok.data.tags["sweep"] == "it-sweep"
+    )
+    assert ok.data.tags["torch_version"].startswith("2.14") and ok.data.tags.get("git_commit")
+    assert ok.data.params["model.name"] == "classification" and ok.data.params["export.backend"] == "torchscript_trace"
+    assert ok.data.params["model.inputs.x.shape"] == "[3, 320, 320]"
+    for metric in ("stage/export_s", "validation/max_abs_error", "speedup", "artifact_p50_ms"):
+        assert metric in ok.data.metrics, metric
+    files = {f.path for f in client.list_artifacts(ok.info.run_id)}
+    assert {
+        "config.yaml",
+        "result.json",
+        "bench.json",
+        "bench.png",
+        "convert.log",
+        "graph.txt",
+        "operators.txt",
+        "artifact",
+    } <= files
+    assert [f.path for f in client.list_artifacts(ok.info.run_id, "artifact")] == ["artifact/model.pt"]
+
+    assert bad.info.status == "FAILED" and bad.data.tags["status"] == "failed"
+    assert bad.data.tags["failure_stage"] == "validate"
+    assert bad.data.tags["failure_class"] == "converter.errors.ValidationMismatch"
+    assert "edge[low]" in bad.data.tags["failure_message"]
+
+    assert (
+        parent.data.metrics["jobs_total"] == 2
+        and parent.data.metrics["jobs_ok"] == 1
+        and parent.data.metrics["jobs_failed"] == 1
+    )
+    parent_files = {f.path for f in client.list_artifacts(parent.info.run_id)}
+    assert {"jobs.json", "summary.md", "summary.png"} <= parent_files
+
+
+def test_single_run_logs_to_the_embedded_sqlite_store_with_artifacts_beside_it(run_cli, tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    run = run_cli("+model=classification", f"tracking.uri={uri}", "benchmark=off")
+    assert run.returncode == 0, run.stderr[-2000:]
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("classification")
+    (only,) = client.search_runs([experiment.experiment_id])
+    assert only.data.tags["status"] == "ok" and "mlflow.parentRunId" not in only.data.tags
+    assert (tmp_path / "store" / "mlartifacts" / "classification").is_dir()
+    assert "tracking=off" not in run.stderr
+
+
+def test_default_store_is_at_the_project_root() -> None:
+    root = Path(__file__).resolve().parents[1]
+    assert default_uri() == f"sqlite:///{root / 'outputs' / 'mlflow.db'}"
+
+
+def test_unreachable_server_is_a_config_error_before_anything_runs(run_cli) -> None:
+    run = run_cli("+model=classification", f"tracking.uri=http://127.0.0.1:{free_port()}", "benchmark=off")
+    assert run.returncode == 2
+    assert (
+        run.stderr.startswith("Config error at 'tracking.uri': no MLflow server answers")
+        and "tracking=off" in run.stderr
+    )
+    assert not (run.cwd / "outputs").exists()
+
+
+@pytest.fixture
+def broken_server():
+    """Answers /health, fails every API call: a server that breaks after the job started."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self) -> None:
+            self.send_response(200 if self.path == "/health" else 500)
+            self.end_headers()
+            self.wfile.write(b"OK" if self.path == "/health" else b"boom")
+
+        do_GET = do_POST = _reply
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_tracking_failure_during_a_job_is_reported_and_the_job_files_kept(run_cli, broken_server: str) -> None:
+    run = run_cli("+model=classification", f"tracking.uri={broken_server}", "benchmark=off")
+    assert run.returncode == 1
+    assert "Tracking error: could not log classification/torch_export" in run.stderr and "tracking=off" in run.stderr
+    result = run.result()
+    assert result["status"] == "ok" and Path(result["artifact"]["path"]).is_file()
+
+
+def test_submitit_local_launcher_runs_each_job_in_its_own_process(run_cli) -> None:
+    run = run_cli(
+        "--multirun",
+        "+tiny=classification",
+        "export=torchscript_trace,torchscript_script",
+        "hydra/launcher=submitit_local",
+        "hydra.launcher.timeout_min=10",
+        "tracking=off",
+        "benchmark=off",
+    )
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    assert sorted(r["backend"] for r in run.results()) == ["torchscript_script", "torchscript_trace"]
+
+
+# --- nightly comparison on two synthetic nightlies ---------------------------------------------------
+
+
+def _nightly(client, experiment_id: str, start: int, jobs: dict) -> str:
+    parent = client.create_run(experiment_id, start_time=start, tags={"kind": "sweep", "sweep": "nightly"}).info.run_id
+    for (model, backend), (status, p50, error) in jobs.items():
+        child = client.create_run(
+            experiment_id,
+            start_time=start + 1,
+            tags={"mlflow.parentRunId": parent, "model": model, "backend": backend, "variant": "", "status": status},
+        ).info.run_id
+        if p50 is not None:
+            client.log_metric(child, "artifact_p50_ms", p50)
+        if error is not None:
+            client.log_metric(child, "validation/max_abs_error", error)
+    return parent
+
+
+def test_nightly_comparison_finds_breaks_slowdowns_and_drift(tmp_path: Path) -> None:
+    tracking = {"uri": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    client, experiment_id = client_and_experiment(tracking, "nightly")
+    first = _nightly(
+        client,
+        experiment_id,
+        1_000,
+        {
+            ("resnet18", "torch_export"): ("ok", 10.0, 1e-6),
+            ("sam", "torch_export"): ("ok", 100.0, 1e-6),
+            ("mvit", "torch_export"): ("ok", 50.0, 1e-6),
+            ("blip", "torch_export"): ("failed", None, None),
+            ("yolo11_pose", "torch_export"): ("ok", 20.0, 1e-6),
+        },
+    )
+    assert compare_with_previous(client, experiment_id, first, {}).previous_run_id is None
+    second = _nightly(
+        client,
+        experiment_id,
+        2_000,
+        {
+            ("resnet18", "torch_export"): ("failed", None, None),  # broke
+            ("sam", "torch_export"): ("ok", 150.0, 1e-6),  # 50% slower
+            ("mvit", "torch_export"): ("ok", 50.0, 1e-3),  # error drift
+            ("blip", "torch_export"): ("ok", 30.0, 1e-6),  # fixed
+            ("yolo11_pose", "torch_export"): ("ok", 21.0, 2e-6),  # within thresholds
+        },
+    )
+    report = compare_with_previous(client, experiment_id, second, {"latency_regression": 0.10})
+    assert report.previous_run_id == first and report.regressed
+    assert [line.split(":")[0] for line in report.status_changes] == ["resnet18/torch_export"]
+    assert [line.split(":")[0] for line in report.latency_regressions] == ["sam/torch_export"]
+    assert [line.split(":")[0] for line in report.error_drift] == ["mvit/torch_export"]
+    assert [line.split(":")[0] for line in report.recoveries] == ["blip/torch_export"]
+    assert "yolo11_pose" not in report.markdown().split("## Fixed")[0]
+
+    cli = [sys.executable, "-m", "converter.tracking.nightly", "--experiment", "nightly", "--uri", tracking["uri"]]
+    proc = subprocess.run(cli, capture_output=True, text=True, env=cli_env())
+    assert proc.returncode == 1 and "Broke" in proc.stdout
+
+    third = _nightly(client, experiment_id, 3_000, {("resnet18", "torch_export"): ("ok", 10.0, 1e-6)})
+    quiet = compare_with_previous(client, experiment_id, third, {})
+    assert not quiet.regressed and quiet.recoveries == ["resnet18/torch_export: failed -> ok"]
+    assert subprocess.run(cli, capture_output=True, text=True, env=cli_env()).returncode == 0
