@@ -25,8 +25,7 @@ _STATUSES: List[str] = []
 register_schema()
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name=CONFIG_NAME, version_base="1.3")
-def hydra_entry(cfg: DictConfig) -> str:
+def task(cfg: DictConfig) -> str:
     """Hydra's task function: one job, in the run folder Hydra made for it."""
     from hydra.core.hydra_config import HydraConfig
 
@@ -40,6 +39,9 @@ def hydra_entry(cfg: DictConfig) -> str:
     if job["tracking"]["enabled"]:
         _track(job, result.to_dict(), run_dir)
     return result.status
+
+
+hydra_entry = hydra.main(config_path=str(CONF_DIR), config_name=CONFIG_NAME, version_base="1.3")(task)
 
 
 def _track(job: dict, result: dict, run_dir: Path) -> None:
@@ -66,11 +68,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.help or args.hydra_help or args.info or args.shell_completion:
         return _run_hydra(argv)
     try:
+        if not args.cfg and not args.multirun:
+            return _run_single(args)
         jobs = compose_jobs(args)
         if not args.cfg and not any(job.get("model") for job in jobs):
-            dirs = _config_dirs(args)
-            print(format_catalog(available_models(dirs), available_models(dirs, "tiny")))
-            return EXIT_OK
+            return _print_catalog(args)
         if not args.cfg:
             for job in jobs:
                 check_imports(job)
@@ -79,6 +81,22 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(exc.paragraph(), file=sys.stderr)
         return EXIT_CONFIG
     return _run_hydra(argv)
+
+
+def _print_catalog(args: Any) -> int:
+    dirs = _config_dirs(args)
+    print(format_catalog(available_models(dirs), available_models(dirs, "tiny")))
+    return EXIT_OK
+
+
+def _run_single(args: Any) -> int:
+    from converter.single_run import run_single
+
+    _STATUSES.clear()
+    code = run_single(args, task, lambda: _print_catalog(args))
+    if code is not None:
+        return code
+    return EXIT_FAILED if any(status != "ok" for status in _STATUSES) else EXIT_OK
 
 
 def _config_dirs(args: Any) -> List[Path]:

@@ -86,12 +86,18 @@ def make_inputs(
     return values
 
 
+def example_case(model: Mapping[str, Any], seed: int, device: str) -> InputCase:
+    """The inputs the export traces with."""
+    sizes = example_sizes(model.get("dynamic_shapes") or {}, model["inputs"])
+    return InputCase("example", make_inputs(model, sizes, seed, device))
+
+
 def validation_cases(model: Mapping[str, Any], validate: Mapping[str, Any], seed: int, device: str) -> List[InputCase]:
     """The example, each Dim's min/middle/max, fresh random draws, and the value-range edges."""
     inputs = model["inputs"]
     dynamic = model.get("dynamic_shapes") or {}
     example = example_sizes(dynamic, inputs)
-    cases = [InputCase("example", make_inputs(model, example, seed, device))]
+    cases = [example_case(model, seed, device)]
     for number, sizes in enumerate(validation_sizes(collect_dims(dynamic, inputs)), start=1):
         label = ",".join(f"{k}={v}" for k, v in sizes.items())
         cases.append(

@@ -26,19 +26,25 @@ def parse_argv(argv: List[str]) -> argparse.Namespace:
     return get_args_parser().parse_args(argv)
 
 
+def job_overrides(args: argparse.Namespace) -> List[str]:
+    """The command line's overrides, with --config-dir as the search-path entry it stands for."""
+    overrides = list(args.overrides)
+    if args.config_dir:
+        overrides.append(f"hydra.searchpath=[file://{Path(args.config_dir).resolve()}]")
+    return overrides
+
+
 def compose_jobs(args: argparse.Namespace) -> List[Dict[str, Any]]:
     """The resolved config of every job the invocation would launch, as plain dicts."""
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
     register_schema()
-    overrides = list(args.overrides)
-    if args.config_dir:
-        overrides.append(f"hydra.searchpath=[file://{Path(args.config_dir).resolve()}]")
+    overrides = job_overrides(args)
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="convert"):
-        job_overrides = _expand_sweep(overrides, args) if args.multirun else [overrides]
+        per_job = _expand_sweep(overrides, args) if args.multirun else [overrides]
         jobs = []
-        for one in job_overrides:
+        for one in per_job:
             cfg = _compose(compose, args.config_name or CONFIG_NAME, one)
             check_job(cfg)
             jobs.append(OmegaConf.to_container(cfg, resolve=True))
@@ -147,7 +153,10 @@ def check_job(cfg: Any) -> None:
     from converter.dims import collect_dims
     from converter.exporters import build_options, get_exporter
 
-    missing = sorted(k for k in OmegaConf.missing_keys(cfg) if not k.startswith("hydra."))
+    # Hydra's own node (present on a run's config) holds interpolations only a running job resolves.
+    missing = sorted(
+        k for key in cfg if key != "hydra" and OmegaConf.is_config(cfg[key]) for k in OmegaConf.missing_keys(cfg[key])
+    )
     if missing:
         raise ConfigError(
             missing[0],

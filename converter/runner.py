@@ -22,7 +22,7 @@ from converter.environment import versions
 from converter.errors import Failure, StageError, ValidationMismatch
 from converter.exporters import build_options, get_exporter
 from converter.exporters.base import ExportRequest
-from converter.inputs import validation_cases
+from converter.inputs import example_case, validation_cases
 from converter.loading import load_model
 from converter.patches import apply_patches
 from converter.results import STATUS_FAILED, STATUS_OK, CapturedWarning, JobResult
@@ -122,11 +122,17 @@ def _run_stages(cfg: Mapping[str, Any], run_dir: Path, result: JobResult, stages
     options = build_options(exporter, export_cfg.get("options") or {})
     patches = model_cfg.get("patches") or []
 
+    validating = bool(validate_cfg["enabled"])
     with stages.stage("load"), apply_patches(patches):
         module = load_model(model_cfg, device)
-        cases = validation_cases(model_cfg, validate_cfg, int(cfg["seed"]), device)
+        # Without validation only the example is needed, to export with.
+        seed = int(cfg["seed"])
+        cases = (
+            validation_cases(model_cfg, validate_cfg, seed, device)
+            if validating
+            else [example_case(model_cfg, seed, device)]
+        )
 
-    validating = bool(validate_cfg["enabled"])
     if validating:
         with stages.stage("reference"), apply_patches(patches if validate_cfg["reference_patched"] else []):
             reference = run_reference(module, cases)

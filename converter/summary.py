@@ -71,7 +71,7 @@ def matrix_markdown(results: List[Dict[str, Any]]) -> str:
         label = r["model"] + (f" ({r['variant']})" if r.get("variant") else "")
         rows.setdefault(label, {})[r["backend"]] = cell(r)
     lines = ["| model | " + " | ".join(backends) + " |", "|---" * (len(backends) + 1) + "|"]
-    for label, by_backend in rows.items():
+    for label, by_backend in sorted(rows.items()):
         lines.append(f"| {label} | " + " | ".join(by_backend.get(b, "–") for b in backends) + " |")
     ok = sum(r["status"] == "ok" for r in results)
     lines += ["", f"{ok} of {len(results)} jobs ok."]

@@ -1,0 +1,65 @@
+"""One job without `--multirun`, composed once.
+
+`@hydra.main` composes the config three times (to pick the mode, to run, for logging), and
+the preflight check a fourth: most of the harness's start-up cost on a small model. A single
+run does what Hydra's own `Hydra.run` does, with the one composition the checks also use:
+the same run folder, logging, `.hydra/` files and callbacks, through Hydra's plugin API
+(`hydra.core.utils.run_job`, as launchers call it).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Callable, Dict, Optional
+
+from converter.preflight import CONF_DIR, CONFIG_NAME, _compose, check_imports, check_job, job_overrides
+from converter.schema import register_schema
+
+
+def _plain(cfg: Any) -> Dict[str, Any]:
+    """The job's config without Hydra's own node, resolved."""
+    from omegaconf import OmegaConf
+
+    return {
+        key: OmegaConf.to_container(cfg[key], resolve=True) if OmegaConf.is_config(cfg[key]) else cfg[key]
+        for key in cfg
+        if key != "hydra"
+    }
+
+
+def run_single(args: argparse.Namespace, task: Callable[[Any], Any], no_model: Callable[[], int]) -> Optional[int]:
+    """Compose, check (ConfigError before anything is written), run. Returns `no_model()`'s code
+    when no model is selected, else None once the job has run."""
+    from hydra import initialize_config_dir
+    from hydra._internal.callbacks import Callbacks
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.utils import run_job
+    from hydra.types import HydraContext, RunMode
+
+    register_schema()
+    config_name = args.config_name or CONFIG_NAME
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="convert"):
+        app = GlobalHydra.instance().hydra
+
+        def compose(config_name: str, overrides: list, return_hydra_config: bool) -> Any:
+            return app.compose_config(
+                config_name, overrides, run_mode=RunMode.RUN, from_shell=True, with_log_configuration=True
+            )
+
+        cfg = _compose(compose, config_name, job_overrides(args), hydra=True)
+        check_job(cfg)
+        job = _plain(cfg)
+        if not job.get("model"):
+            return no_model()
+        check_imports(job)
+        if cfg.hydra.mode is None:
+            cfg.hydra.mode = RunMode.RUN
+        callbacks = Callbacks(cfg)
+        callbacks.on_run_start(config=cfg, config_name=config_name)
+        context = HydraContext(config_loader=app.config_loader, callbacks=callbacks)
+        ret = run_job(
+            hydra_context=context, task_function=task, config=cfg, job_dir_key="hydra.run.dir", job_subdir_key=None
+        )
+        callbacks.on_run_end(config=cfg, config_name=config_name, job_return=ret)
+        _ = ret.return_value  # re-raises what the task raised, as Hydra.run does
+    return None

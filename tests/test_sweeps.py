@@ -1,0 +1,61 @@
+"""The sweep presets compose into the jobs they promise (composition only: nothing runs)."""
+
+from converter.preflight import compose_jobs, parse_argv
+
+MODELS = {
+    "blip",
+    "classification",
+    "deeplabv3",
+    "gpt2_completion",
+    "input_confirm",
+    "mvit",
+    "resnet18",
+    "sam",
+    "sam2",
+    "sam2_prompt",
+    "sam_predictor",
+    "sam_prompt",
+    "yolo11_pose",
+}
+BACKENDS = {"torch_export", "torchscript_trace", "torchscript_script"}
+
+
+def jobs(preset: str) -> list:
+    return compose_jobs(parse_argv(["--multirun", f"+sweep={preset}"]))
+
+
+def test_nightly_is_every_model_at_published_size_times_every_backend() -> None:
+    nightly = jobs("nightly")
+    assert {(j["model"]["name"], j["export"]["backend"]) for j in nightly} == {(m, b) for m in MODELS for b in BACKENDS}
+    by_name = {j["model"]["name"]: j for j in nightly}
+    assert by_name["sam"]["model"]["variant"] == "vit_b" and by_name["mvit"]["model"]["variant"] == "v1_b"
+    for job in nightly:
+        assert job["tracking"]["sweep"] == "nightly" and job["tracking"]["compare_with_previous"] is True
+        assert (
+            job["benchmark"]["enabled"] and job["benchmark"]["cold_start"] and job["benchmark"]["min_iterations"] == 10
+        )
+
+
+def test_matrix_is_every_tiny_variant_times_every_backend() -> None:
+    matrix = jobs("matrix")
+    assert len(matrix) == len(MODELS) * len(BACKENDS)
+    by_name = {j["model"]["name"]: j for j in matrix}
+    assert by_name["sam"]["model"]["variant"] == "tiny" and by_name["mvit"]["model"]["inputs"]["x"]["shape"] == [
+        2,
+        3,
+        4,
+        64,
+        64,
+    ]
+    assert all(j["tracking"]["sweep"] == "matrix" for j in matrix)
+
+
+def test_command_line_overrides_beat_a_models_own_defaults() -> None:
+    (yolo,) = compose_jobs(parse_argv(["+model=yolo11_pose"]))
+    assert yolo["export"]["strict"] is False
+    (strict,) = compose_jobs(parse_argv(["+model=yolo11_pose", "export.strict=true"]))
+    assert strict["export"]["strict"] is True
+    (gpt2,) = compose_jobs(parse_argv(["+model=gpt2_completion"]))
+    assert gpt2["export"]["backend"] == "torchscript_script"
+    (exported,) = compose_jobs(parse_argv(["+model=gpt2_completion", "export=torch_export"]))
+    assert exported["export"]["backend"] == "torch_export"
