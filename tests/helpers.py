@@ -36,18 +36,6 @@ class DictOutput(nn.Module):
         return {"out": y, "aux": y.relu()}
 
 
-class TakeOut(nn.Module):
-    """Wrapper returning only `out`: the Core ML seed's fix for dict outputs."""
-
-    def __init__(self, model: nn.Module, key: str = "out") -> None:
-        super().__init__()
-        self.model = model
-        self.key = key
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)[self.key]
-
-
 class NotScriptable(nn.Module):
     """torch.jit.script rejects this forward (a Python-only construct); a patch fixes it."""
 

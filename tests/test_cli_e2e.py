@@ -84,7 +84,7 @@ def test_user_model_from_config_dir_needs_no_engine_change(run_cli, tmp_path: Pa
         "# a user's model with a dict output, fixed by a wrapper\n"
         "name: dict_net\n"
         "loader: {_target_: tests.helpers.DictOutput}\n"
-        "wrapper: {_target_: tests.helpers.TakeOut, key: out}\n"
+        "wrapper: {_target_: registry.common.SelectOutput, key: out}\n"
         "inputs:\n  x: {shape: [2, 4]}\n"
         "dynamic_shapes:\n  x: {0: {name: batch, min: 1, max: 8}}\n"
     )
