@@ -1,7 +1,7 @@
 """`python -m converter`: check the whole invocation, then let Hydra run (or sweep) the jobs.
 
-Exit codes: 0 every job ok, 1 a job failed (its result.json says why), 2 the config is
-wrong (nothing was run or written).
+Exit codes: 0 every job ok, 1 a job failed (its result.json says why) or a nightly
+regressed, 2 the config is wrong (nothing was run or written).
 """
 
 from __future__ import annotations
@@ -118,9 +118,6 @@ def _run_hydra(argv: List[str]) -> int:
             return EXIT_FAILED
     finally:
         sys.argv = saved
-    from converter.summary import SWEEP_STATUSES
-    from converter.tracking.sweep import REGRESSED
-
     statuses = _STATUSES + SWEEP_STATUSES
     return EXIT_FAILED if REGRESSED or any(status != "ok" for status in statuses) else EXIT_OK
 
