@@ -195,3 +195,31 @@ def test_gpt2_completion_hybrid_keeps_the_early_stop_that_trace_drops(run_cli) -
 def test_gpt2_completion_scripting_the_predictor_fails_without_the_hybrid(run_cli) -> None:
     failure = failed(run_cli, "gpt2_completion", "model.traced_submodules=[]", backend="torchscript_script")
     assert failure["stage"] == "export"
+
+
+# --- the rest of each model's supported backends, one process per backend ----------------------
+
+SUPPORTED = {
+    "torchscript_trace": ["blip", "mvit", "resnet18", "sam", "sam2", "sam2_prompt"],
+    "torchscript_script": ["deeplabv3", "mvit", "resnet18"],
+    "torch_export": ["sam_predictor"],
+}
+
+
+@pytest.mark.parametrize("backend", sorted(SUPPORTED))
+def test_every_supported_backend_of_every_model(run_cli, backend: str) -> None:
+    """The matrix's ok cells that the tests above do not already cover, as one sweep per backend."""
+    models = SUPPORTED[backend]
+    run = run_cli(
+        "--multirun",
+        f"+tiny={','.join(models)}",
+        f"export={backend}",
+        "validate.num_random_inputs=0",
+        "tracking=off",
+        "benchmark=off",
+    )
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    results = run.results()
+    assert sorted(r["model"] for r in results) == sorted(models)
+    for result in results:
+        check_ok_result(result, backend)
