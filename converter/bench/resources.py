@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import platform
-import threading
+import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Iterator, Optional
 
 CACHE = Path(os.environ.get("CONVERTER_CACHE", Path.home() / ".cache" / "converter")) / "peak_gflops.json"
 
@@ -27,9 +28,39 @@ def count_flops(fn: Callable[[], Any]) -> Optional[int]:
     return int(counter.get_total_flops())
 
 
-def peak_memory_mb(fn: Callable[[], Any], device: str, calls: int = 3) -> float:
-    """Memory a call adds above what is resident before it: the CUDA allocator's peak, or on
-    CPU the highest RSS a 1 ms sampler sees (weights already loaded are not counted)."""
+@contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Kineto prints start/stop lines on the process's stderr whenever a profiler runs; they are
+    not ours to show. Python-level errors still surface: only file descriptor 2 is redirected."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _cpu_peak_bytes(fn: Callable[[], Any]) -> int:
+    """Peak of live tensor bytes during one call, from the profiler's allocation records in time
+    order: what the call allocates, whether or not malloc hands it back to the OS."""
+    import torch
+
+    with _quiet_native_stderr(), torch.autograd.profiler.profile(profile_memory=True) as prof:
+        fn()
+    events = sorted((e for e in prof.function_events if e.self_cpu_memory_usage), key=lambda e: e.time_range.start)
+    live = peak = 0
+    for event in events:
+        live += event.self_cpu_memory_usage
+        peak = max(peak, live)
+    return peak
+
+
+def peak_memory_mb(fn: Callable[[], Any], device: str) -> float:
+    """Peak memory one call allocates beyond what is resident before it (weights are not
+    counted): the CUDA allocator's peak, or on CPU the profiler's record of tensor allocations."""
     import torch
 
     with torch.no_grad():
@@ -37,31 +68,10 @@ def peak_memory_mb(fn: Callable[[], Any], device: str, calls: int = 3) -> float:
             torch.cuda.synchronize()
             before = torch.cuda.memory_allocated()
             torch.cuda.reset_peak_memory_stats()
-            for _ in range(calls):
-                fn()
+            fn()
             torch.cuda.synchronize()
             return (torch.cuda.max_memory_allocated() - before) / 2**20
-        import psutil
-
-        process = psutil.Process()
-        baseline = process.memory_info().rss
-        peak = [baseline]
-        done = threading.Event()
-
-        def sample() -> None:
-            while not done.is_set():
-                peak[0] = max(peak[0], process.memory_info().rss)
-                time.sleep(0.001)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        try:
-            for _ in range(calls):
-                fn()
-        finally:
-            done.set()
-            sampler.join()
-        return max(0.0, (peak[0] - baseline) / 2**20)
+        return _cpu_peak_bytes(fn) / 2**20
 
 
 def _machine_key(device: str, threads: int) -> str:
