@@ -80,12 +80,14 @@ def sweep_section(sweep: Path | None) -> list[str]:
             lat, speed = case["latency_s"], case["speedup"]
             gflops = (case.get("achieved_gflops") or {}).get("artifact")
             fraction = (case.get("fraction_of_peak") or {}).get("artifact")
+            memory = case.get("peak_memory_mb") or {}
+            mem = f"{memory['eager']:.1f} / {memory['artifact']:.1f}" if memory else "-"
             noisy = " (noisy)" if any(case["noisy"].values()) else ""
             sizes = ",".join(f"{k}={v}" for k, v in case["sizes"].items())
             rows.append(
                 f"| {label} | {sizes} | {lat['eager']['p50'] * 1e3:.2f} | {lat['artifact']['p50'] * 1e3:.2f}{noisy} | "
                 f"{speed['ratio']:.2f}x [{speed['low']:.2f}, {speed['high']:.2f}] | {case['throughput_items_per_s']['artifact']:.1f} | "
-                f"{f'{gflops:.1f}' if gflops else '-'} | {f'{fraction * 100:.0f}%' if fraction else '-'} | "
+                f"{f'{gflops:.1f}' if gflops else '-'} | {f'{fraction * 100:.0f}%' if fraction else '-'} | {mem} | "
                 f"{bench['artifact_size_bytes'] / 2**20:.1f} | {bench['export_s']:.1f} | {cold.get('load_s', float('nan')):.2f} |"
             )
     peak = next((json.loads(p.read_text()).get("machine_peak") for p in sweep.glob("*/bench.json")), None)
@@ -99,9 +101,10 @@ def sweep_section(sweep: Path | None) -> list[str]:
         else "",
         "Convolutions can show more than 100%: oneDNN computes many 3x3 convolutions with Winograd",
         "transforms, which do fewer multiplications than the nominal FLOPs counted here.",
+        "Peak MiB: the most tensor memory one call holds at once beyond the weights (profiler allocation records on CPU).",
         "",
-        "| model / backend | sizes | eager p50 ms | artifact p50 ms | speedup [95% CI] | items/s | GFLOP/s | % peak | size MiB | export s | cold load s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| model / backend | sizes | eager p50 ms | artifact p50 ms | speedup [95% CI] | items/s | GFLOP/s | % peak | peak MiB eager / artifact | size MiB | export s | cold load s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
     ]
