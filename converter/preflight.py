@@ -45,7 +45,7 @@ def compose_jobs(args: argparse.Namespace) -> List[Dict[str, Any]]:
         per_job = _expand_sweep(overrides, args) if args.multirun else [overrides]
         jobs = []
         for one in per_job:
-            cfg = _compose(compose, args.config_name or CONFIG_NAME, one)
+            cfg = compose_checked(compose, args.config_name or CONFIG_NAME, one)
             check_job(cfg)
             jobs.append(OmegaConf.to_container(cfg, resolve=True))
     return jobs
@@ -60,7 +60,7 @@ def _expand_sweep(overrides: List[str], args: argparse.Namespace) -> List[List[s
     parser = OverridesParser.create()
     parsed = _parse(parser, overrides)
     fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
-    base = _compose(compose, args.config_name or CONFIG_NAME, fixed, hydra=True)
+    base = compose_checked(compose, args.config_name or CONFIG_NAME, fixed, hydra=True)
     params = base.hydra.sweeper.get("params") or {}
     from_config = [
         f"{key}={value}" for key, value in params.items() if key not in {o.get_key_element() for o in parsed}
@@ -80,7 +80,7 @@ def _parse(parser: Any, overrides: List[str]) -> List[Any]:
         ) from exc
 
 
-def _compose(compose: Any, config_name: str, overrides: List[str], hydra: bool = False) -> Any:
+def compose_checked(compose: Any, config_name: str, overrides: List[str], hydra: bool = False) -> Any:
     from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
 
     try:

@@ -170,7 +170,6 @@ def _export_request(cfg: Mapping[str, Any], module: Any, example: Dict[str, Any]
     return ExportRequest(
         module=module,
         example_inputs=tuple(example.values()),
-        input_names=tuple(example),
         dynamic_shapes=to_torch_dynamic_shapes(list(example), dynamic, collect_dims(dynamic, model_cfg["inputs"])),
         strict=bool(export_cfg["strict"]),
         options=options,
@@ -215,9 +214,3 @@ def _write_config(cfg: Mapping[str, Any], path: Path) -> None:
     from omegaconf import OmegaConf
 
     path.write_text(OmegaConf.to_yaml(OmegaConf.create(dict(cfg))))
-
-
-def load_result(run_dir: Path) -> Dict[str, Any]:
-    import json
-
-    return json.loads((run_dir / RESULT_FILE).read_text())

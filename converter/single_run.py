@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable, Dict, Optional
 
-from converter.preflight import CONF_DIR, CONFIG_NAME, _compose, check_imports, check_job, job_overrides
+from converter.preflight import CONF_DIR, CONFIG_NAME, check_imports, check_job, compose_checked, job_overrides
 from converter.schema import register_schema
 
 
@@ -46,7 +46,7 @@ def run_single(args: argparse.Namespace, task: Callable[[Any], Any], no_model: C
                 config_name, overrides, run_mode=RunMode.RUN, from_shell=True, with_log_configuration=True
             )
 
-        cfg = _compose(compose, config_name, job_overrides(args), hydra=True)
+        cfg = compose_checked(compose, config_name, job_overrides(args), hydra=True)
         check_job(cfg)
         job = _plain(cfg)
         if not job.get("model"):

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List
 
-from converter.bench.stats import LatencyStats
+from converter.bench.stats import LatencyStats, is_noisy
 
 
 @dataclass(frozen=True)
@@ -83,5 +83,5 @@ def measure_interleaved(contenders: Dict[str, Callable[[], Any]], plan: TimingPl
         ):
             _round(contenders, samples, plan, timer)
             extra += 1
-    noisy = {name: LatencyStats.of(s).cv > plan.cv_threshold for name, s in samples.items()}
+    noisy = {name: is_noisy(LatencyStats.of(s), plan.cv_threshold) for name, s in samples.items()}
     return Timings(samples, extra, noisy)

@@ -13,7 +13,6 @@ class ExportRequest:
 
     module: Any
     example_inputs: Tuple[Any, ...]
-    input_names: Tuple[str, ...]
     # Positional, one entry per input: {dim index: torch.export.Dim} or None.
     dynamic_shapes: Optional[Tuple[Optional[Dict[int, Any]], ...]]
     strict: bool

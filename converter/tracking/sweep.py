@@ -7,7 +7,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
@@ -124,8 +124,3 @@ def log_sweep_summary(client: Any, run_id: str, results: List[Dict[str, Any]], m
     fig.tight_layout()
     client.log_figure(run_id, fig, "summary.png")
     plt.close(fig)
-
-
-def parent_marker(sweep_dir: Path) -> Optional[Dict[str, str]]:
-    marker = sweep_dir / PARENT_FILE
-    return json.loads(marker.read_text()) if marker.is_file() else None
