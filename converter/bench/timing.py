@@ -79,7 +79,7 @@ def measure_interleaved(contenders: Dict[str, Callable[[], Any]], plan: TimingPl
         _round(contenders, samples, plan, timer)
         extra = 0
         while extra < plan.max_extra_rounds and any(
-            LatencyStats.of(s).cv > plan.cv_threshold for s in samples.values()
+            is_noisy(LatencyStats.of(s), plan.cv_threshold) for s in samples.values()
         ):
             _round(contenders, samples, plan, timer)
             extra += 1
