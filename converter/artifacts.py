@@ -27,17 +27,56 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save_atomically(write: Callable[[Path], None], final: Path) -> ArtifactInfo:
-    """`write` fills a file in a hidden scratch folder beside `final`, which is then renamed.
+class ArtifactIntegrityError(Exception):
+    """An artifact on disk no longer has the sha256 recorded when it was written."""
 
-    The scratch file keeps `final`'s name, since some savers insist on a suffix (.pt2).
+
+def verify(path: Path, expected_sha256: str) -> None:
+    if not path.is_file():
+        raise ArtifactIntegrityError(f"the artifact {path} is gone (it was recorded with sha256 {expected_sha256})")
+    found = sha256_of(path)
+    if found != expected_sha256:
+        raise ArtifactIntegrityError(
+            f"the artifact {path} has sha256 {found}, not the {expected_sha256} recorded when it was written: "
+            "it was truncated or altered since. Fix: run the job again (job.cache=false) to rewrite it"
+        )
+
+
+def load_verified(exporter: Any, artifact: ArtifactInfo, device: str) -> Any:
+    """Load an artifact only after its bytes are checked against the recorded sha256."""
+    verify(Path(artifact.path), artifact.sha256)
+    return exporter.load(Path(artifact.path), device)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+def save_atomically(write: Callable[[Path], None], final: Path) -> ArtifactInfo:
+    """`write` fills a file in a hidden scratch folder beside `final`; it is fsynced, then renamed.
+
+    The scratch file keeps `final`'s name, since some savers insist on a suffix (.pt2). A write
+    that fails (a full disk) leaves neither the scratch folder nor a partial `final`.
     """
     final.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     try:
         staged = scratch / final.name
         write(staged)
+        if staged.is_file():
+            with open(staged, "rb+") as handle:
+                os.fsync(handle.fileno())
         os.replace(staged, final)
+        _fsync_dir(final.parent)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return ArtifactInfo(str(final), final.stat().st_size, sha256_of(final))

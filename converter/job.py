@@ -1,19 +1,28 @@
 """Run one job from its resolved config file alone: `python -m converter.job RUN_DIR/config.yaml [OUT_DIR]`.
 
-This is the seam for isolation: a parent process, a cluster node or a user reproducing a
-failure needs nothing but the config.yaml a previous run left behind.
+This is the seam for isolation: the supervisor (converter.isolation.supervisor) runs every
+job this way in a child process, and a cluster node or a user reproducing a failure needs
+nothing but the config.yaml a previous run left behind.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    import faulthandler
+
     from omegaconf import OmegaConf
+
+    from converter.isolation.processes import SUPERVISOR_PID_ENV, die_with_parent
+
+    die_with_parent()
+    faulthandler.enable()  # a segfault or abort prints the Python stack into the job's log
 
     from converter.runner import run_job
     from converter.schema import ConverterConfig
@@ -33,7 +42,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         OmegaConf.merge(OmegaConf.structured(ConverterConfig), OmegaConf.load(config)), resolve=True
     )
     result = run_job(job, out_dir)
-    print(result.headline())
+    if SUPERVISOR_PID_ENV not in os.environ:  # a supervisor prints the headline itself
+        print(result.headline())
     return 0 if result.ok else 1
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from converter.errors import ConfigError
 from converter.schema import SCHEMA_NAME, register_schema
@@ -34,25 +35,45 @@ def job_overrides(args: argparse.Namespace) -> List[str]:
     return overrides
 
 
-def compose_jobs(args: argparse.Namespace) -> List[Dict[str, Any]]:
-    """The resolved config of every job the invocation would launch, as plain dicts."""
+@dataclass(frozen=True)
+class SweepPlan:
+    """Every job an invocation would launch (resolved, plain dicts) and the folder its sweep writes to."""
+
+    jobs: List[Dict[str, Any]]
+    sweep_dir: Path
+
+
+def compose_jobs(args: argparse.Namespace) -> SweepPlan:
+    """Compose and check every job the invocation would launch, before any of them runs."""
     from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
 
     register_schema()
     overrides = job_overrides(args)
+    config_name = args.config_name or CONFIG_NAME
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="convert"):
-        per_job = _expand_sweep(overrides, args) if args.multirun else [overrides]
+        per_job, base = _expand_sweep(overrides, args) if args.multirun else ([overrides], None)
         jobs = []
         for one in per_job:
-            cfg = compose_checked(compose, args.config_name or CONFIG_NAME, one)
-            check_job(cfg)
-            jobs.append(OmegaConf.to_container(cfg, resolve=True))
-    return jobs
+            cfg = compose_checked(compose, config_name, one, hydra=True)
+            check_job(cfg, overrides)
+            jobs.append(resolved_without_hydra(cfg))
+        sweep_dir = Path(str(base.hydra.sweep.dir)) if base is not None else Path(".")
+    return SweepPlan(jobs, sweep_dir)
 
 
-def _expand_sweep(overrides: List[str], args: argparse.Namespace) -> List[List[str]]:
-    """Each job's override list, as Hydra's basic sweeper would make them."""
+def resolved_without_hydra(cfg: Any) -> Dict[str, Any]:
+    """The job's config as plain, resolved dicts; Hydra's own node holds interpolations only a running job resolves."""
+    from omegaconf import OmegaConf
+
+    return {
+        key: OmegaConf.to_container(cfg[key], resolve=True) if OmegaConf.is_config(cfg[key]) else cfg[key]
+        for key in cfg
+        if key != "hydra"
+    }
+
+
+def _expand_sweep(overrides: List[str], args: argparse.Namespace) -> Any:
+    """Each job's override list, as Hydra's basic sweeper would make them, and the sweep's base config."""
     from hydra import compose
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -66,7 +87,7 @@ def _expand_sweep(overrides: List[str], args: argparse.Namespace) -> List[List[s
         f"{key}={value}" for key, value in params.items() if key not in {o.get_key_element() for o in parsed}
     ]
     batches = BasicSweeper.split_arguments(_parse(parser, from_config + overrides), max_batch_size=None)
-    return [job for batch in batches for job in batch]
+    return [job for batch in batches for job in batch], base
 
 
 def _parse(parser: Any, overrides: List[str]) -> List[Any]:
@@ -93,6 +114,14 @@ def compose_checked(compose: Any, config_name: str, overrides: List[str], hydra:
         ) from exc
     except ConfigCompositionException as exc:
         raise _composition_error(exc) from exc
+    except Exception as exc:  # noqa: BLE001 (OmegaConf bugs surface as AttributeError and the like)
+        text = str(exc)
+        key = getattr(exc, "full_key", None) or _field(text, "full_key") or ""
+        raise ConfigError(
+            key,
+            f"the override cannot be applied ({type(exc).__name__}: {text.splitlines()[0] if text else ''})",
+            "set the key whole with a value of the schema's type, or delete it first with ~KEY",
+        ) from exc
 
 
 def _missing_config(exc: Any) -> ConfigError:
@@ -146,12 +175,14 @@ def _allowed_keys(schema: Optional[str]) -> str:
     return ", ".join(fields) if fields else ""
 
 
-def check_job(cfg: Any) -> None:
-    """Checks that need only the config: required keys, backend, options, device, Dims."""
+def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
+    """Checks that need only the config: required keys, what it may import, value ranges,
+    backend, options, device, Dims, checkpoint file. Nothing is imported."""
     from omegaconf import OmegaConf
 
     from converter.dims import collect_dims
     from converter.exporters import build_options, get_exporter
+    from converter.security import check_allowlist_source, check_targets
 
     # Hydra's own node (present on a run's config) holds interpolations only a running job resolves.
     missing = sorted(
@@ -163,6 +194,11 @@ def check_job(cfg: Any) -> None:
             "this required key has no value",
             f"set it in the model's YAML or on the command line ({missing[0]}=VALUE)",
         )
+    job = resolved_without_hydra(cfg)
+    check_allowlist_source(job, overrides)
+    hydra_node = OmegaConf.to_container(cfg.hydra, resolve=False) if "hydra" in cfg else None
+    check_targets(job, hydra_node)
+    check_ranges(job)
     if not DEVICE_PATTERN.match(cfg.device):
         raise ConfigError(
             "device",
@@ -173,6 +209,13 @@ def check_job(cfg: Any) -> None:
     if cfg.model is None:
         return
     model = OmegaConf.to_container(cfg.model, resolve=True)
+    wrapper = model.get("wrapper")
+    if wrapper is not None and not (isinstance(wrapper, dict) and isinstance(wrapper.get("_target_"), str)):
+        raise ConfigError(
+            "model.wrapper",
+            f"expected null or a mapping with a _target_, got {wrapper!r}",
+            "write model.wrapper={_target_: registry.common.SelectOutput, key: out} or model.wrapper=null",
+        )
     if "_target_" not in model["loader"]:
         raise ConfigError(
             "model.loader._target_",
@@ -191,12 +234,69 @@ def check_job(cfg: Any) -> None:
         from converter.bench.run import batch_points
 
         batch_points(model, OmegaConf.to_container(cfg.benchmark))
-    if model.get("checkpoint") and not Path(model["checkpoint"]).expanduser().is_file():
-        raise ConfigError(
-            "model.checkpoint",
-            f"no file at '{model['checkpoint']}'",
-            "give the path of a local state-dict file, or model.checkpoint=null for random init",
-        )
+    if model.get("checkpoint"):
+        checkpoint = Path(model["checkpoint"]).expanduser()
+        if not checkpoint.is_file():
+            raise ConfigError(
+                "model.checkpoint",
+                f"no file at '{model['checkpoint']}'",
+                "give the path of a local state-dict file, or model.checkpoint=null for random init",
+            )
+        from converter.security import checkpoint_kind
+
+        checkpoint_kind(checkpoint)
+
+
+# (dotted key, test, what a valid value is): ranges the schema's types cannot say.
+_RANGES = (
+    ("validate.atol", lambda v: v >= 0, "a tolerance of 0 or more"),
+    ("validate.rtol", lambda v: v >= 0, "a tolerance of 0 or more"),
+    ("validate.num_random_inputs", lambda v: v >= 0, "0 or more"),
+    ("benchmark.warmup", lambda v: v >= 0, "0 or more"),
+    ("benchmark.min_iterations", lambda v: v >= 1, "1 or more"),
+    ("benchmark.min_time_s", lambda v: v >= 0, "0 or more seconds"),
+    ("benchmark.cv_threshold", lambda v: v > 0, "a fraction above 0 (0.10 is 10%)"),
+    ("benchmark.max_extra_rounds", lambda v: v >= 0, "0 or more"),
+    ("benchmark.threads", lambda v: v is None or v >= 1, "null or 1 or more"),
+    ("benchmark.confidence", lambda v: 0 < v < 1, "a probability between 0 and 1 (0.95)"),
+    ("benchmark.batch_sizes", lambda v: all(s >= 1 for s in v), "sizes of 1 or more"),
+    ("job.timeout_s", lambda v: v > 0, "more than 0 seconds"),
+    ("job.max_memory_mb", lambda v: v is None or v > 0, "null (no cap) or more than 0 MiB"),
+    ("job.poll_interval_s", lambda v: 0 < v <= 10, "between 0 and 10 seconds"),
+    ("tracking.latency_regression", lambda v: v >= 0, "a fraction of 0 or more (0.10 is 10%)"),
+    ("tracking.error_drift", lambda v: v >= 1, "a factor of 1 or more"),
+    ("tracking.error_floor", lambda v: v >= 0, "0 or more"),
+    ("seed", lambda v: v >= 0, "0 or more"),
+)
+
+
+def _select(job: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = job
+    for part in dotted.split("."):
+        value = value[part]
+    return value
+
+
+def check_ranges(job: Mapping[str, Any]) -> None:
+    """Values of the right type but outside what they can mean (a negative tolerance, low above high)."""
+    for key, valid, meaning in _RANGES:
+        value = _select(job, key)
+        if not valid(value):
+            raise ConfigError(key, f"{value!r} is out of range", f"give {meaning}")
+    model = job.get("model") or {}
+    for name, spec in (model.get("inputs") or {}).items():
+        if spec.get("factory") is None and spec["low"] > spec["high"]:
+            raise ConfigError(
+                f"model.inputs.{name}.low",
+                f"low={spec['low']} is above high={spec['high']}",
+                f"give low <= high (e.g. model.inputs.{name}.low={spec['high']} or raise high)",
+            )
+        if spec.get("shape") is not None and any(int(size) < 0 for size in spec["shape"]):
+            raise ConfigError(f"model.inputs.{name}.shape", f"{spec['shape']} has a negative size", "use sizes >= 0")
+    tolerance = model.get("tolerance") or {}
+    for name in ("atol", "rtol"):
+        if name in tolerance and tolerance[name] < 0:
+            raise ConfigError(f"model.tolerance.{name}", f"{tolerance[name]!r} is out of range", "give 0 or more")
 
 
 def check_imports(job: Mapping[str, Any]) -> None:
@@ -216,6 +316,10 @@ def check_imports(job: Mapping[str, Any]) -> None:
     for index, patch in enumerate(model.get("patches") or []):
         resolve(patch["replacement"], f"model.patches[{index}].replacement")
         resolve(patch["target"], f"model.patches[{index}].target")
+    if model.get("checkpoint"):
+        from converter.security import check_checkpoint
+
+        check_checkpoint(Path(model["checkpoint"]).expanduser())
     if job["tracking"]["enabled"] and job["tracking"].get("uri"):
         from converter.tracking.store import check_reachable
 
@@ -237,4 +341,4 @@ def check_imports(job: Mapping[str, Any]) -> None:
             )
 
 
-__all__ = ["CONF_DIR", "SCHEMA_NAME", "check_imports", "check_job", "compose_jobs", "parse_argv"]
+__all__ = ["CONF_DIR", "SCHEMA_NAME", "SweepPlan", "check_imports", "check_job", "compose_jobs", "parse_argv"]

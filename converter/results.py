@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from typing import Any, Dict, List, Optional
 
 from converter.artifacts import ArtifactInfo
 from converter.errors import Failure
 
-STATUS_OK = "ok"
-STATUS_FAILED = "failed"
+
+class Status(str, Enum):
+    """How a job ended. `failed`: a stage raised (kept whole); the rest are the supervisor's
+    verdicts on a child that left no result of its own."""
+
+    OK = "ok"
+    FAILED = "failed"
+    CRASHED = "crashed"  # killed by a signal, or exited without writing result.json
+    TIMEOUT = "timeout"  # ran past job.timeout_s
+    OOM = "oom"  # resident memory of the job's processes passed job.max_memory_mb
+
+    def __str__(self) -> str:
+        return self.value
+
+
+STATUS_OK = Status.OK.value
+STATUS_FAILED = Status.FAILED.value
 
 
 @dataclass(frozen=True)

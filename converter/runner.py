@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping
 
-from converter.artifacts import save_atomically, write_json_atomically
+from converter.artifacts import load_verified, save_atomically, write_json_atomically
 from converter.context import running_in
 from converter.dims import collect_dims, to_torch_dynamic_shapes
 from converter.environment import versions
@@ -23,6 +23,7 @@ from converter.errors import Failure, StageError, ValidationMismatch
 from converter.exporters import build_options, get_exporter
 from converter.exporters.base import ExportRequest
 from converter.inputs import example_case, validation_cases
+from converter.isolation import stage as stage_file
 from converter.loading import load_model
 from converter.patches import apply_patches
 from converter.results import STATUS_FAILED, STATUS_OK, CapturedWarning, JobResult
@@ -43,12 +44,14 @@ ARTIFACT_STEM = "model"
 class _Stages:
     """Times each stage and records the warnings it raised (TracerWarnings included)."""
 
-    def __init__(self, result: JobResult) -> None:
+    def __init__(self, result: JobResult, run_dir: Path) -> None:
         self.result = result
+        self.run_dir = run_dir
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         log.info("stage %s", name)
+        stage_file.announce(self.run_dir, name, self.result.stages)
         start = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -72,7 +75,8 @@ class _Stages:
                 log.warning("%s: %s: %s", stage, entry.category, entry.message.splitlines()[0] if entry.message else "")
 
 
-def _library(model: Mapping[str, Any]) -> str | None:
+def library_of(model: Mapping[str, Any]) -> str | None:
+    """The distribution whose version decides the model's code (model.library, else the loader's package)."""
     if model.get("library"):
         return model["library"]
     package = top_package(model["loader"]["_target_"])
@@ -99,9 +103,9 @@ def run_job(cfg: Mapping[str, Any], run_dir: Path) -> JobResult:
 
     run_dir.mkdir(parents=True, exist_ok=True)
     result = new_result(cfg)
-    result.versions = versions(_library(cfg["model"]))
+    result.versions = versions(library_of(cfg["model"]))
     _write_config(cfg, run_dir / CONFIG_FILE)
-    stages = _Stages(result)
+    stages = _Stages(result, run_dir)
     try:
         with torch.random.fork_rng(devices=[]), running_in(run_dir):
             torch.manual_seed(int(cfg["seed"]))
@@ -150,7 +154,7 @@ def _run_stages(cfg: Mapping[str, Any], run_dir: Path, result: JobResult, stages
     if validating:
         tolerance = model_cfg.get("tolerance") or validate_cfg
         with stages.stage("validate"):
-            reloaded = exporter.load(path, device)
+            reloaded = load_verified(exporter, result.artifact, device)
             report = validate_artifact(
                 reloaded, cases, reference.outputs, float(tolerance["atol"]), float(tolerance["rtol"])
             )
@@ -160,7 +164,7 @@ def _run_stages(cfg: Mapping[str, Any], run_dir: Path, result: JobResult, stages
 
     if cfg["benchmark"]["enabled"]:
         with stages.stage("benchmark"):
-            reloaded = reloaded if reloaded is not None else exporter.load(path, device)
+            reloaded = reloaded if reloaded is not None else load_verified(exporter, result.artifact, device)
             result.benchmark = _benchmark(cfg, module, reloaded, path, run_dir, result)
 
 
@@ -194,6 +198,7 @@ def _benchmark(
         int(cfg["seed"]),
         cfg["export"]["backend"],
         path,
+        result.artifact.sha256,
     )
     report.update(artifact_size_bytes=result.artifact.size_bytes, export_s=result.stages.get("export"))
     write_json_atomically(report, run_dir / BENCH_FILE)

@@ -59,8 +59,10 @@ class ModelConfig:
     name: str = MISSING
     # `_target_` plus kwargs; called to build the nn.Module (random init unless `checkpoint`).
     loader: Dict[str, Any] = MISSING
-    # `_target_` plus kwargs; called with the loaded module as first argument.
-    wrapper: Optional[Dict[str, Any]] = None
+    # `_target_` plus kwargs, called with the loaded module as first argument; null: no wrapper.
+    # Typed Any (checked in preflight): OmegaConf 2.3 cannot merge a command-line dict into a
+    # null Optional[Dict] node ("'NoneType' object has no attribute 'get'").
+    wrapper: Any = None
     patches: List[PatchConfig] = field(default_factory=list)
     inputs: Dict[str, InputConfig] = MISSING
     # input name -> dimension index -> Dim.
@@ -144,12 +146,43 @@ class TrackingConfig:
 
 
 @dataclass
+class JobConfig:
+    """How each job runs: in its own supervised process, bounded in time and memory, cached."""
+
+    # Run the job in a child process (its own process group), so a segfault, a hang or a
+    # runaway allocation costs that job only. false runs it in this process (for pdb).
+    isolate: bool = True
+    # Wall seconds before the child is killed (status `timeout`); tiny presets set less.
+    timeout_s: float = 3600.0
+    # Resident memory of the child and all its descendants, sampled; over it the child's
+    # process group is killed (status `oom`). null: no cap.
+    max_memory_mb: Optional[int] = None
+    # Seconds between two samples of the child's memory (a spike shorter than this can pass).
+    poll_interval_s: float = 0.1
+    # Reuse an earlier `ok` result (or a deterministic export failure) whose job key matches.
+    cache: bool = True
+    # Where the cache's index lives (relative to the working directory, like Hydra's outputs/).
+    cache_dir: str = "outputs/cache"
+
+
+@dataclass
+class SecurityConfig:
+    """Import prefixes a config may name in `_target_`s and patches, beyond the built-in ones
+    (registry, torchvision.models, the model libraries the registry uses). Only the command
+    line can extend it (security.allowed_prefixes=[my_models]): a model YAML cannot widen it."""
+
+    allowed_prefixes: List[str] = field(default_factory=list)
+
+
+@dataclass
 class ConverterConfig:
     model: Optional[ModelConfig] = None
     export: ExportConfig = field(default_factory=ExportConfig)
     validate: ValidateConfig = field(default_factory=ValidateConfig)
     benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    job: JobConfig = field(default_factory=JobConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
     device: str = "cpu"
     seed: int = 0
 

@@ -10,26 +10,24 @@ the same run folder, logging, `.hydra/` files and callbacks, through Hydra's plu
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable, Dict, Optional
+from pathlib import Path
+from typing import Any, Callable, Optional
 
-from converter.preflight import CONF_DIR, CONFIG_NAME, check_imports, check_job, compose_checked, job_overrides
+from converter.preflight import (
+    CONF_DIR,
+    CONFIG_NAME,
+    check_imports,
+    check_job,
+    compose_checked,
+    job_overrides,
+    resolved_without_hydra,
+)
 from converter.schema import register_schema
 
 
-def _plain(cfg: Any) -> Dict[str, Any]:
-    """The job's config without Hydra's own node, resolved."""
-    from omegaconf import OmegaConf
-
-    return {
-        key: OmegaConf.to_container(cfg[key], resolve=True) if OmegaConf.is_config(cfg[key]) else cfg[key]
-        for key in cfg
-        if key != "hydra"
-    }
-
-
-def run_single(args: argparse.Namespace, task: Callable[[Any], Any], no_model: Callable[[], int]) -> Optional[int]:
-    """Compose, check (ConfigError before anything is written), run. Returns `no_model()`'s code
-    when no model is selected, else None once the job has run."""
+def run_single(args: argparse.Namespace, task: Callable[[Any], Any]) -> Optional[Path]:
+    """Compose, check (ConfigError before anything is written), run. Returns the job's run
+    folder, or None when no model is selected (nothing runs)."""
     from hydra import initialize_config_dir
     from hydra._internal.callbacks import Callbacks
     from hydra.core.global_hydra import GlobalHydra
@@ -46,11 +44,12 @@ def run_single(args: argparse.Namespace, task: Callable[[Any], Any], no_model: C
                 config_name, overrides, run_mode=RunMode.RUN, from_shell=True, with_log_configuration=True
             )
 
-        cfg = compose_checked(compose, config_name, job_overrides(args), hydra=True)
-        check_job(cfg)
-        job = _plain(cfg)
+        overrides = job_overrides(args)
+        cfg = compose_checked(compose, config_name, overrides, hydra=True)
+        check_job(cfg, overrides)
+        job = resolved_without_hydra(cfg)
         if not job.get("model"):
-            return no_model()
+            return None
         check_imports(job)
         if cfg.hydra.mode is None:
             cfg.hydra.mode = RunMode.RUN
@@ -62,4 +61,4 @@ def run_single(args: argparse.Namespace, task: Callable[[Any], Any], no_model: C
         )
         callbacks.on_run_end(config=cfg, config_name=config_name, job_return=ret)
         _ = ret.return_value  # re-raises what the task raised, as Hydra.run does
-    return None
+        return Path(ret.hydra_cfg.hydra.runtime.output_dir)

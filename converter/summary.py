@@ -9,27 +9,30 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from hydra.experimental.callback import Callback
-from omegaconf import OmegaConf
+
+from converter.outcome import job_dirs
 
 START, END = "<!-- matrix:start -->", "<!-- matrix:end -->"
-# Statuses of the last sweep's jobs, whichever process ran them; the CLI's exit code reads them.
-SWEEP_STATUSES: List[str] = []
 SUMMARY_FILE = "summary.md"
+STATUS_ORDER = ("ok", "failed", "crashed", "timeout", "oom")
 
 
 def collect_results(sweep_dir: Path) -> List[Dict[str, Any]]:
-    """Every job's result; a job folder without result.json is reported as crashed."""
+    """Every job's result, with `run_dir` and `logged` (None: tracking off) added; a job folder
+    without result.json (its supervisor itself was killed) is reported as crashed."""
     results = []
-    for job_dir in sorted(p for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for job_dir in job_dirs(sweep_dir):
         result_file = job_dir / "result.json"
         if result_file.is_file():
-            results.append(json.loads(result_file.read_text()))
+            result = json.loads(result_file.read_text())
+            tracking = job_dir / "tracking.json"
+            logged = json.loads(tracking.read_text()).get("logged") if tracking.is_file() else None
+            results.append({**result, "run_dir": str(job_dir), "logged": logged})
             continue
         config = job_dir / ".hydra" / "config.yaml"
         if config.is_file():
@@ -44,24 +47,27 @@ def collect_results(sweep_dir: Path) -> List[Dict[str, Any]]:
                     "backend": cfg.export.backend,
                     "status": "crashed",
                     "failure": {"stage": "job", "type": "crashed", "message": "the job left no result.json"},
+                    "run_dir": str(job_dir),
+                    "logged": None,
                 }
             )
     return results
 
 
 def cell(result: Dict[str, Any], width: int = 90) -> str:
+    cached = ", cached" if result.get("cached") else ""
     if result["status"] == "ok":
         worst = max(
             (o["max_abs_error"] for o in (result.get("validation") or {}).get("outputs", {}).values()), default=None
         )
-        return "ok" if worst is None else f"ok (max abs err {worst:.1e})"
+        return f"ok{cached}" if worst is None else f"ok{cached} (max abs err {worst:.1e})"
     failure = result.get("failure") or {}
     message = (failure.get("message") or "").strip().splitlines()
     reason = (
         f"{failure.get('stage', '?')}: {failure.get('type', '?').rsplit('.', 1)[-1]}: {message[0] if message else ''}"
     )
     reason = reason if len(reason) <= width else reason[: width - 1] + "…"
-    return f"{result['status']}: {reason}".replace("|", "\\|")
+    return f"{result['status']}{cached}: {reason}".replace("|", "\\|")
 
 
 def matrix_markdown(results: List[Dict[str, Any]]) -> str:
@@ -75,6 +81,23 @@ def matrix_markdown(results: List[Dict[str, Any]]) -> str:
         lines.append(f"| {label} | " + " | ".join(by_backend.get(b, "–") for b in backends) + " |")
     ok = sum(r["status"] == "ok" for r in results)
     lines += ["", f"{ok} of {len(results)} jobs ok."]
+    counts = {status: sum(r["status"] == status for r in results) for status in STATUS_ORDER}
+    cached = sum(bool(r.get("cached")) for r in results)
+    lines.append(
+        "By status: "
+        + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        + (f"; {cached} reused from the cache" if cached else "")
+        + "."
+    )
+    unlogged = [r for r in results if r.get("logged") is False]
+    if unlogged:
+        folders = " ".join(r["run_dir"] for r in unlogged)
+        lines += [
+            "",
+            f"Not logged to MLflow ({len(unlogged)}): "
+            + ", ".join(f"{r['model']}/{r['backend']}" for r in unlogged)
+            + f". Their files are on disk; log them with `python -m converter sync {folders}`.",
+        ]
     return "\n".join(lines)
 
 
@@ -91,30 +114,30 @@ def write_summary(sweep_dir: Path) -> Optional[str]:
     results = collect_results(sweep_dir)
     if not results:
         return None
+    from converter.artifacts import save_atomically
+
     table = matrix_markdown(results)
-    (sweep_dir / SUMMARY_FILE).write_text(table + "\n")
+    save_atomically(lambda path: path.write_text(table + "\n"), sweep_dir / SUMMARY_FILE)
     return table
 
 
 class SummaryCallback(Callback):
-    """Hydra callback: progress as jobs finish; after a sweep, summary.md in the sweep folder, printed."""
+    """Hydra callback: a progress display while the sweep runs; summary.md in the sweep folder after."""
 
-    def on_job_end(self, config: Any, job_return: Any, **kwargs: Any) -> None:
-        from hydra.core.hydra_config import HydraConfig
+    def __init__(self) -> None:
+        self.monitor: Any = None
 
-        hydra_cfg = HydraConfig.get()
-        if str(hydra_cfg.mode) != "RunMode.MULTIRUN":
-            return
-        done = len(list(Path(hydra_cfg.sweep.dir).glob("*/result.json")))
-        total = os.environ.get("CONVERTER_SWEEP_JOBS", "?")
-        status = job_return.return_value if getattr(job_return, "_return_value", None) is not None else "crashed"
-        name = f"{OmegaConf.select(config, 'model.name')}/{OmegaConf.select(config, 'export.backend')}"
-        print(f"[sweep {done}/{total}] {name}: {status}", flush=True)
+    def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
+        from converter.progress import SweepMonitor
+
+        self.monitor = SweepMonitor(Path(config.hydra.sweep.dir), live=sys.stdout.isatty())
+        self.monitor.start()
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
+        if self.monitor is not None:
+            self.monitor.stop()
         sweep_dir = Path(config.hydra.sweep.dir)
         if sweep_dir.is_dir():
-            SWEEP_STATUSES.extend(r["status"] for r in collect_results(sweep_dir))
             table = write_summary(sweep_dir)
             if table:
                 print(f"\nSweep summary ({sweep_dir / SUMMARY_FILE}):\n\n{table}\n", flush=True)

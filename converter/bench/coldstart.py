@@ -1,4 +1,4 @@
-"""Load an artifact in a fresh process and report the seconds: `python -m converter.bench.coldstart BACKEND PATH DEVICE`.
+"""Load an artifact in a fresh process and report the seconds: `python -m converter.bench.coldstart BACKEND PATH DEVICE SHA256`.
 
 Prints one JSON line: import_s (torch and the loader), load_s (reading the artifact).
 """
@@ -15,29 +15,34 @@ from typing import Dict
 
 def main() -> int:
     started = time.perf_counter()
-    backend, path, device = sys.argv[1:4]
+    backend, path, device, sha256 = sys.argv[1:5]
     import torch  # noqa: F401
 
+    from converter.artifacts import verify
     from converter.exporters import get_exporter
 
     exporter = get_exporter(backend)
     imported = time.perf_counter()
+    verify(Path(path), sha256)  # outside load_s: what is timed is the load a deployment does
+    verified = time.perf_counter()
     exporter.load(Path(path), device)
     loaded = time.perf_counter()
-    print(json.dumps({"import_s": imported - started, "load_s": loaded - imported}))
+    print(json.dumps({"import_s": imported - started, "load_s": loaded - verified}))
     return 0
 
 
-def measure_cold_start(backend: str, path: Path, device: str) -> Dict[str, float]:
+def measure_cold_start(backend: str, path: Path, device: str, sha256: str) -> Dict[str, float]:
     """Whole-process wall seconds too, so interpreter start-up is in the figure a user feels."""
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-W", "ignore", "-m", "converter.bench.coldstart", backend, str(path), device],
+        [sys.executable, "-W", "ignore", "-m", "converter.bench.coldstart", backend, str(path), device, sha256],
         capture_output=True,
         text=True,
         timeout=600,
-        check=True,
     )
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()
+        raise RuntimeError(f"cold-start load failed: {lines[-1] if lines else f'exit code {proc.returncode}'}")
     figures = json.loads(proc.stdout.strip().splitlines()[-1])
     return {**figures, "process_s": time.perf_counter() - start}
 

@@ -100,6 +100,7 @@ def benchmark_artifact(
     seed: int,
     backend: str,
     artifact_path: Path,
+    artifact_sha256: str,
 ) -> Dict[str, Any]:
     plan = TimingPlan(
         bench["warmup"], bench["min_iterations"], bench["min_time_s"], bench["cv_threshold"], bench["max_extra_rounds"]
@@ -121,5 +122,7 @@ def benchmark_artifact(
         "plan": asdict(plan),
         "machine_peak": peak,
         "cases": cases,
-        "cold_start": measure_cold_start(backend, artifact_path, device) if bench["cold_start"] else None,
+        "cold_start": measure_cold_start(backend, artifact_path, device, artifact_sha256)
+        if bench["cold_start"]
+        else None,
     }

@@ -64,8 +64,12 @@ def job_metrics(result: Mapping[str, Any], bench: Optional[Mapping[str, Any]]) -
 def job_tags(result: Mapping[str, Any], sweep: Optional[str]) -> Dict[str, str]:
     failure = result.get("failure") or {}
     versions = dict(result.get("versions") or {})
+    process = result.get("process") or {}
     tags = {
         "status": result["status"],
+        "cached": str(bool(result.get("cached"))).lower(),
+        "job_key": result.get("job_key") or "",
+        "signal": process.get("signal") or "",
         "model": result["model"],
         "backend": result["backend"],
         "strict": str(result["strict"]).lower(),
@@ -102,35 +106,83 @@ def parent_run(run_dir: Path) -> Optional[Dict[str, str]]:
     return json.loads(marker.read_text()) if marker.is_file() else None
 
 
-def log_job(
-    config: Mapping[str, Any], result: Mapping[str, Any], run_dir: Path, experiment: str, sweep: Optional[str]
-) -> str:
-    """Create the job's run (a child of the sweep's run when there is one) and log everything."""
-    from mlflow.entities import Metric, RunTag
-    from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+# MLflow run status per job status: a job the supervisor had to kill reads KILLED.
+RUN_STATUS = {"ok": "FINISHED", "failed": "FAILED", "crashed": "FAILED", "timeout": "KILLED", "oom": "KILLED"}
 
-    tracking = config["tracking"]
+
+def find_logged(client: Any, experiment_id: str, run_dir: Path) -> Optional[str]:
+    """The run already logged for this run folder, if any: what makes logging idempotent."""
+    runs = client.search_runs([experiment_id], filter_string=f"tags.run_dir = '{run_dir.resolve()}'", max_results=1)
+    return runs[0].info.run_id if runs else None
+
+
+def log_job(
+    record: Mapping[str, Any],
+    result: Mapping[str, Any],
+    run_dir: Path,
+    tracking: Mapping[str, Any],
+    experiment: str,
+) -> Tuple[str, bool]:
+    """Create the job's run (a child of the sweep's run when there is one) and log everything.
+
+    `record` is the config as recorded (environment-derived values redacted); `tracking` the
+    real settings. Returns the run id and whether it was created now: a run folder already
+    logged is not logged twice.
+    """
+    from mlflow.entities import Metric
+    from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NOTE
+
+    from converter.tracking.store import tracking_lock
+
     parent = parent_run(run_dir)
-    client, experiment_id = client_and_experiment(tracking, parent["experiment"] if parent else experiment)
-    tags = job_tags(result, sweep)
-    if parent:
-        tags[MLFLOW_PARENT_RUN_ID] = parent["run_id"]
-    run = client.create_run(experiment_id, run_name=f"{result['model']}/{result['backend']}", tags=tags)
-    run_id = run.info.run_id
-    bench_file = run_dir / "bench.json"
-    bench = json.loads(bench_file.read_text()) if bench_file.is_file() else None
-    now = int(time.time() * 1000)
-    params = _params(config)
-    metrics = [Metric(k, v, now, 0) for k, v in job_metrics(result, bench).items()]
-    for start in range(0, max(len(params), len(metrics)), 100):
-        client.log_batch(run_id, metrics=metrics[start : start + 100], params=params[start : start + 100], tags=[])
+    with tracking_lock(tracking):
+        client, experiment_id = client_and_experiment(tracking, parent["experiment"] if parent else experiment)
+        existing = find_logged(client, experiment_id, run_dir)
+        if existing:
+            return existing, False
+        tags = job_tags(result, tracking.get("sweep"))
+        tags["run_dir"] = str(run_dir.resolve())
+        tags[MLFLOW_RUN_NOTE] = _note(result)
+        if parent:
+            tags[MLFLOW_PARENT_RUN_ID] = parent["run_id"]
+        run = client.create_run(experiment_id, run_name=f"{result['model']}/{result['backend']}", tags=tags)
+        run_id = run.info.run_id
+        bench_file = run_dir / "bench.json"
+        bench = json.loads(bench_file.read_text()) if bench_file.is_file() else None
+        now = int(time.time() * 1000)
+        params = _params(record)
+        metrics = [Metric(k, v, now, 0) for k, v in job_metrics(result, bench).items()]
+        for start in range(0, max(len(params), len(metrics)), 100):
+            client.log_batch(run_id, metrics=metrics[start : start + 100], params=params[start : start + 100], tags=[])
+        _log_files(client, run_id, record, run_dir, result, tracking)
+        client.set_terminated(run_id, RUN_STATUS.get(result["status"], "FAILED"))
+    log.info("logged to MLflow run %s (experiment '%s')", run_id, parent["experiment"] if parent else experiment)
+    return run_id, True
+
+
+def _note(result: Mapping[str, Any]) -> str:
+    failure = result.get("failure") or {}
+    cached = " (reused from the cache)" if result.get("cached") else ""
+    if result["status"] == "ok":
+        return f"{result['model']}/{result['backend']}: ok{cached}"
+    return f"{result['model']}/{result['backend']}: {result['status']}{cached}: {failure.get('message', '')[:2000]}"
+
+
+def _log_files(
+    client: Any,
+    run_id: str,
+    record: Mapping[str, Any],
+    run_dir: Path,
+    result: Mapping[str, Any],
+    tracking: Mapping[str, Any],
+) -> None:
+    from omegaconf import OmegaConf
+
+    # The recorded (redacted) config, not config.yaml, which keeps environment values for reruns.
+    client.log_text(run_id, OmegaConf.to_yaml(OmegaConf.create(dict(record))), "config.yaml")
     for name in RUN_FILES:
-        if (run_dir / name).is_file():
+        if name != "config.yaml" and (run_dir / name).is_file():
             client.log_artifact(run_id, str(run_dir / name))
     artifact = (result.get("artifact") or {}).get("path")
     if artifact and tracking.get("log_artifact_file", True) and Path(artifact).is_file():
         client.log_artifact(run_id, artifact, artifact_path="artifact")
-    client.set_terminated(run_id, "FINISHED" if result["status"] == "ok" else "FAILED")
-    client.set_tag(run_id, RunTag("status", result["status"]).key, result["status"])
-    log.info("logged to MLflow run %s (experiment '%s')", run_id, parent["experiment"] if parent else experiment)
-    return run_id

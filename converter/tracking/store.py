@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Iterator, Mapping, Optional, Tuple
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,3 +73,26 @@ def git_commit() -> Optional[str]:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None
+
+
+@contextmanager
+def tracking_lock(tracking: Mapping[str, Any]) -> Iterator[None]:
+    """Serialise writers of an embedded SQLite store across processes (sweeps, joblib workers).
+
+    SQLite allows one writer at a time, and MLflow's first use of a new file runs its schema
+    migrations, which concurrent processes would race. A server serialises writes itself.
+    """
+    uri = tracking_uri(tracking)
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    import fcntl
+
+    database = Path(uri[len("sqlite:///") :])
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with open(database.with_name(database.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

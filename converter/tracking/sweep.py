@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
+from converter.artifacts import write_json_atomically
+from converter.outcome import NIGHTLY_FILE
 from converter.tracking.job import PARENT_FILE
 
 log = logging.getLogger("converter")
-# Set by on_multirun_end for the CLI's exit code: a nightly that regressed exits non-zero.
-REGRESSED: List[bool] = []
 
 
 def sweep_name(config: Any) -> str:
@@ -27,40 +28,46 @@ def experiment_name(config: Any) -> str:
     return OmegaConf.select(config, "tracking.experiment") or sweep_name(config)
 
 
-class TrackingCallback(Callback):
-    def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
-        tracking = OmegaConf.to_container(config.tracking, resolve=True)
-        if not tracking["enabled"]:
-            return
-        from converter.tracking.store import client_and_experiment, git_commit
+def _report_outage(what: str, tracking: Dict[str, Any], sweep_dir: Path, exc: Exception) -> None:
+    reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    print(
+        f"Tracking error: could not {what} at {tracking.get('uri') or 'the embedded store'} ({reason}). "
+        f"The sweep goes on and its files stay in {sweep_dir}. "
+        f"Fix: once MLflow is reachable, run `python -m converter sync {sweep_dir}`.",
+        file=sys.stderr,
+        flush=True,
+    )
 
-        sweep_dir = Path(config.hydra.sweep.dir)
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-        name = experiment_name(config)
-        client, experiment_id = client_and_experiment(tracking, name)
-        tags = {"kind": "sweep", "sweep": sweep_name(config), "sweep_dir": str(sweep_dir)}
+
+def start_parent_run(tracking: Dict[str, Any], sweep_dir: Path, sweep: str, experiment: str) -> str:
+    """The sweep's parent run, recorded in the sweep folder so that jobs (any process) and sync find it."""
+    from converter.tracking.store import client_and_experiment, git_commit, tracking_lock
+
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    with tracking_lock(tracking):
+        client, experiment_id = client_and_experiment(tracking, experiment)
+        tags = {"kind": "sweep", "sweep": sweep, "sweep_dir": str(sweep_dir.resolve())}
         commit = git_commit()
         if commit:
             tags["git_commit"] = commit
-        run = client.create_run(
-            experiment_id, run_name=f"{sweep_name(config)} {time.strftime('%Y-%m-%d %H:%M:%S')}", tags=tags
-        )
-        marker = {"run_id": run.info.run_id, "experiment": name, "experiment_id": experiment_id}
-        (sweep_dir / PARENT_FILE).write_text(json.dumps(marker))
-        log.info("sweep logged to MLflow parent run %s (experiment '%s')", run.info.run_id, name)
+        run = client.create_run(experiment_id, run_name=f"{sweep} {time.strftime('%Y-%m-%d %H:%M:%S')}", tags=tags)
+    marker = {"run_id": run.info.run_id, "experiment": experiment, "experiment_id": experiment_id}
+    write_json_atomically(marker, sweep_dir / PARENT_FILE)
+    log.info("sweep logged to MLflow parent run %s (experiment '%s')", run.info.run_id, experiment)
+    return run.info.run_id
 
-    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
-        sweep_dir = Path(config.hydra.sweep.dir)
-        marker = sweep_dir / PARENT_FILE
-        if not marker.is_file():
-            return
-        tracking = OmegaConf.to_container(config.tracking, resolve=True)
-        parent = json.loads(marker.read_text())
-        from converter.summary import collect_results, matrix_markdown
-        from converter.tracking.store import client_and_experiment
 
+def finish_parent_run(tracking: Dict[str, Any], sweep_dir: Path, status: str = "FINISHED") -> Optional[Any]:
+    """Log the job table, summary and chart to the parent run and close it; for nightlies, compare
+    with the previous sweep (nightly.json in the sweep folder holds the verdict)."""
+    from converter.summary import collect_results, matrix_markdown
+    from converter.tracking.store import client_and_experiment, tracking_lock
+
+    parent = json.loads((sweep_dir / PARENT_FILE).read_text())
+    results = collect_results(sweep_dir)
+    report = None
+    with tracking_lock(tracking):
         client, _ = client_and_experiment(tracking, parent["experiment"])
-        results = collect_results(sweep_dir)
         log_sweep_summary(client, parent["run_id"], results, matrix_markdown(results) if results else "no jobs")
         if tracking.get("compare_with_previous"):
             from converter.tracking.nightly import compare_with_previous
@@ -68,10 +75,35 @@ class TrackingCallback(Callback):
             report = compare_with_previous(client, parent["experiment_id"], parent["run_id"], tracking)
             client.log_text(parent["run_id"], report.markdown(), "nightly_report.md")
             client.set_tag(parent["run_id"], "regressed", str(report.regressed).lower())
+        client.set_terminated(parent["run_id"], status)
+    if report is not None:
+        write_json_atomically({"regressed": report.regressed}, sweep_dir / NIGHTLY_FILE)
+    return report
+
+
+class TrackingCallback(Callback):
+    def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
+        tracking = OmegaConf.to_container(config.tracking, resolve=True)
+        if not tracking["enabled"]:
+            return
+        sweep_dir = Path(config.hydra.sweep.dir)
+        try:
+            start_parent_run(tracking, sweep_dir, sweep_name(config), experiment_name(config))
+        except Exception as exc:  # noqa: BLE001 (an outage must not stop the sweep)
+            _report_outage("create the sweep's parent run", tracking, sweep_dir, exc)
+
+    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        if not (sweep_dir / PARENT_FILE).is_file():
+            return
+        tracking = OmegaConf.to_container(config.tracking, resolve=True)
+        try:
+            report = finish_parent_run(tracking, sweep_dir)
+        except Exception as exc:  # noqa: BLE001 (the parent stays RUNNING; sync closes it)
+            _report_outage("log the sweep's summary", tracking, sweep_dir, exc)
+            return
+        if report is not None:
             print(f"\n{report.markdown()}\n", flush=True)
-            if report.regressed:
-                REGRESSED.append(True)
-        client.set_terminated(parent["run_id"], "FINISHED")
 
 
 def summary_table(results: List[Dict[str, Any]]) -> Dict[str, List[Any]]:

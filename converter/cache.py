@@ -1,0 +1,201 @@
+"""Job keys and the result cache: a job whose inputs have not changed is not run again.
+
+The key is a sha256 over everything that decides a job's outcome: the resolved config
+(without where it is written or logged), the source of every project module its
+`_target_`s and patches come from (and the project modules those import), converter's
+own source, and the versions of Python, torch and the model's library. An `ok` result,
+or an export failure (deterministic), is indexed under `job.cache_dir`; a crash, a timeout,
+an OOM or a validation failure never is. A reused artifact is trusted only if its sha256
+still matches the one recorded when it was written.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Set
+
+from converter.artifacts import sha256_of, write_json_atomically
+
+ENGINE_DIR = Path(__file__).resolve().parent
+# Sections that say how a job runs or where it is recorded, not what it computes.
+NOT_IN_KEY = ("job", "tracking", "security")
+# Files of the earlier run folder copied beside the reused result (the artifact is linked).
+COPIED_FILES = ("bench.json", "bench.png", "graph.txt", "operators.txt")
+CACHEABLE_FAILED_STAGES = ("export",)
+
+
+def _targets(value: Any) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key in ("_target_", "target", "replacement") and isinstance(item, str):
+                yield item
+            else:
+                yield from _targets(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _targets(item)
+
+
+def _module_file(dotted: str) -> Optional[Path]:
+    """The source file of the longest importable module prefix of `dotted`."""
+    parts = dotted.split(".")
+    for end in range(len(parts), 0, -1):
+        name = ".".join(parts[:end])
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError, AttributeError):
+            continue
+        if spec is not None and spec.origin and spec.origin.endswith(".py"):
+            return Path(spec.origin)
+    return None
+
+
+def _is_installed_library(path: Path) -> bool:
+    return any(part in ("site-packages", "dist-packages") for part in path.parts)
+
+
+def _project_imports(path: Path, top: str) -> Iterator[str]:
+    """Modules of the same top-level package that `path` imports (absolute or relative)."""
+    try:
+        tree = ast.parse(path.read_text())
+    except (OSError, SyntaxError):
+        return
+    package = _package_of(path, top)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names if alias.name.split(".")[0] == top)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: max(len(package.split(".")) - node.level + 1, 0)]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            if module.split(".")[0] == top:
+                yield module
+                yield from (f"{module}.{alias.name}" for alias in node.names)
+
+
+def _package_of(path: Path, top: str) -> str:
+    parts = list(path.with_suffix("").parts)
+    start = len(parts) - 1 - parts[::-1].index(top) if top in parts else len(parts) - 1
+    dotted = parts[start:]
+    return ".".join(dotted[:-1] if dotted[-1] != "__init__" else dotted[:-1])
+
+
+def project_sources(targets: List[str]) -> Dict[str, str]:
+    """sha256 of each project (not installed-library) source file the targets reach."""
+    digests: Dict[str, str] = {}
+    pending = list(targets)
+    visited: Set[str] = set()
+    while pending and len(visited) < 500:
+        dotted = pending.pop()
+        if dotted in visited:
+            continue
+        visited.add(dotted)
+        path = _module_file(dotted)
+        if path is None or _is_installed_library(path) or str(path) in digests:
+            continue
+        digests[str(path)] = sha256_of(path)
+        pending.extend(_project_imports(path, dotted.split(".")[0]))
+    return dict(sorted(digests.items()))
+
+
+def engine_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(ENGINE_DIR.rglob("*.py")):
+        digest.update(str(path.relative_to(ENGINE_DIR)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def job_key(job: Mapping[str, Any], library_versions: Mapping[str, str]) -> str:
+    """sha256 of what decides the job's outcome (see the module docstring)."""
+    config = {k: v for k, v in job.items() if k not in NOT_IN_KEY and k != "hydra"}
+    payload = {
+        "config": config,
+        "sources": project_sources(sorted(set(_targets(job.get("model") or {})))),
+        "engine": engine_digest(),
+        "versions": dict(sorted(library_versions.items())),
+        "platform": sys.platform,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def cacheable(result: Mapping[str, Any]) -> bool:
+    if result.get("status") == "ok":
+        return True
+    failure = result.get("failure") or {}
+    return result.get("status") == "failed" and failure.get("stage") in CACHEABLE_FAILED_STAGES
+
+
+@dataclass(frozen=True)
+class CacheHit:
+    run_dir: Path
+    result: Dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CacheMiss:
+    # Why an entry that existed was not trusted (None: there was no entry).
+    rejected: Optional[str] = None
+
+
+def lookup(cache_dir: Path, key: str) -> CacheHit | CacheMiss:
+    entry = cache_dir / f"{key}.json"
+    try:
+        run_dir = Path(json.loads(entry.read_text())["run_dir"])
+        result = json.loads((run_dir / "result.json").read_text())
+    except (OSError, ValueError, KeyError):
+        return CacheMiss()
+    if result.get("job_key") != key or not cacheable(result):
+        return CacheMiss(f"the cached result in {run_dir} no longer matches its entry")
+    artifact = result.get("artifact")
+    if artifact:
+        path = Path(artifact["path"])
+        if not path.is_file():
+            return CacheMiss(f"the cached artifact {path} is gone")
+        found = sha256_of(path)
+        if found != artifact["sha256"]:
+            return CacheMiss(
+                f"the cached artifact {path} has sha256 {found[:12]}…, not the recorded {artifact['sha256'][:12]}… "
+                "(truncated or altered since it was written)"
+            )
+    return CacheHit(run_dir, result)
+
+
+def store(cache_dir: Path, key: str, run_dir: Path) -> None:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomically({"run_dir": str(run_dir.resolve()), "key": key}, cache_dir / f"{key}.json")
+
+
+def reuse(hit: CacheHit, run_dir: Path) -> Dict[str, Any]:
+    """The earlier result, re-homed in `run_dir`: its artifact linked (or copied) and its files copied."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    result = dict(hit.result)
+    for name in COPIED_FILES:
+        if (hit.run_dir / name).is_file():
+            shutil.copy2(hit.run_dir / name, run_dir / name)
+    if result.get("artifact"):
+        source = Path(result["artifact"]["path"])
+        target = run_dir / source.name
+        _link_or_copy(source, target)
+        result["artifact"] = {**result["artifact"], "path": str(target)}
+    result.update(cached=True, cached_from=str(hit.run_dir))
+    return result
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    scratch = target.with_name(f".{target.name}.link")
+    try:
+        os.link(source, scratch)
+    except OSError:
+        shutil.copy2(source, scratch)
+    os.replace(scratch, target)

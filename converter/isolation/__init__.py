@@ -1,0 +1,1 @@
+"""Running each job in a supervised child process."""

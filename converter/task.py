@@ -1,0 +1,196 @@
+"""Hydra's task function: one job, reused from the cache, run in a supervised child, recorded.
+
+Whatever the job does (segfault, abort, exit, hang, runaway memory), this function returns
+its status and leaves a result.json, so a sweep always goes on to the next job. Its files
+are written under scratch names and renamed; a disk that fills while they are written fails
+this job only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional
+
+from converter.artifacts import write_json_atomically
+from converter.errors import Failure
+from converter.results import Status
+
+log = logging.getLogger("converter")
+RESULT_FILE = "result.json"
+CONFIG_FILE = "config.yaml"
+TRACKING_FILE = "tracking.json"
+
+
+def task(cfg: Any) -> str:
+    """One job in the run folder Hydra made for it; returns its status."""
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import OmegaConf
+
+    from converter.redact import env_derived_keys, redacted
+
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    job = OmegaConf.to_container(cfg, resolve=True)
+    record_config = redacted(job, env_derived_keys(cfg))
+    single = str(hydra_cfg.mode) != "RunMode.MULTIRUN"
+    result = run_supervised(job, record_config, run_dir, echo=sys.stdout if single else None)
+    if single:
+        print(f"{headline(result)}  [{run_dir}]", flush=True)
+    if job["tracking"]["enabled"]:
+        track(job, record_config, result, run_dir)
+    return result["status"]
+
+
+def headline(result: Mapping[str, Any]) -> str:
+    where = f"{result['model']}/{result['backend']}"
+    cached = " (cached)" if result.get("cached") else ""
+    if result["status"] == Status.OK:
+        return f"{where}: ok{cached}"
+    failure = Failure(
+        **{k: (result.get("failure") or {}).get(k, "") for k in ("stage", "type", "message", "traceback")}
+    )
+    return f"{where}: {result['status']}{cached} ({failure.summary()})"
+
+
+def run_supervised(
+    job: Dict[str, Any], record_config: Dict[str, Any], run_dir: Path, echo: Optional[Any] = None
+) -> Dict[str, Any]:
+    """The job's result as written to run_dir/result.json: reused, run in a child, or run here."""
+    from converter import cache
+    from converter.environment import versions
+    from converter.runner import library_of
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    settings = job["job"]
+    library_versions = versions(library_of(job["model"]))
+    key = cache.job_key(job, library_versions)
+    cache_dir = Path(settings["cache_dir"])
+    rejected = None
+    if settings["cache"]:
+        found = cache.lookup(cache_dir, key)
+        if isinstance(found, cache.CacheHit):
+            result = cache.reuse(found, run_dir)
+            result["config"] = record_config
+            log.info("reused the result of %s (job key %s…)", found.run_dir, key[:12])
+            return _write_result(result, run_dir)
+        rejected = found.rejected
+        if rejected:
+            log.warning("cache entry not trusted, running the job again: %s", rejected)
+    (run_dir / RESULT_FILE).unlink(missing_ok=True)
+    if settings["isolate"]:
+        result = _run_in_child(job, run_dir, settings, echo)
+    else:
+        from converter.runner import run_job
+
+        result = run_job(job, run_dir).to_dict()
+        result["process"] = {"isolated": False}
+    result.update(config=record_config, job_key=key, cached=False, cache_rejected=rejected)
+    result = _write_result(result, run_dir)
+    if settings["cache"] and cache.cacheable(result) and result.get("written", True):
+        try:
+            cache.store(cache_dir, key, run_dir)
+        except OSError as exc:
+            log.warning("could not record the job in the cache at %s: %s", cache_dir, exc)
+    return result
+
+
+def _run_in_child(job: Dict[str, Any], run_dir: Path, settings: Mapping[str, Any], echo: Optional[Any]) -> Dict:
+    from omegaconf import OmegaConf
+
+    from converter.artifacts import save_atomically
+    from converter.isolation.supervisor import Limits, supervise
+
+    config_file = run_dir / CONFIG_FILE
+    save_atomically(lambda path: path.write_text(OmegaConf.to_yaml(OmegaConf.create(job))), config_file)
+    limits = Limits(settings["timeout_s"], settings["max_memory_mb"], settings["poll_interval_s"])
+    outcome = supervise(config_file, run_dir, limits, echo)
+    if outcome.status is None:
+        result = json.loads((run_dir / RESULT_FILE).read_text())
+        result["process"] = outcome.process_record()
+        return result
+    from converter.runner import new_result
+
+    record = new_result(job)
+    result = record.to_dict()
+    result["status"] = outcome.status.value
+    result["failure"] = _failure(outcome, settings).__dict__
+    result["process"] = {**outcome.process_record(), "log_tail": outcome.log_tail}
+    result["stages"] = _stages_so_far(run_dir)
+    return result
+
+
+def _failure(outcome: Any, settings: Mapping[str, Any]) -> Failure:
+    stage = outcome.stage or "start"
+    during = f"during stage '{stage}' after {outcome.seconds:.1f} s"
+    if outcome.status == Status.TIMEOUT:
+        kind, message = (
+            "converter.isolation.Timeout",
+            f"the job ran past job.timeout_s={settings['timeout_s']:g} s {during} and was killed. "
+            "Fix: raise job.timeout_s if it was only slow, or look at the end of convert.log for where it hangs",
+        )
+    elif outcome.status == Status.OOM:
+        kind, message = (
+            "converter.isolation.MemoryLimit",
+            f"the job's processes held {outcome.peak_memory_mb:.0f} MiB, over job.max_memory_mb="
+            f"{settings['max_memory_mb']}, {during} and were killed. "
+            "Fix: raise job.max_memory_mb, or use smaller inputs or a smaller variant (+tiny=NAME)",
+        )
+    elif outcome.signal:
+        kind, message = (
+            f"converter.isolation.{outcome.signal}",
+            f"the job's process was killed by {outcome.signal} (exit code {outcome.returncode}) {during}; "
+            "the Python stack at the crash is at the end of convert.log. "
+            "Fix: a crash in native code; try another backend, or rerun with job.isolate=false under a debugger",
+        )
+    else:
+        kind, message = (
+            "converter.isolation.ExitWithoutResult",
+            f"the job's process exited with code {outcome.returncode} without writing result.json {during} "
+            "(the model's code called sys.exit or os._exit). Fix: see the end of convert.log",
+        )
+    return Failure(stage=stage, type=kind, message=message, traceback="\n".join(outcome.log_tail))
+
+
+def _stages_so_far(run_dir: Path) -> Dict[str, float]:
+    from converter.isolation import stage
+
+    return dict(stage.read(run_dir).get("finished") or {})
+
+
+def _write_result(result: Dict[str, Any], run_dir: Path) -> Dict[str, Any]:
+    """result.json, atomically; a full disk costs this job's record, never the sweep."""
+    try:
+        write_json_atomically(result, run_dir / RESULT_FILE)
+    except OSError as exc:
+        log.error(
+            "could not write %s (%s): the job's status %s is not on disk", run_dir / RESULT_FILE, exc, result["status"]
+        )
+        result = {**result, "written": False}
+    return result
+
+
+def track(job: Mapping[str, Any], record_config: Mapping[str, Any], result: Mapping[str, Any], run_dir: Path) -> None:
+    """Log the job to MLflow. Its files are already on disk, so a tracking failure costs the
+    MLflow record only: tracking.json says so, and `python -m converter sync` logs it later."""
+    from converter.tracking.job import log_job
+
+    tracking = job["tracking"]
+    try:
+        run_id, _ = log_job(record_config, result, run_dir, tracking, tracking["experiment"] or result["model"])
+        state = {"logged": True, "run_id": run_id}
+    except Exception as exc:  # noqa: BLE001 (any MLflow or network failure)
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        print(
+            f"Tracking error: could not log {result['model']}/{result['backend']} to MLflow at "
+            f"{tracking['uri'] or 'the embedded store'} ({reason}). The run's files are in {run_dir}. "
+            f"Fix: once the server is back, run `python -m converter sync {run_dir}`.",
+            file=sys.stderr,
+        )
+        state = {"logged": False, "error": reason}
+    try:
+        write_json_atomically(state, run_dir / TRACKING_FILE)
+    except OSError as exc:
+        log.error("could not write %s: %s", run_dir / TRACKING_FILE, exc)
