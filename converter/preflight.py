@@ -96,9 +96,7 @@ def _parse(parser: Any, overrides: List[str]) -> List[Any]:
     try:
         return parser.parse_overrides(overrides)
     except OverrideParseException as exc:
-        raise ConfigError(
-            "", str(exc).splitlines()[0], "write overrides as key=value, +key=value to add, ~key to delete"
-        ) from exc
+        raise _override_error(overrides, exc) from exc
 
 
 def compose_checked(compose: Any, config_name: str, overrides: List[str], hydra: bool = False) -> Any:
@@ -109,9 +107,7 @@ def compose_checked(compose: Any, config_name: str, overrides: List[str], hydra:
     except MissingConfigException as exc:
         raise _missing_config(exc) from exc
     except OverrideParseException as exc:
-        raise ConfigError(
-            "", str(exc).splitlines()[0], "write overrides as key=value, +key=value to add, ~key to delete"
-        ) from exc
+        raise _override_error(overrides, exc) from exc
     except ConfigCompositionException as exc:
         raise _composition_error(exc) from exc
     except Exception as exc:  # noqa: BLE001 (OmegaConf bugs surface as AttributeError and the like)
@@ -122,6 +118,31 @@ def compose_checked(compose: Any, config_name: str, overrides: List[str], hydra:
             f"the override cannot be applied ({type(exc).__name__}: {text.splitlines()[0] if text else ''})",
             "set the key whole with a value of the schema's type, or delete it first with ~KEY",
         ) from exc
+
+
+def _override_error(overrides: List[str], exc: Exception) -> ConfigError:
+    """Name the override Hydra's grammar refused (it reports only the failing token)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import OverrideParseException
+
+    parser = OverridesParser.create()
+    culprit = None
+    for override in overrides:
+        try:
+            parser.parse_overrides([override])
+        except OverrideParseException:
+            culprit = override
+            break
+    text = str(exc).splitlines()[0]
+    if culprit is None:
+        return ConfigError("", text, "write overrides as key=value, +key=value to add, ~key to delete")
+    key = culprit.lstrip("+~").split("=", 1)[0]
+    return ConfigError(
+        key,
+        f"cannot parse the override '{culprit}' ({text})",
+        "write key=value (+key=value to add, ~key to delete); quote a value with spaces or characters "
+        "such as ~ [ ] { } : in single quotes, e.g. key='~/file.pt'",
+    )
 
 
 def _missing_config(exc: Any) -> ConfigError:
@@ -148,6 +169,13 @@ def _composition_error(exc: Exception) -> ConfigError:
         group = name.group(1) if name else "model"
         return ConfigError(
             group, str(exc).splitlines()[0], f"add a group that is not selected by default with '+{group}=NAME'"
+        )
+    if "Could not delete from config" in text:
+        found = re.search(r"(?:value of|config\.) '([^']+)'", text)
+        return ConfigError(
+            found.group(1) if found else key,
+            problem.replace("Could not delete from config. ", "cannot delete: "),
+            "~KEY deletes a key the config has; ~KEY=VALUE deletes it only when it holds VALUE",
         )
     if "not in '" in problem:
         schema = _field(text, "object_type")
@@ -223,6 +251,13 @@ def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
             "set model.loader._target_ to a function or class that builds the nn.Module",
         )
     for name, spec in model["inputs"].items():
+        factory = spec.get("factory")
+        if factory is not None and not (isinstance(factory, dict) and isinstance(factory.get("_target_"), str)):
+            raise ConfigError(
+                f"model.inputs.{name}.factory",
+                f"expected null or a mapping with a _target_, got {factory!r}",
+                "write factory: {_target_: registry.x.make_points, ...} or factory: null",
+            )
         if spec.get("shape") is None and not spec.get("factory"):
             raise ConfigError(
                 f"model.inputs.{name}",

@@ -115,6 +115,7 @@ def run_job(cfg: Mapping[str, Any], run_dir: Path) -> JobResult:
         result.status = STATUS_FAILED
         result.failure = Failure.from_exception(exc.stage, exc.cause)
     write_json_atomically(result.to_dict(), run_dir / RESULT_FILE)
+    stage_file.clear(run_dir)
     log.info(result.headline())
     return result
 

@@ -37,7 +37,8 @@ class InputConfig:
     dtype: str = "float32"
     low: float = 0.0
     high: float = 1.0
-    factory: Optional[Dict[str, Any]] = None
+    # Typed Any for the reason given at ModelConfig.wrapper; preflight checks its shape.
+    factory: Any = None
 
 
 @dataclass

@@ -127,6 +127,10 @@ class SummaryCallback(Callback):
     def __init__(self) -> None:
         self.monitor: Any = None
 
+    def __getstate__(self) -> dict:
+        # Launchers pickle the callbacks to their workers (submitit, joblib); the display stays here.
+        return {"monitor": None}
+
     def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
         from converter.progress import SweepMonitor
 

@@ -88,7 +88,13 @@ def test_user_model_from_config_dir_needs_no_engine_change(run_cli, tmp_path: Pa
         "inputs:\n  x: {shape: [2, 4]}\n"
         "dynamic_shapes:\n  x: {0: {name: batch, min: 1, max: 8}}\n"
     )
-    run = run_cli("--config-dir", str(tmp_path / "my_conf"), "+model=dict_net", "export=torchscript_trace")
+    run = run_cli(
+        "--config-dir",
+        str(tmp_path / "my_conf"),
+        "+model=dict_net",
+        "export=torchscript_trace",
+        "security.allowed_prefixes=[tests]",
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     check_ok_result(run.result(), "torchscript_trace")
 
@@ -100,11 +106,17 @@ def test_dict_output_trace_fails_without_the_wrapper(run_cli, tmp_path: Path) ->
     (folder / "dict_net.yaml").write_text(
         "name: dict_net\nloader: {_target_: tests.helpers.DictOutput}\ninputs:\n  x: {shape: [2, 4]}\n"
     )
-    run = run_cli("--config-dir", str(tmp_path / "my_conf"), "+model=dict_net", "export=torchscript_trace")
+    trusted = "security.allowed_prefixes=[tests]"
+    run = run_cli("--config-dir", str(tmp_path / "my_conf"), "+model=dict_net", "export=torchscript_trace", trusted)
     assert run.returncode == 1
     assert "Only tensors" in run.result()["failure"]["message"] or "dict" in run.result()["failure"]["message"]
     # export.strict=false is the other fix: trace then keeps the dict, and validation compares both leaves
     run = run_cli(
-        "--config-dir", str(tmp_path / "my_conf"), "+model=dict_net", "export=torchscript_trace", "export.strict=false"
+        "--config-dir",
+        str(tmp_path / "my_conf"),
+        "+model=dict_net",
+        "export=torchscript_trace",
+        "export.strict=false",
+        trusted,
     )
     assert run.returncode == 0, run.stderr[-2000:]

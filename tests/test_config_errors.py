@@ -32,7 +32,10 @@ CASES = [
     (["+model=resnet18", "model.inputs.x.dtype=float33"], "'model.inputs.x.dtype'", "not a torch dtype"),
     (["+model=resnet18", "model.name=???"], "'model.name'", "required key has no value"),
     (
-        ["+model=resnet18", "model.patches=[{target: torchvision.models.ResNet.nope, replacement: torch.relu}]"],
+        [
+            "+model=resnet18",
+            "model.patches=[{target: torchvision.models.ResNet.nope, replacement: registry.common.SelectOutput}]",
+        ],
         "'model.patches[0].target'",
         "does not resolve",
     ),

@@ -13,6 +13,7 @@ from tests.helpers import NotScriptable
 
 PATCH = "[{target: tests.helpers.NotScriptable.forward, replacement: tests.helpers.%s}]"
 NOT_SCRIPTABLE = [
+    "security.allowed_prefixes=[tests]",
     "model.loader._target_=tests.helpers.NotScriptable",
     "model.name=not_scriptable",
     "~model.dynamic_shapes.x",
@@ -20,7 +21,7 @@ NOT_SCRIPTABLE = [
 
 
 def job(*overrides: str) -> dict:
-    (composed,) = compose_jobs(parse_argv(["+model=classification", "benchmark=off", "tracking=off", *overrides]))
+    (composed,) = compose_jobs(parse_argv(["+model=classification", "benchmark=off", "tracking=off", *overrides])).jobs
     return composed
 
 

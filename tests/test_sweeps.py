@@ -21,7 +21,7 @@ BACKENDS = {"torch_export", "torchscript_trace", "torchscript_script"}
 
 
 def jobs(preset: str) -> list:
-    return compose_jobs(parse_argv(["--multirun", f"+sweep={preset}"]))
+    return compose_jobs(parse_argv(["--multirun", f"+sweep={preset}"])).jobs
 
 
 def test_nightly_is_every_model_at_published_size_times_every_backend() -> None:
@@ -51,11 +51,11 @@ def test_matrix_is_every_tiny_variant_times_every_backend() -> None:
 
 
 def test_command_line_overrides_beat_a_models_own_defaults() -> None:
-    (yolo,) = compose_jobs(parse_argv(["+model=yolo11_pose"]))
+    (yolo,) = compose_jobs(parse_argv(["+model=yolo11_pose"])).jobs
     assert yolo["export"]["strict"] is False
-    (strict,) = compose_jobs(parse_argv(["+model=yolo11_pose", "export.strict=true"]))
+    (strict,) = compose_jobs(parse_argv(["+model=yolo11_pose", "export.strict=true"])).jobs
     assert strict["export"]["strict"] is True
-    (gpt2,) = compose_jobs(parse_argv(["+model=gpt2_completion"]))
+    (gpt2,) = compose_jobs(parse_argv(["+model=gpt2_completion"])).jobs
     assert gpt2["export"]["backend"] == "torchscript_script"
-    (exported,) = compose_jobs(parse_argv(["+model=gpt2_completion", "export=torch_export"]))
+    (exported,) = compose_jobs(parse_argv(["+model=gpt2_completion", "export=torch_export"])).jobs
     assert exported["export"]["backend"] == "torch_export"

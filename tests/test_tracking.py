@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -149,10 +150,8 @@ def test_default_store_is_at_the_project_root() -> None:
 def test_unreachable_server_is_a_config_error_before_anything_runs(run_cli) -> None:
     run = run_cli("+model=classification", f"tracking.uri=http://127.0.0.1:{free_port()}", "benchmark=off")
     assert run.returncode == 2
-    assert (
-        run.stderr.startswith("Config error at 'tracking.uri': no MLflow server answers")
-        and "tracking=off" in run.stderr
-    )
+    assert run.stderr.startswith("Config error at 'tracking.uri': no MLflow server answers")
+    assert "tracking=off" in run.stderr
     assert not (run.cwd / "outputs").exists()
 
 
@@ -182,9 +181,90 @@ def broken_server():
 def test_tracking_failure_during_a_job_is_reported_and_the_job_files_kept(run_cli, broken_server: str) -> None:
     run = run_cli("+model=classification", f"tracking.uri={broken_server}", "benchmark=off")
     assert run.returncode == 1
-    assert "Tracking error: could not log classification/torch_export" in run.stderr and "tracking=off" in run.stderr
+    assert "Tracking error: could not log classification/torch_export" in run.stderr
+    assert "Fix: once the server is back, run `python -m converter sync " in run.stderr
     result = run.result()
     assert result["status"] == "ok" and Path(result["artifact"]["path"]).is_file()
+    run_dir = Path(result["artifact"]["path"]).parent
+    assert json.loads((run_dir / "tracking.json").read_text())["logged"] is False
+
+
+def _sync(path: Path, uri: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "converter", "sync", str(path), f"tracking.uri={uri}"],
+        cwd=cwd,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_an_outage_mid_sweep_loses_nothing_and_sync_logs_it_once(run_cli, broken_server: str, tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    run = run_cli(
+        "--multirun",
+        "+model=classification",
+        "export=torch_export,torchscript_trace",
+        f"tracking.uri={broken_server}",
+        "tracking.experiment=outage",
+        "benchmark=off",
+    )
+    assert run.returncode == 1, "unlogged runs fail the sweep"
+    results = run.results()
+    assert [r["status"] for r in results] == ["ok", "ok"]
+    sweep_dir = Path(results[0]["artifact"]["path"]).parents[1]
+    summary = (sweep_dir / "summary.md").read_text()
+    assert "Not logged to MLflow (2): classification/torch_export, classification/torchscript_trace." in summary
+    assert "python -m converter sync " in summary
+
+    store = f"sqlite:///{tmp_path / 'synced.db'}"
+    first = _sync(tmp_path / "outputs", store, tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.stdout.startswith("sync: 2 run(s) logged, 0 already in MLflow, 0 could not be logged")
+    second = _sync(tmp_path / "outputs", store, tmp_path)
+    assert second.stdout.startswith("sync: 0 run(s) logged, 2 already in MLflow, 0 could not be logged")
+    client = MlflowClient(tracking_uri=store)
+    runs = client.search_runs([client.get_experiment_by_name("outage").experiment_id])
+    (parent,) = [r for r in runs if r.data.tags.get("kind") == "sweep"]
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert len(runs) == 3 and sorted(r.data.tags["backend"] for r in children) == ["torch_export", "torchscript_trace"]
+    assert parent.info.status == "FINISHED", "the sweep had finished: sync closes its parent as FINISHED"
+    assert all(
+        json.loads((Path(r["run_dir"]) / "tracking.json").read_text())["logged"]
+        for r in [{"run_dir": str(Path(x["artifact"]["path"]).parent)} for x in results]
+    )
+
+
+def _log_many(uri: str, folder: str, count: int) -> None:
+    """One writer process: log `count` finished jobs to the store."""
+    from converter.tracking.job import log_job
+
+    for number in range(count):
+        run_dir = Path(folder) / f"job{number}"
+        run_dir.mkdir(parents=True)
+        result = {"model": "m", "backend": "b", "strict": True, "device": "cpu", "status": "ok", "stages": {}}
+        (run_dir / "result.json").write_text(json.dumps(result))
+        log_job({"model": {"name": "m"}}, result, run_dir, {"uri": uri, "sweep": None}, "concurrent")
+
+
+def test_three_concurrent_writers_to_one_sqlite_store_lose_no_record(tmp_path: Path) -> None:
+    import multiprocessing
+
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'shared.db'}"
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_log_many, args=(uri, str(tmp_path / f"w{i}"), 5)) for i in range(3)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=240)
+    assert [w.exitcode for w in writers] == [0, 0, 0]
+    client = MlflowClient(tracking_uri=uri)
+    runs = client.search_runs([client.get_experiment_by_name("concurrent").experiment_id], max_results=100)
+    assert len(runs) == 15 and len({r.data.tags["run_dir"] for r in runs}) == 15
 
 
 def test_submitit_local_launcher_runs_each_job_in_its_own_process(run_cli) -> None:

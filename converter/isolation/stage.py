@@ -32,3 +32,8 @@ def read(run_dir: Path) -> Dict[str, Any]:
 
 def current(run_dir: Path) -> Optional[str]:
     return read(run_dir).get("stage")
+
+
+def clear(run_dir: Path) -> None:
+    """The job ended with a result of its own: nothing is running any more."""
+    (run_dir / STAGE_FILE).unlink(missing_ok=True)

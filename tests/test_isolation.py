@@ -1,0 +1,180 @@
+"""A sweep survives anything one model does: real segfaults, aborts, hangs, runaway memory,
+exits and stray processes, under the basic, joblib and submitit launchers.
+
+Each fault model lives in tests/faults.py with its YAML in tests/conf/model/; the hang and the
+memory hog carry their own short timeout and 1.5 GiB cap, so every test bounds itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Dict, List
+
+import psutil
+import pytest
+
+from tests.faults import PIDS_FILE
+
+TEST_CONF = Path(__file__).resolve().parent / "conf"
+TRUST_TESTS = "security.allowed_prefixes=[tests]"
+# model -> (status, signal, failure type) the supervisor must record
+FAULTS = {
+    "segfault": ("crashed", "SIGSEGV", "converter.isolation.SIGSEGV"),
+    "abort": ("crashed", "SIGABRT", "converter.isolation.SIGABRT"),
+    "exits": ("crashed", None, "converter.isolation.ExitWithoutResult"),
+    "hang": ("timeout", None, "converter.isolation.Timeout"),
+    "hog": ("oom", None, "converter.isolation.MemoryLimit"),
+}
+GOOD = ("classification", "spawner")
+
+
+def sweep_args(models: List[str], *extra: str) -> List[str]:
+    return [
+        "--multirun",
+        "--config-dir",
+        str(TEST_CONF),
+        "+model=" + ",".join(models),
+        TRUST_TESTS,
+        "benchmark=off",
+        "tracking.experiment=faults",
+        *extra,
+    ]
+
+
+def by_model(results: List[Dict]) -> Dict[str, Dict]:
+    return {r["model"]: r for r in results}
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def check_intact(result: Dict) -> None:
+    """A good job of a sweep with faulty neighbours: ok, artifact on disk with its recorded hash."""
+    assert result["status"] == "ok", result.get("failure")
+    artifact = Path(result["artifact"]["path"])
+    assert hashlib.sha256(artifact.read_bytes()).hexdigest() == result["artifact"]["sha256"]
+    assert result["process"]["isolated"] is True and result["process"]["returncode"] == 0
+
+
+def check_faults(results: Dict[str, Dict], faults: Dict[str, tuple]) -> None:
+    for model, (status, signal, kind) in faults.items():
+        result = results[model]
+        assert (result["status"], result["process"]["signal"], result["failure"]["type"]) == (status, signal, kind)
+        assert result["failure"]["stage"] == ("load" if model == "exits" else "reference")
+        assert "stage load" in "\n".join(result["process"]["log_tail"])
+        assert result["artifact"] is None and result["cached"] is False
+    if "exits" in faults:
+        assert results["exits"]["process"]["returncode"] == 3
+    if "segfault" in faults:  # faulthandler's Python stack reaches the record
+        assert "tests/faults.py" in results["segfault"]["failure"]["traceback"]
+    if "hang" in faults:
+        assert results["hang"]["process"]["seconds"] >= 6
+    if "hog" in faults:
+        assert results["hog"]["process"]["peak_memory_mb"] > 1500
+
+
+def check_mlflow(tmp_path: Path, results: Dict[str, Dict]) -> None:
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("faults")
+    runs = client.search_runs([experiment.experiment_id])
+    (parent,) = [r for r in runs if r.data.tags.get("kind") == "sweep"]
+    assert parent.info.status == "FINISHED"
+    children = {r.data.tags["model"]: r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id}
+    assert {m: r.data.tags["status"] for m, r in children.items()} == {m: r["status"] for m, r in results.items()}
+
+
+@pytest.mark.parametrize("launcher", ["basic", "joblib"])
+def test_one_bad_model_costs_one_job_never_the_sweep(launcher: str, run_cli, tmp_path: Path) -> None:
+    extra = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"] if launcher == "joblib" else []
+    run = run_cli(*sweep_args(["classification", *FAULTS, "spawner"], *extra), timeout=300)
+    assert run.returncode == 1, (run.stdout + run.stderr)[-3000:]
+    results = by_model(run.results())
+    assert set(results) == {*GOOD, *FAULTS}
+    check_faults(results, FAULTS)
+    for model in GOOD:
+        check_intact(results[model])
+    spawned = [int(p) for p in (Path(results["spawner"]["artifact"]["path"]).parent / PIDS_FILE).read_text().split()]
+    assert len(spawned) == 2 and not any(alive(pid) for pid in spawned), "a job's processes outlived it"
+    sweep_dir = Path(results["classification"]["artifact"]["path"]).parents[1]
+    summary = (sweep_dir / "summary.md").read_text()
+    assert "By status: 2 ok, 3 crashed, 1 timeout, 1 oom." in summary
+    check_mlflow(tmp_path, results)
+    if launcher == "basic":  # plain progress: one line per finished job, in job order
+        lines = [line for line in run.stdout.splitlines() if line.startswith("[sweep ")]
+        assert lines[0] == "[sweep 1/7] classification/torch_export: ok"
+        assert "[sweep 2/7] segfault/torch_export: crashed" in lines and len(lines) == 7
+
+
+def test_submitit_local_launcher_survives_a_segfault(run_cli) -> None:
+    run = run_cli(
+        *sweep_args(["classification", "segfault"], "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=5"),
+        timeout=300,
+    )
+    assert run.returncode == 1, (run.stdout + run.stderr)[-3000:]
+    results = by_model(run.results())
+    check_faults(results, {"segfault": FAULTS["segfault"]})
+    check_intact(results["classification"])
+
+
+def test_in_process_mode_runs_the_job_in_the_launching_process(run_cli) -> None:
+    run = run_cli("+model=classification", "job=inprocess")
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = run.result()
+    assert result["status"] == "ok" and result["process"] == {"isolated": False}
+
+
+def test_a_sweep_killed_with_sigkill_leaves_no_process_and_reruns_only_unfinished_jobs(run_cli, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import cli_env
+
+    args = sweep_args(["classification", "slow", "spawner"], "tracking=off")
+    env = cli_env()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "converter", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 120
+        slow_child = None
+        while time.time() < deadline and slow_child is None:
+            time.sleep(0.2)
+            done = list(tmp_path.glob("outputs/multiruns/*/*/0-classification-*/result.json"))
+            running = [
+                c for c in psutil.Process(proc.pid).children(recursive=True) if "converter.job" in " ".join(c.cmdline())
+            ]
+            if done and running and list(tmp_path.glob("outputs/multiruns/*/*/1-slow-*/.stage.json")):
+                slow_child = running[0].pid
+        assert slow_child is not None, "the sweep never reached its second job"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.time() + 10
+    while alive(slow_child) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not alive(slow_child), "the killed sweep's job kept running"
+    first = [json.loads(p.read_text()) for p in tmp_path.glob("outputs/multiruns/*/*/*/result.json")]
+    assert [r["model"] for r in first] == ["classification"]
+
+    rerun = run_cli(*args)
+    assert rerun.returncode == 0, (rerun.stdout + rerun.stderr)[-3000:]
+    second = by_model(rerun.results())
+    assert {m: r["cached"] for m, r in second.items()} == {"classification": True, "slow": False, "spawner": False}
+    assert second["classification"]["cached_from"] == str(Path(first[0]["artifact"]["path"]).parent)
