@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Dict, List, Optional
 
 from converter.artifacts import ArtifactInfo
 from converter.errors import Failure
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """How a job ended. `failed`: a stage raised (kept whole); the rest are the supervisor's
     verdicts on a child that left no result of its own."""
 
@@ -19,9 +19,6 @@ class Status(str, Enum):
     CRASHED = "crashed"  # killed by a signal, or exited without writing result.json
     TIMEOUT = "timeout"  # ran past job.timeout_s
     OOM = "oom"  # resident memory of the job's processes passed job.max_memory_mb
-
-    def __str__(self) -> str:
-        return self.value
 
 
 STATUS_OK = Status.OK.value
