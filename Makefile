@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # torch/torchvision are pinned in constraints.txt: those releases install from local disk.
 PIP    := $(BIN)/pip install --constraint constraints.txt
 
-.PHONY: setup run test test-all lint bench matrix ui clean
+.PHONY: setup run test test-all lint bench matrix readme ui clean
 
 setup: $(STAMP)
 
@@ -49,6 +49,10 @@ matrix: setup
 	rm -rf outputs/matrix
 	-$(BIN)/python -m converter --multirun +sweep=matrix hydra.sweep.dir=outputs/matrix
 	$(BIN)/python -m converter.summary outputs/matrix --readme README.md
+
+# The README's "What a sweep guarantees" table, from the tests' guarantee marks.
+readme: setup
+	$(BIN)/python -m tests.guarantees --readme README.md
 
 ui: setup
 	$(BIN)/python -c 'import mlflow' 2>/dev/null || $(PIP) mlflow

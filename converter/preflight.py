@@ -81,13 +81,43 @@ def _expand_sweep(overrides: List[str], args: argparse.Namespace) -> Any:
     parser = OverridesParser.create()
     parsed = _parse(parser, overrides)
     fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
-    base = compose_checked(compose, args.config_name or CONFIG_NAME, fixed, hydra=True)
+    try:  # as Hydra's multirun does: the fixed overrides alone, before any swept value is chosen
+        base = compose_checked(compose, args.config_name or CONFIG_NAME, fixed, hydra=True)
+    except ConfigError:
+        raise _swept_group_override(compose, args, parsed, fixed) from None
     params = base.hydra.sweeper.get("params") or {}
     from_config = [
         f"{key}={value}" for key, value in params.items() if key not in {o.get_key_element() for o in parsed}
     ]
     batches = BasicSweeper.split_arguments(_parse(parser, from_config + overrides), max_batch_size=None)
     return [job for batch in batches for job in batch], base
+
+
+def _swept_group_override(compose: Any, args: argparse.Namespace, parsed: List[Any], fixed: List[str]) -> ConfigError:
+    """Why the sweep's base does not compose. Hydra applies fixed overrides before it picks each
+    swept group (+model=a,b), so `model.inputs.x.shape=[...]` finds no model yet; a one-value
+    sweep is applied per job instead."""
+    name = args.config_name or CONFIG_NAME
+    for override in parsed:
+        if override.is_sweep_override() or "." not in override.get_key_element():
+            continue
+        try:
+            compose_checked(compose, name, [o for o in fixed if o != override.input_line], hydra=True)
+        except ConfigError:
+            continue
+        key = override.get_key_element().lstrip("+~")
+        value = override.input_line.split("=", 1)[1]
+        return ConfigError(
+            key,
+            f"Hydra's multirun applies '{override.input_line}' before it picks each swept group, when the key does "
+            "not exist yet",
+            f"write it as a one-value sweep, applied per job: '{key}=choice({value})' (quoted for the shell)",
+        )
+    try:
+        compose_checked(compose, name, fixed, hydra=True)
+    except ConfigError as exc:
+        return exc
+    return ConfigError("", "the sweep's shared overrides do not compose", "check the overrides without --multirun")
 
 
 def _parse(parser: Any, overrides: List[str]) -> List[Any]:

@@ -138,6 +138,13 @@ def _failure(outcome: Any, settings: Mapping[str, Any]) -> Failure:
             f"{settings['max_memory_mb']}, {during} and were killed. "
             "Fix: raise job.max_memory_mb, or use smaller inputs or a smaller variant (+tiny=NAME)",
         )
+    elif outcome.signal and stage == "save":
+        kind, message = (
+            f"converter.isolation.{outcome.signal}",
+            f"the job's process was killed by {outcome.signal} (exit code {outcome.returncode}) {during}. "
+            "A save that dies usually means the disk filled: torch's zip writer (PyTorchStreamWriter) aborts the "
+            "process when a write comes up short. Fix: free space where the run folder is, then run the job again",
+        )
     elif outcome.signal:
         kind, message = (
             f"converter.isolation.{outcome.signal}",

@@ -33,6 +33,10 @@ def test_an_unchanged_job_is_reused_with_its_artifact_checked(run_cli) -> None:
     assert sorted(r.data.tags["cached"] for r in runs) == ["false", "true"]
 
 
+@pytest.mark.guarantee(
+    "A cached artifact is truncated or altered",
+    "its sha256 no longer matches: the cache entry is not trusted, the job runs again, `cache_rejected` says why",
+)
 def test_a_truncated_cached_artifact_is_not_trusted_and_the_job_runs_again(run_cli) -> None:
     first = run_cli("+model=classification")
     artifact = Path(first.result()["artifact"]["path"])
@@ -88,6 +92,10 @@ def test_the_key_follows_config_source_and_versions_but_not_tracking(tmp_path: P
     sys.modules.pop("keyed_pkg", None)
 
 
+@pytest.mark.guarantee(
+    "An artifact changes between writing and reloading",
+    "never loaded: the load raises, naming the file and both hashes, so its stage and the job fail",
+)
 def test_loading_an_altered_artifact_names_the_file_and_the_hashes(tmp_path: Path) -> None:
     path = tmp_path / "model.pt2"
     path.write_bytes(b"original bytes")

@@ -192,6 +192,12 @@ def generated_cases() -> List[Tuple[str, Case]]:
             key = f"{section}.{name}x"
             cases.append((f"unknown:{key}", ([f"{key}=1"], key)))
     cases.append(("unknown:bogus", (["bogus=1"], "bogus")))
+    cases.append(
+        (
+            "sweep:model-key-before-model",
+            (["--multirun", "+tiny=resnet18,classification", "model.inputs.x.low=0.5"], "model.inputs.x.low"),
+        )
+    )
     for override, key in RANGES:
         cases.append((f"range:{override}", (override.split(" "), key)))
     for target in HOSTILE:
@@ -208,6 +214,10 @@ def generated_cases() -> List[Tuple[str, Case]]:
 CASES = generated_cases()
 
 
+def with_model(argv: List[str]) -> List[str]:
+    return argv if argv[:1] == ["--multirun"] else ["+model=resnet18", *argv]
+
+
 def check_refused(code: int, err: str, key: Optional[str], cwd: Path) -> None:
     assert code == EXIT_CONFIG, err
     assert err.startswith(f"Config error at '{key}':" if key else "Config error"), err
@@ -220,12 +230,21 @@ def test_there_are_at_least_200_generated_cases() -> None:
     assert len(CASES) + len(BROKEN_YAML) >= 200
 
 
+MALFORMED_INPUT = pytest.mark.guarantee(
+    "Malformed input: 250+ generated overrides and YAML files (wrong types, unknown keys, bad ranges, broken YAML, "
+    "missing files, hostile targets)",
+    "each exits 2 with one paragraph naming the key and the fix, no traceback, nothing under outputs/",
+)
+
+
+@MALFORMED_INPUT
 @pytest.mark.parametrize(("argv", "key"), [c for _, c in CASES], ids=[name for name, _ in CASES])
 def test_malformed_override_is_a_config_error(argv: List[str], key: Optional[str], in_tmp: Path, capsys) -> None:
-    code = main(["+model=resnet18", *argv])
+    code = main([*with_model(argv)])
     check_refused(code, capsys.readouterr().err, key, in_tmp)
 
 
+@MALFORMED_INPUT
 @pytest.mark.parametrize("name", sorted(BROKEN_YAML))
 def test_malformed_model_yaml_is_a_config_error(name: str, in_tmp: Path, capsys) -> None:
     folder = in_tmp / "conf" / "model"
@@ -241,5 +260,5 @@ SAMPLE = [CASES[i] for i in range(0, len(CASES), len(CASES) // 6)]
 
 @pytest.mark.parametrize(("argv", "key"), [c for _, c in SAMPLE], ids=[name for name, _ in SAMPLE])
 def test_a_sample_refused_as_a_user_sees_it(argv: List[str], key: Optional[str], run_cli, tmp_path: Path) -> None:
-    run = run_cli("+model=resnet18", *argv)
+    run = run_cli(*with_model(argv))
     check_refused(run.returncode, run.stderr, key, tmp_path)

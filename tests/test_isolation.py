@@ -91,6 +91,27 @@ def check_mlflow(tmp_path: Path, results: Dict[str, Dict]) -> None:
     assert {m: r.data.tags["status"] for m, r in children.items()} == {m: r["status"] for m, r in results.items()}
 
 
+@pytest.mark.guarantee(
+    "A model segfaults in forward",
+    "`crashed`, signal SIGSEGV, the stage it was in and the Python stack at the crash; every other job's result.json, artifact and MLflow run intact; summary written; the sweep exits 1",
+)
+@pytest.mark.guarantee(
+    "A model calls `os.abort()`",
+    "`crashed`, signal SIGABRT; every other job's result.json, artifact and MLflow run intact; summary written; the sweep exits 1",
+)
+@pytest.mark.guarantee(
+    "A loader calls `sys.exit(3)`",
+    '`crashed`, exit code 3, "exited without writing result.json"; every other job\'s result.json, artifact and MLflow run intact; summary written; the sweep exits 1',
+)
+@pytest.mark.guarantee(
+    "A model hangs",
+    "`timeout`: killed at `job.timeout_s`; every other job's result.json, artifact and MLflow run intact; summary written; the sweep exits 1",
+)
+@pytest.mark.guarantee(
+    "A model allocates without bound",
+    "`oom`: its process group is killed once the resident memory of the job's processes passes `job.max_memory_mb`; every other job's result.json, artifact and MLflow run intact; summary written; the sweep exits 1",
+)
+@pytest.mark.guarantee("A job leaves processes behind (one in a session of its own)", "none survives the job")
 @pytest.mark.parametrize("launcher", ["basic", "joblib"])
 def test_one_bad_model_costs_one_job_never_the_sweep(launcher: str, run_cli, tmp_path: Path) -> None:
     extra = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"] if launcher == "joblib" else []
@@ -113,6 +134,10 @@ def test_one_bad_model_costs_one_job_never_the_sweep(launcher: str, run_cli, tmp
         assert "[sweep 2/7] segfault/torch_export: crashed" in lines and len(lines) == 7
 
 
+@pytest.mark.guarantee(
+    "A model segfaults in forward",
+    "`crashed`, signal SIGSEGV, the stage it was in and the Python stack at the crash; every other job's result.json, artifact and MLflow run intact; summary written; the sweep exits 1",
+)
 def test_submitit_local_launcher_survives_a_segfault(run_cli) -> None:
     run = run_cli(
         *sweep_args(["classification", "segfault"], "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=5"),
@@ -131,6 +156,10 @@ def test_in_process_mode_runs_the_job_in_the_launching_process(run_cli) -> None:
     assert result["status"] == "ok" and result["process"] == {"isolated": False}
 
 
+@pytest.mark.guarantee(
+    "The sweep is killed with SIGKILL half-way",
+    "the running job and its processes end with it; the same command again reuses finished jobs from the cache and runs only the rest",
+)
 def test_a_sweep_killed_with_sigkill_leaves_no_process_and_reruns_only_unfinished_jobs(run_cli, tmp_path: Path) -> None:
     import signal
     import subprocess

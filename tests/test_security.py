@@ -19,6 +19,10 @@ HOSTILE = {
 }
 
 
+@pytest.mark.guarantee(
+    "A config names code outside the allowlist (`os.system`, `shutil.rmtree`, `builtins.exec`, `pathlib.Path.unlink`)",
+    "exit 2 before anything is imported, naming the key and how to allow it; no side effect",
+)
 @pytest.mark.parametrize("target", sorted(HOSTILE))
 def test_a_hostile_loader_target_is_refused_with_no_side_effect(target: str, run_cli, tmp_path: Path) -> None:
     victim = tmp_path / "victim"
@@ -53,6 +57,10 @@ def test_every_place_a_config_names_code_is_checked(override: str, key: str, run
     assert run.returncode == 2 and run.stderr.startswith(f"Config error at '{key}'"), run.stderr
 
 
+@pytest.mark.guarantee(
+    "A model YAML widens the allowlist or installs a Hydra callback",
+    "exit 2: only the command line widens `security.allowed_prefixes`",
+)
 def test_a_model_yaml_cannot_widen_the_allowlist_or_install_callbacks(run_cli, tmp_path: Path) -> None:
     folder = tmp_path / "conf" / "model"
     folder.mkdir(parents=True)
@@ -76,6 +84,7 @@ class Payload:
         return (os.system, ("echo pwned",))
 
 
+@pytest.mark.guarantee("A checkpoint pickle carries code", "exit 2, naming the globals it would call; nothing loaded")
 def test_a_checkpoint_that_carries_code_is_refused(run_cli, tmp_path: Path) -> None:
     checkpoint = tmp_path / "evil.pt"
     torch.save({"state_dict": Classification().state_dict(), "hook": Payload()}, checkpoint)
@@ -85,6 +94,7 @@ def test_a_checkpoint_that_carries_code_is_refused(run_cli, tmp_path: Path) -> N
     assert "system" in run.stderr and not (tmp_path / "outputs").exists()
 
 
+@pytest.mark.guarantee("`model.checkpoint` is not a checkpoint (`/etc/passwd`)", "exit 2 with one clear paragraph")
 def test_a_file_that_is_not_a_checkpoint_gets_a_clear_message(run_cli) -> None:
     run = run_cli("+model=classification", "model.checkpoint=/etc/passwd")
     assert run.returncode == 2
@@ -108,6 +118,10 @@ def test_safetensors_checkpoints_load_through_safetensors(run_cli, tmp_path: Pat
     assert torch.allclose(torch.jit.load(run.result()["artifact"]["path"])(x), trained(x))
 
 
+@pytest.mark.guarantee(
+    "A config reads a secret with `${oc.env:...}`",
+    "recorded as `<from environment>` in result.json, MLflow params and the logged config",
+)
 def test_values_from_the_environment_never_reach_mlflow_or_result_json(run_cli, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("CONVERTER_TEST_SECRET", "s3cret-token")
     run = run_cli("+model=classification", "tracking=default", "model.library=${oc.env:CONVERTER_TEST_SECRET}")

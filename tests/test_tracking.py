@@ -200,6 +200,10 @@ def _sync(path: Path, uri: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.guarantee(
+    "MLflow becomes unreachable mid-sweep",
+    "jobs finish and keep their files; the summary names the runs not logged; `python -m converter sync` logs them later, twice without duplicates",
+)
 def test_an_outage_mid_sweep_loses_nothing_and_sync_logs_it_once(run_cli, broken_server: str, tmp_path: Path) -> None:
     from mlflow.tracking import MlflowClient
 
@@ -249,6 +253,7 @@ def _log_many(uri: str, folder: str, count: int) -> None:
         log_job({"model": {"name": "m"}}, result, run_dir, {"uri": uri, "sweep": None}, "concurrent")
 
 
+@pytest.mark.guarantee("Sweeps write to one embedded SQLite store at once", "no record lost (3 concurrent writers)")
 def test_three_concurrent_writers_to_one_sqlite_store_lose_no_record(tmp_path: Path) -> None:
     import multiprocessing
 
