@@ -168,8 +168,8 @@ def test_a_sweep_killed_with_sigkill_leaves_no_process_and_reruns_only_unfinishe
 
     from tests.conftest import cli_env
 
-    args = sweep_args(["classification", "slow", "spawner"], "tracking=off")
-    env = cli_env()
+    args = sweep_args(["classification", "slow", "spawner"])
+    env = {**cli_env(), "CONVERTER_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "converter", *args],
         cwd=tmp_path,
@@ -201,9 +201,68 @@ def test_a_sweep_killed_with_sigkill_leaves_no_process_and_reruns_only_unfinishe
     assert not alive(slow_child), "the killed sweep's job kept running"
     first = [json.loads(p.read_text()) for p in tmp_path.glob("outputs/multiruns/*/*/*/result.json")]
     assert [r["model"] for r in first] == ["classification"]
+    synced = subprocess.run(
+        [sys.executable, "-m", "converter", "sync", str(tmp_path / "outputs")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert synced.returncode == 0, synced.stderr[-2000:]
+    assert synced.stdout.startswith("sync: 0 run(s) logged, 1 already in MLflow, 0 could not be logged, 1 sweep")
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=env["CONVERTER_TRACKING_URI"])
+    (parent,) = client.search_runs([client.get_experiment_by_name("faults").experiment_id], "tags.kind = 'sweep'")
+    assert parent.info.status == "KILLED"
 
     rerun = run_cli(*args)
     assert rerun.returncode == 0, (rerun.stdout + rerun.stderr)[-3000:]
     second = by_model(rerun.results())
     assert {m: r["cached"] for m, r in second.items()} == {"classification": True, "slow": False, "spawner": False}
     assert second["classification"]["cached_from"] == str(Path(first[0]["artifact"]["path"]).parent)
+
+
+def test_a_terminal_gets_a_live_display_of_the_sweep(tmp_path: Path) -> None:
+    """stdout on a pseudo-terminal: rich redraws one status line; the finished state reads back."""
+    import os
+    import pty
+    import re
+    import subprocess
+    import sys
+
+    from tests.conftest import cli_env
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "converter",
+            "--multirun",
+            "+model=classification",
+            "export=torch_export,torchscript_trace",
+            "tracking=off",
+            "benchmark=off",
+        ],
+        cwd=tmp_path,
+        env={**cli_env(), "COLUMNS": "200", "TERM": "xterm"},
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert proc.wait(timeout=300) == 0
+    os.close(leader)
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode("utf-8", "replace"))
+    assert "sweep 2/2 done · ok 2 · failed 0 · crashed 0 · timeout 0 · oom 0 · cached 0" in screen
+    assert "[sweep 1/2]" not in screen, "a terminal gets the live line, not one line per job"

@@ -8,7 +8,9 @@ import torch
 
 from tests.test_cli_e2e import check_ok_result
 
-FAST_VALIDATION = ["validate.num_random_inputs=1"]
+# These tests are about the models; isolation has its own (test_isolation.py). In-process jobs
+# save each run a second interpreter and torch import.
+FAST_VALIDATION = ["validate.num_random_inputs=1", "job=inprocess"]
 
 
 def ok(run_cli, preset: str, *overrides: str, backend: str = "torch_export") -> dict:
@@ -215,6 +217,7 @@ def test_every_supported_backend_of_every_model(run_cli, backend: str) -> None:
         f"+tiny={','.join(models)}",
         f"export={backend}",
         "validate.num_random_inputs=0",
+        "job=inprocess",
         "tracking=off",
         "benchmark=off",
     )
