@@ -45,16 +45,25 @@ def _targets(value: Any) -> Iterator[str]:
 
 
 def _module_file(dotted: str) -> Optional[Path]:
-    """The source file of the longest importable module prefix of `dotted`."""
+    """The source file of the longest module prefix of `dotted`, found without importing anything
+    (importlib.util.find_spec on a submodule would import its parents, and so torch)."""
+    from importlib.machinery import PathFinder
+
     parts = dotted.split(".")
-    for end in range(len(parts), 0, -1):
-        name = ".".join(parts[:end])
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError, AttributeError):
-            continue
-        if spec is not None and spec.origin and spec.origin.endswith(".py"):
-            return Path(spec.origin)
+    try:
+        spec = importlib.util.find_spec(parts[0])  # a top-level name is found, not imported
+    except (ImportError, ValueError):
+        return None
+    for depth in range(1, len(parts)):
+        locations = spec.submodule_search_locations if spec is not None else None
+        if not locations:
+            break
+        child = PathFinder.find_spec(".".join(parts[: depth + 1]), list(locations))
+        if child is None:
+            break
+        spec = child
+    if spec is not None and spec.origin and spec.origin.endswith(".py"):
+        return Path(spec.origin)
     return None
 
 
@@ -117,16 +126,35 @@ def engine_digest() -> str:
 
 
 def job_key(job: Mapping[str, Any], library_versions: Mapping[str, str]) -> str:
-    """sha256 of what decides the job's outcome (see the module docstring)."""
+    """sha256 of what decides the job's outcome (see the module docstring). Imports nothing."""
     config = {k: v for k, v in job.items() if k not in NOT_IN_KEY and k != "hydra"}
+    checkpoint = ((job.get("model") or {}).get("checkpoint")) or None
     payload = {
         "config": config,
+        # The checkpoint's bytes, not just its path: new weights under the same name are a new job.
+        "checkpoint": sha256_of(Path(checkpoint).expanduser()) if checkpoint else None,
         "sources": project_sources(sorted(set(_targets(job.get("model") or {})))),
         "engine": engine_digest(),
         "versions": dict(sorted(library_versions.items())),
         "platform": sys.platform,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def key_of(job: Mapping[str, Any]) -> str:
+    """The job's key, with the versions it depends on read from installed metadata."""
+    from converter.environment import versions
+    from converter.runner import library_of
+
+    return job_key(job, versions(library_of(job["model"])))
+
+
+def would_reuse(job: Mapping[str, Any]) -> bool:
+    """Whether the job will come from the cache (so checks its earlier run already passed can be skipped)."""
+    settings = job.get("job") or {}
+    if not settings.get("cache") or not job.get("model"):
+        return False
+    return isinstance(lookup(Path(settings["cache_dir"]), key_of(job)), CacheHit)
 
 
 def cacheable(result: Mapping[str, Any]) -> bool:

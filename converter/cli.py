@@ -18,7 +18,7 @@ import hydra
 from converter.catalog import available_models, format_catalog
 from converter.errors import ConfigError
 from converter.outcome import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, SWEEP_FILE, run_exit_code, sweep_exit_code
-from converter.preflight import CONF_DIR, CONFIG_NAME, check_imports, compose_jobs, parse_argv
+from converter.preflight import CONF_DIR, CONFIG_NAME, compose_jobs, parse_argv, prepare_jobs
 from converter.schema import register_schema
 from converter.task import task
 
@@ -36,6 +36,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_argv(argv)
     if args.help or args.hydra_help or args.info or args.shell_completion:
         return _run_hydra(argv)
+    if not args.cfg and any(o.lstrip("+").startswith(("model=", "tiny=", "bench=", "sweep=")) for o in args.overrides):
+        from converter.isolation import warm
+
+        warm.prestart()  # its torch import overlaps composing and checking; let go if no job needs it
     try:
         if not args.cfg and not args.multirun:
             return _run_single(args)
@@ -43,8 +47,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if not args.cfg and not any(job.get("model") for job in plan.jobs):
             return _print_catalog(args)
         if not args.cfg:
-            for job in plan.jobs:
-                check_imports(job)
+            prepare_jobs(plan.jobs)
     except ConfigError as exc:
         print(exc.paragraph(), file=sys.stderr)
         return EXIT_CONFIG

@@ -1,5 +1,8 @@
 """Run one job from its resolved config file alone: `python -m converter.job RUN_DIR/config.yaml [OUT_DIR]`.
 
+`python -m converter.job --wait` imports what a job needs first, then reads "CONFIG<TAB>OUT_DIR"
+from its stdin (a supervisor's prestarted spare, converter.isolation.warm).
+
 This is the seam for isolation: the supervisor (converter.isolation.supervisor) runs every
 job this way in a child process, and a cluster node or a user reproducing a failure needs
 nothing but the config.yaml a previous run left behind.
@@ -28,6 +31,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     from converter.schema import ConverterConfig
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--wait"]:
+        argv = _wait_for_job()
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0 if argv else 2
@@ -42,9 +47,33 @@ def main(argv: Optional[List[str]] = None) -> int:
         OmegaConf.merge(OmegaConf.structured(ConverterConfig), OmegaConf.load(config)), resolve=True
     )
     result = run_job(job, out_dir)
-    if SUPERVISOR_PID_ENV not in os.environ:  # a supervisor prints the headline itself
+    code = 0 if result.ok else 1
+    if SUPERVISOR_PID_ENV not in os.environ:
         print(result.headline())
-    return 0 if result.ok else 1
+        return code
+    # Supervised: result.json is fsynced and the supervisor prints the headline. Skip the
+    # interpreter's teardown (torch's takes about a second) that nobody waits for.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _wait_for_job() -> List[str]:
+    """Import what nearly every job needs, then block until the supervisor names the job."""
+    import importlib
+
+    import torch  # noqa: F401
+
+    for optional in ("torchvision.models", "converter.exporters.torch_export", "hydra.utils"):
+        try:
+            importlib.import_module(optional)
+        except ImportError:
+            pass
+    line = sys.stdin.readline()
+    if not line.strip():  # the supervisor closed the pipe: this spare is not needed
+        sys.exit(0)
+    return line.rstrip("\n").split("\t")
 
 
 if __name__ == "__main__":

@@ -364,8 +364,32 @@ def check_ranges(job: Mapping[str, Any]) -> None:
             raise ConfigError(f"model.tolerance.{name}", f"{tolerance[name]!r} is out of range", "give 0 or more")
 
 
-def check_imports(job: Mapping[str, Any]) -> None:
-    """Checks that import: every `_target_`, patch and dtype the job names must resolve."""
+def prepare_jobs(jobs: Sequence[Mapping[str, Any]]) -> None:
+    """The checks that import, for every job the cache will not serve (a cache hit's key proves its
+    targets resolved with these very sources and versions). A spare child process imports torch
+    meanwhile if some job will run in one; otherwise a spare the CLI started is let go."""
+    from converter.cache import would_reuse
+
+    runs = [not would_reuse(job) for job in jobs]
+    from converter.isolation import warm
+
+    if any(will_run and job["job"]["isolate"] for job, will_run in zip(jobs, runs, strict=True)):
+        warm.prestart()  # no-op when the CLI already started one
+    else:
+        warm.discard_spare()
+    for job, will_run in zip(jobs, runs, strict=True):
+        check_imports(job, targets=will_run)
+
+
+def check_imports(job: Mapping[str, Any], targets: bool = True) -> None:
+    """Checks that import: every `_target_`, patch and dtype the job names must resolve (unless
+    `targets` is false), the tracking server must answer, and CUDA must be there if asked for."""
+    if targets:
+        _check_targets_resolve(job)
+    _check_services(job)
+
+
+def _check_targets_resolve(job: Mapping[str, Any]) -> None:
     from converter.inputs import torch_dtype
     from converter.targets import resolve
 
@@ -385,6 +409,9 @@ def check_imports(job: Mapping[str, Any]) -> None:
         from converter.security import check_checkpoint
 
         check_checkpoint(Path(model["checkpoint"]).expanduser())
+
+
+def _check_services(job: Mapping[str, Any]) -> None:
     if job["tracking"]["enabled"] and job["tracking"].get("uri"):
         from converter.tracking.store import check_reachable
 
@@ -406,4 +433,13 @@ def check_imports(job: Mapping[str, Any]) -> None:
             )
 
 
-__all__ = ["CONF_DIR", "SCHEMA_NAME", "SweepPlan", "check_imports", "check_job", "compose_jobs", "parse_argv"]
+__all__ = [
+    "CONF_DIR",
+    "SCHEMA_NAME",
+    "SweepPlan",
+    "check_imports",
+    "check_job",
+    "compose_jobs",
+    "parse_argv",
+    "prepare_jobs",
+]

@@ -16,10 +16,10 @@ from typing import Any, Callable, Optional
 from converter.preflight import (
     CONF_DIR,
     CONFIG_NAME,
-    check_imports,
     check_job,
     compose_checked,
     job_overrides,
+    prepare_jobs,
     resolved_without_hydra,
 )
 from converter.schema import register_schema
@@ -50,7 +50,7 @@ def run_single(args: argparse.Namespace, task: Callable[[Any], Any]) -> Optional
         job = resolved_without_hydra(cfg)
         if not job.get("model"):
             return None
-        check_imports(job)
+        prepare_jobs([job])
         if cfg.hydra.mode is None:
             cfg.hydra.mode = RunMode.RUN
         callbacks = Callbacks(cfg)

@@ -36,7 +36,15 @@ def task(cfg: Any) -> str:
     job = OmegaConf.to_container(cfg, resolve=True)
     record_config = redacted(job, env_derived_keys(cfg))
     single = str(hydra_cfg.mode) != "RunMode.MULTIRUN"
-    result = run_supervised(job, record_config, run_dir, echo=sys.stdout if single else None)
+    more = not single and _jobs_after(Path(hydra_cfg.sweep.dir), int(hydra_cfg.job.num)) > 0
+    result = run_supervised(
+        job,
+        record_config,
+        run_dir,
+        echo=sys.stdout if single else None,
+        prestart_next=more,
+        fresh_child=bool(hydra_cfg.job.env_set),
+    )
     if single:
         print(f"{headline(result)}  [{run_dir}]", flush=True)
     if job["tracking"]["enabled"]:
@@ -55,18 +63,30 @@ def headline(result: Mapping[str, Any]) -> str:
     return f"{where}: {result['status']}{cached} ({failure.summary()})"
 
 
+def _jobs_after(sweep_dir: Path, number: int) -> int:
+    """How many jobs of the sweep come after job `number` (sweep.json, written before launch)."""
+    from converter.outcome import SWEEP_FILE
+
+    try:
+        return int(json.loads((sweep_dir / SWEEP_FILE).read_text())["total"]) - number - 1
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
 def run_supervised(
-    job: Dict[str, Any], record_config: Dict[str, Any], run_dir: Path, echo: Optional[Any] = None
+    job: Dict[str, Any],
+    record_config: Dict[str, Any],
+    run_dir: Path,
+    echo: Optional[Any] = None,
+    prestart_next: bool = False,
+    fresh_child: bool = False,
 ) -> Dict[str, Any]:
     """The job's result as written to run_dir/result.json: reused, run in a child, or run here."""
     from converter import cache
-    from converter.environment import versions
-    from converter.runner import library_of
 
     run_dir.mkdir(parents=True, exist_ok=True)
     settings = job["job"]
-    library_versions = versions(library_of(job["model"]))
-    key = cache.job_key(job, library_versions)
+    key = cache.key_of(job)
     cache_dir = Path(settings["cache_dir"])
     rejected = None
     if settings["cache"]:
@@ -81,7 +101,7 @@ def run_supervised(
             log.warning("cache entry not trusted, running the job again: %s", rejected)
     (run_dir / RESULT_FILE).unlink(missing_ok=True)
     if settings["isolate"]:
-        result = _run_in_child(job, run_dir, settings, echo)
+        result = _run_in_child(job, run_dir, settings, echo, prestart_next, fresh_child)
     else:
         from converter.runner import run_job
 
@@ -97,7 +117,14 @@ def run_supervised(
     return result
 
 
-def _run_in_child(job: Dict[str, Any], run_dir: Path, settings: Mapping[str, Any], echo: Optional[Any]) -> Dict:
+def _run_in_child(
+    job: Dict[str, Any],
+    run_dir: Path,
+    settings: Mapping[str, Any],
+    echo: Optional[Any],
+    prestart_next: bool,
+    fresh_child: bool,
+) -> Dict:
     from omegaconf import OmegaConf
 
     from converter.artifacts import save_atomically
@@ -106,7 +133,7 @@ def _run_in_child(job: Dict[str, Any], run_dir: Path, settings: Mapping[str, Any
     config_file = run_dir / CONFIG_FILE
     save_atomically(lambda path: path.write_text(OmegaConf.to_yaml(OmegaConf.create(job))), config_file)
     limits = Limits(settings["timeout_s"], settings["max_memory_mb"], settings["poll_interval_s"])
-    outcome = supervise(config_file, run_dir, limits, echo)
+    outcome = supervise(config_file, run_dir, limits, echo, prestart_next, fresh_child)
     if outcome.status is None:
         result = json.loads((run_dir / RESULT_FILE).read_text())
         result["process"] = outcome.process_record()

@@ -184,11 +184,9 @@ def test_a_sweep_killed_with_sigkill_leaves_no_process_and_reruns_only_unfinishe
         while time.time() < deadline and slow_child is None:
             time.sleep(0.2)
             done = list(tmp_path.glob("outputs/multiruns/*/*/0-classification-*/result.json"))
-            running = [
-                c for c in psutil.Process(proc.pid).children(recursive=True) if "converter.job" in " ".join(c.cmdline())
-            ]
-            if done and running and list(tmp_path.glob("outputs/multiruns/*/*/1-slow-*/.stage.json")):
-                slow_child = running[0].pid
+            announced = list(tmp_path.glob("outputs/multiruns/*/*/1-slow-*/.stage.json"))
+            if done and announced:
+                slow_child = json.loads(announced[0].read_text())["pid"]
         assert slow_child is not None, "the sweep never reached its second job"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)

@@ -17,7 +17,7 @@ STAGE_FILE = ".stage.json"
 def announce(run_dir: Path, stage: str, finished: Mapping[str, float]) -> None:
     scratch = run_dir / f"{STAGE_FILE}.tmp"
     try:
-        scratch.write_text(json.dumps({"stage": stage, "finished": dict(finished)}))
+        scratch.write_text(json.dumps({"stage": stage, "finished": dict(finished), "pid": os.getpid()}))
         os.replace(scratch, run_dir / STAGE_FILE)
     except OSError:  # a full disk must not turn into a failed stage: this file is only a hint
         pass

@@ -11,15 +11,14 @@ from __future__ import annotations
 import collections
 import os
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Deque, List, Optional
 
-from converter.isolation import stage
-from converter.isolation.processes import SUPERVISOR_PID_ENV, ProcessTree, signal_name, start_guardian
+from converter.isolation import stage, warm
+from converter.isolation.processes import ProcessTree, signal_name, start_guardian
 from converter.results import Status
 
 LOG_TAIL_LINES = 50
@@ -76,19 +75,27 @@ class _Tee(threading.Thread):
                         self.echo = None
 
 
-def supervise(config_file: Path, run_dir: Path, limits: Limits, echo: Optional[IO[str]] = None) -> ChildOutcome:
-    """Run the job in its own process group; end the group however the job or this call ends."""
+def supervise(
+    config_file: Path,
+    run_dir: Path,
+    limits: Limits,
+    echo: Optional[IO[str]] = None,
+    prestart_next: bool = False,
+    fresh_child: bool = False,
+) -> ChildOutcome:
+    """Run the job in its own process group; end the group however the job or this call ends.
+    `prestart_next`: start the next job's spare child now, so its imports overlap this job.
+    `fresh_child`: do not use a spare (the job's environment differs from the one it started with)."""
     log_file = run_dir / "convert.log"
-    env = dict(os.environ, **{SUPERVISOR_PID_ENV: str(os.getpid()), "PYTHONUNBUFFERED": "1"})
     started = time.monotonic()
-    child = subprocess.Popen(
-        [sys.executable, "-X", "faulthandler", "-m", "converter.job", str(config_file), str(run_dir)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=env,
-        process_group=0,
-    )
+    child = warm.take(fresh=fresh_child)
+    try:
+        child.stdin.write(f"{config_file}\t{run_dir}\n".encode())
+        child.stdin.close()
+    except BrokenPipeError:  # it died while waiting; its exit is reported below like any other
+        pass
+    if prestart_next:
+        warm.prestart()
     guardian, guardian_pipe = _guard(child.pid)
     tree = ProcessTree(child.pid, exclude={guardian.pid} if guardian else set())
     tee = _Tee(child.stdout, log_file, echo)
