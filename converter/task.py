@@ -27,6 +27,7 @@ TRACKING_FILE = "tracking.json"
 def task(cfg: Any) -> str:
     """One job in the run folder Hydra made for it; returns its status."""
     from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
     from omegaconf import OmegaConf
 
     from converter.redact import env_derived_keys, redacted
@@ -35,9 +36,9 @@ def task(cfg: Any) -> str:
     run_dir = Path(hydra_cfg.runtime.output_dir)
     job = OmegaConf.to_container(cfg, resolve=True)
     record_config = redacted(job, env_derived_keys(cfg))
-    single = str(hydra_cfg.mode) != "RunMode.MULTIRUN"
+    single = hydra_cfg.mode != RunMode.MULTIRUN
     more = not single and _jobs_after(Path(hydra_cfg.sweep.dir), int(hydra_cfg.job.num)) > 0
-    result = run_supervised(
+    result = run_guarded(
         job,
         record_config,
         run_dir,
@@ -61,6 +62,34 @@ def headline(result: Mapping[str, Any]) -> str:
         **{k: (result.get("failure") or {}).get(k, "") for k in ("stage", "type", "message", "traceback")}
     )
     return f"{where}: {result['status']}{cached} ({failure.summary()})"
+
+
+def run_guarded(job: Dict[str, Any], record_config: Dict[str, Any], run_dir: Path, **options: Any) -> Dict[str, Any]:
+    """`run_supervised` that never raises: Hydra's sweeper re-raises a task's exception, which
+    would end the sweep, so an error of the supervisor itself becomes this job's failure."""
+    try:
+        return run_supervised(job, record_config, run_dir, **options)
+    except Exception as exc:  # noqa: BLE001
+        return _supervisor_failure(job, record_config, run_dir, exc)
+
+
+def _supervisor_failure(
+    job: Dict[str, Any], record_config: Dict[str, Any], run_dir: Path, exc: Exception
+) -> Dict[str, Any]:
+    """The record of a job whose supervision itself failed (a full disk while reusing a cached
+    result, say): the job fails, the sweep goes on."""
+    from converter.runner import new_result
+
+    log.exception("supervising the job failed")
+    result = new_result(job).to_dict()
+    result.update(
+        status=Status.FAILED.value,
+        failure=Failure.from_exception("supervise", exc).__dict__,
+        config=record_config,
+        cached=False,
+        process={"isolated": bool(job["job"]["isolate"])},
+    )
+    return _write_result(result, run_dir)
 
 
 def _jobs_after(sweep_dir: Path, number: int) -> int:

@@ -100,3 +100,25 @@ def test_a_sweep_whose_disk_fills_on_one_artifact_fails_that_job_only(tmp_path: 
     resnet_dir = next(tmp_path.glob("outputs/multiruns/*/*/0-resnet18-*"))
     assert not [p for p in resnet_dir.iterdir() if p.name.startswith(".model") or p.name == "model.pt2"]
     assert (resnet_dir.parent / "summary.md").is_file()
+
+
+def test_an_error_while_supervising_fails_the_job_not_the_sweep(tmp_path: Path, monkeypatch) -> None:
+    """Reusing a cached result on a full disk: the copy fails; the job is recorded as failed, nothing raises."""
+    import converter.cache as cache_module
+    from converter.preflight import compose_jobs, parse_argv
+    from converter.task import run_guarded
+
+    def full_disk(hit, run_dir):
+        raise OSError(errno.ENOSPC, "No space left on device", str(run_dir / "graph.txt"))
+
+    monkeypatch.setattr(cache_module, "lookup", lambda cache_dir, key: cache_module.CacheHit(tmp_path, {}))
+    monkeypatch.setattr(cache_module, "reuse", full_disk)
+    (job,) = compose_jobs(parse_argv(["+model=classification", "tracking=off", "benchmark=off"])).jobs
+    result = run_guarded(job, job, tmp_path / "run")
+    assert (result["status"], result["failure"]["stage"], result["failure"]["type"]) == (
+        "failed",
+        "supervise",
+        "builtins.OSError",
+    )
+    written = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert written["status"] == "failed" and "No space left on device" in written["failure"]["message"]
