@@ -40,7 +40,7 @@ lint: setup
 # the harness itself; all of it into benchmarks/results.md.
 bench: setup
 	rm -rf outputs/bench
-	-$(BIN)/python -m converter --multirun +sweep=bench hydra.sweep.dir=outputs/bench
+	-$(BIN)/python -m converter --multirun +sweep=bench hydra.sweep.dir=outputs/bench job.cache=false
 	$(BIN)/python benchmarks/harness.py --sweep outputs/bench --out benchmarks/results.md
 
 # Every model's tiny variant through every backend; the table goes into README.md.
