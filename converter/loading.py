@@ -34,12 +34,32 @@ def read_checkpoint(path: str) -> Mapping[str, Any]:
     return state
 
 
+def _call(instantiate: Any, config: Mapping[str, Any], key: str, *args: Any) -> Any:
+    """instantiate(), with a target's complaint about its keywords (one that takes **kwargs and
+    passes them on, so preflight could not bind them) turned into a config error naming the key."""
+    import re
+
+    from hydra.errors import InstantiationException
+
+    try:
+        return instantiate(config, *args, _convert_="all")
+    except (InstantiationException, TypeError) as exc:
+        found = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        if not found:
+            raise
+        raise ConfigError(
+            f"{key}.{found.group(1)}",
+            f"'{config['_target_']}' (or what it calls) takes no argument '{found.group(1)}'",
+            "remove or correct it",
+        ) from exc
+
+
 def load_model(model: Mapping[str, Any], device: str) -> Any:
     """The loaded (and wrapped) nn.Module in eval mode on `device`."""
     import torch
     from hydra.utils import instantiate
 
-    module = instantiate(model["loader"], _convert_="all")
+    module = _call(instantiate, model["loader"], "model.loader")
     if not isinstance(module, torch.nn.Module):
         raise ConfigError(
             "model.loader",
@@ -50,7 +70,7 @@ def load_model(model: Mapping[str, Any], device: str) -> Any:
         module.load_state_dict(read_checkpoint(model["checkpoint"]), strict=True)
     module.eval()
     if model.get("wrapper"):
-        module = instantiate(model["wrapper"], module, _convert_="all")
+        module = _call(instantiate, model["wrapper"], "model.wrapper", module)
         if not isinstance(module, torch.nn.Module):
             raise ConfigError(
                 "model.wrapper",

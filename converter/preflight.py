@@ -314,8 +314,8 @@ def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
 
 # (dotted key, test, what a valid value is): ranges the schema's types cannot say.
 _RANGES = (
-    ("validate.atol", lambda v: v >= 0, "a tolerance of 0 or more"),
-    ("validate.rtol", lambda v: v >= 0, "a tolerance of 0 or more"),
+    ("validate.atol", lambda v: v is None or v >= 0, "null (the model's tolerance) or a tolerance of 0 or more"),
+    ("validate.rtol", lambda v: v is None or v >= 0, "null (the model's tolerance) or a tolerance of 0 or more"),
     ("validate.num_random_inputs", lambda v: v >= 0, "0 or more"),
     ("benchmark.warmup", lambda v: v >= 0, "0 or more"),
     ("benchmark.min_iterations", lambda v: v >= 1, "1 or more"),
@@ -391,15 +391,20 @@ def check_imports(job: Mapping[str, Any], targets: bool = True) -> None:
 
 def _check_targets_resolve(job: Mapping[str, Any]) -> None:
     from converter.inputs import torch_dtype
+    from converter.signatures import check_arguments
     from converter.targets import resolve
 
     model = job["model"]
-    resolve(model["loader"]["_target_"], "model.loader._target_")
+    loader = resolve(model["loader"]["_target_"], "model.loader._target_")
+    check_arguments(loader, model["loader"], "model.loader")
     if model.get("wrapper"):
-        resolve(model["wrapper"].get("_target_", ""), "model.wrapper._target_")
+        wrapper = resolve(model["wrapper"].get("_target_", ""), "model.wrapper._target_")
+        check_arguments(wrapper, model["wrapper"], "model.wrapper", positional=1)
     for name, spec in model["inputs"].items():
         if spec.get("factory"):
-            resolve(spec["factory"].get("_target_", ""), f"model.inputs.{name}.factory._target_")
+            key = f"model.inputs.{name}.factory"
+            factory = resolve(spec["factory"].get("_target_", ""), f"{key}._target_")
+            check_arguments(factory, spec["factory"], key, supplied=("dims", "generator", "device"))
         else:
             torch_dtype(spec["dtype"], f"model.inputs.{name}.dtype")
     for index, patch in enumerate(model.get("patches") or []):

@@ -28,7 +28,7 @@ from converter.loading import load_model
 from converter.patches import apply_patches
 from converter.results import STATUS_FAILED, STATUS_OK, CapturedWarning, JobResult
 from converter.targets import top_package
-from converter.validate import run_reference, validate_artifact
+from converter.validate import effective_tolerance, run_reference, validate_artifact
 
 log = logging.getLogger("converter")
 
@@ -153,13 +153,15 @@ def _run_stages(cfg: Mapping[str, Any], run_dir: Path, result: JobResult, stages
 
     reloaded = None
     if validating:
-        tolerance = model_cfg.get("tolerance") or validate_cfg
+        tolerance = effective_tolerance(model_cfg, validate_cfg)
         with stages.stage("validate"):
             reloaded = load_verified(exporter, result.artifact, device)
-            report = validate_artifact(
-                reloaded, cases, reference.outputs, float(tolerance["atol"]), float(tolerance["rtol"])
-            )
-            result.validation = {**report.to_dict(), "eager_mutates_inputs": reference.mutated_inputs}
+            report = validate_artifact(reloaded, cases, reference.outputs, tolerance.atol, tolerance.rtol)
+            result.validation = {
+                **report.to_dict(),
+                "tolerance_source": tolerance.source,
+                "eager_mutates_inputs": reference.mutated_inputs,
+            }
             if not report.passed:
                 raise ValidationMismatch(f"artifact differs from eager: {report.worst}")
 

@@ -69,6 +69,7 @@ class ModelConfig:
     # input name -> dimension index -> Dim.
     dynamic_shapes: Dict[str, Dict[int, DimConfig]] = field(default_factory=dict)
     checkpoint: Optional[str] = None
+    # The tolerance this model's outputs need (float noise of a deep net); validate.atol/rtol beat it.
     tolerance: Optional[ToleranceConfig] = None
     variant: Optional[str] = None
     # Submodules to trace before scripting the rest (a hybrid, for export=torchscript_script).
@@ -89,11 +90,18 @@ class ExportConfig:
     options: Dict[str, Any] = field(default_factory=dict)
 
 
+# Tolerances when neither validate.atol/rtol nor the model's tolerance block sets one.
+DEFAULT_ATOL = 1e-4
+DEFAULT_RTOL = 1e-4
+
+
 @dataclass
 class ValidateConfig:
     enabled: bool = True
-    atol: float = 1e-4
-    rtol: float = 1e-4
+    # null: the model's tolerance block, else DEFAULT_ATOL/RTOL. A value set here (command line,
+    # sweep preset) beats the model's block: an explicit request is never silently loosened.
+    atol: Optional[float] = None
+    rtol: Optional[float] = None
     # Fresh random inputs at the example sizes, on top of the Dim min/mid/max cases.
     num_random_inputs: int = 2
     # Inputs filled with each input's `low` and `high`: they reach branches random data rarely does.
@@ -139,6 +147,8 @@ class TrackingConfig:
     sweep: Optional[str] = None
     # Also upload the exported artifact itself (it can be large).
     log_artifact_file: bool = True
+    # Where report.html links runs: null is the server itself, or http://127.0.0.1:5000 (make ui).
+    ui_url: Optional[str] = None
     # Nightly: compare with the previous sweep of the same name; regressions make the exit non-zero.
     compare_with_previous: bool = False
     latency_regression: float = 0.10

@@ -110,14 +110,17 @@ def embed_in_readme(readme: Path, table: str, note: str) -> None:
     readme.write_text(f"{head}{START}\n{note}\n\n{table}\n{END}{tail}")
 
 
-def write_summary(sweep_dir: Path) -> Optional[str]:
+def write_summary(sweep_dir: Path, tracking: Optional[Dict[str, Any]] = None) -> Optional[str]:
+    """summary.md and report.html in the sweep folder; returns the markdown table."""
     results = collect_results(sweep_dir)
     if not results:
         return None
     from converter.artifacts import save_atomically
+    from converter.sweep_report import write_report
 
     table = matrix_markdown(results)
     save_atomically(lambda path: path.write_text(table + "\n"), sweep_dir / SUMMARY_FILE)
+    write_report(sweep_dir, results, tracking or {})
     return table
 
 
@@ -140,11 +143,16 @@ class SummaryCallback(Callback):
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         if self.monitor is not None:
             self.monitor.stop()
+        from omegaconf import OmegaConf
+
         sweep_dir = Path(config.hydra.sweep.dir)
         if sweep_dir.is_dir():
-            table = write_summary(sweep_dir)
+            table = write_summary(sweep_dir, OmegaConf.to_container(config.tracking, resolve=True))
             if table:
-                print(f"\nSweep summary ({sweep_dir / SUMMARY_FILE}):\n\n{table}\n", flush=True)
+                print(
+                    f"\nSweep summary ({sweep_dir / SUMMARY_FILE}, {sweep_dir / 'report.html'}):\n\n{table}\n",
+                    flush=True,
+                )
 
 
 def main(argv: Optional[List[str]] = None) -> int:

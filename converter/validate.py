@@ -36,6 +36,31 @@ class ValidationReport:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Tolerance:
+    atol: float
+    rtol: float
+    # The config key each value came from: validate.atol, model.tolerance.atol or default.
+    source: Dict[str, str]
+
+
+def effective_tolerance(model: Dict[str, Any], validate: Dict[str, Any]) -> Tolerance:
+    """An explicit validate.atol/rtol beats the model's tolerance block, which beats the default
+    (as optimum's exporters do: `if atol is None: atol = config.ATOL_FOR_VALIDATION`)."""
+    from converter.schema import DEFAULT_ATOL, DEFAULT_RTOL
+
+    values, source = {}, {}
+    for name, default in (("atol", DEFAULT_ATOL), ("rtol", DEFAULT_RTOL)):
+        from_model = (model.get("tolerance") or {}).get(name)
+        if validate.get(name) is not None:
+            values[name], source[name] = float(validate[name]), f"validate.{name}"
+        elif from_model is not None:
+            values[name], source[name] = float(from_model), f"model.tolerance.{name}"
+        else:
+            values[name], source[name] = default, "default"
+    return Tolerance(values["atol"], values["rtol"], source)
+
+
 def _shapes(inputs: Dict[str, Any]) -> Dict[str, List[int]]:
     return {name: list(value.shape) for name, value in inputs.items() if hasattr(value, "shape")}
 

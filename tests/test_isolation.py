@@ -87,6 +87,7 @@ def check_mlflow(tmp_path: Path, results: Dict[str, Dict]) -> None:
     runs = client.search_runs([experiment.experiment_id])
     (parent,) = [r for r in runs if r.data.tags.get("kind") == "sweep"]
     assert parent.info.status == "FINISHED"
+    assert {"report.html", "summary.md", "jobs.json"} <= {f.path for f in client.list_artifacts(parent.info.run_id)}
     children = {r.data.tags["model"]: r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id}
     assert {m: r.data.tags["status"] for m, r in children.items()} == {m: r["status"] for m, r in results.items()}
 

@@ -13,8 +13,9 @@ from typing import Any, Dict, List, Optional
 from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
-from converter.artifacts import write_json_atomically
+from converter.artifacts import save_atomically, write_json_atomically
 from converter.outcome import NIGHTLY_FILE
+from converter.sweep_report import NIGHTLY_REPORT_FILE, write_report
 from converter.tracking.job import PARENT_FILE
 
 log = logging.getLogger("converter")
@@ -73,8 +74,11 @@ def finish_parent_run(tracking: Dict[str, Any], sweep_dir: Path, status: str = "
             from converter.tracking.nightly import compare_with_previous
 
             report = compare_with_previous(client, parent["experiment_id"], parent["run_id"], tracking)
-            client.log_text(parent["run_id"], report.markdown(), "nightly_report.md")
+            client.log_text(parent["run_id"], report.markdown(), NIGHTLY_REPORT_FILE)
             client.set_tag(parent["run_id"], "regressed", str(report.regressed).lower())
+            save_atomically(lambda path: path.write_text(report.markdown()), sweep_dir / NIGHTLY_REPORT_FILE)
+        if results:  # with the nightly comparison, if any, and links to the runs now logged
+            client.log_artifact(parent["run_id"], str(write_report(sweep_dir, results, tracking)))
         client.set_terminated(parent["run_id"], status)
     if report is not None:
         write_json_atomically({"regressed": report.regressed}, sweep_dir / NIGHTLY_FILE)
@@ -128,11 +132,46 @@ def summary_table(results: List[Dict[str, Any]]) -> Dict[str, List[Any]]:
     return columns
 
 
-def log_sweep_summary(client: Any, run_id: str, results: List[Dict[str, Any]], markdown: str) -> None:
-    """The job table (as an MLflow table), the markdown report and a status chart on the parent run."""
+# What people expect a status to look like: ok green, failed red, the supervisor's verdicts distinct.
+STATUS_COLOURS = {
+    "ok": "#2e7d32",
+    "failed": "#c62828",
+    "crashed": "#6a1b9a",
+    "timeout": "#ef6c00",
+    "oom": "#5d4037",
+}
+
+
+def _figure() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=(6, 3))
+    return ax
+
+
+def write_status_chart(results: List[Dict[str, Any]], ax: Any) -> None:
+    """Jobs per backend stacked by status, in status colours, on a whole-number axis."""
+    from matplotlib.ticker import MaxNLocator
+
+    backends = sorted({r["backend"] for r in results})
+    present = [s for s in STATUS_COLOURS if any(r["status"] == s for r in results)]
+    bottom = [0] * len(backends)
+    for status in present:
+        heights = [sum(1 for r in results if r["backend"] == b and r["status"] == status) for b in backends]
+        ax.bar(backends, heights, bottom=bottom, label=status, color=STATUS_COLOURS[status])
+        bottom = [x + h for x, h in zip(bottom, heights, strict=True)]
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("jobs")
+    ax.set_title("sweep: jobs per backend")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.figure.tight_layout()
+
+
+def log_sweep_summary(client: Any, run_id: str, results: List[Dict[str, Any]], markdown: str) -> None:
+    """The job table (as an MLflow table), the markdown report and a status chart on the parent run."""
     import matplotlib.pyplot as plt
 
     client.log_table(run_id, data=summary_table(results), artifact_file="jobs.json")
@@ -143,16 +182,7 @@ def log_sweep_summary(client: Any, run_id: str, results: List[Dict[str, Any]], m
     for status, count in counts.items():
         client.log_metric(run_id, f"jobs_{status}", count)
     client.log_metric(run_id, "jobs_total", len(results))
-    backends = sorted({r["backend"] for r in results})
-    fig, ax = plt.subplots(figsize=(6, 3))
-    bottom = [0] * len(backends)
-    for status in sorted(counts):
-        heights = [sum(1 for r in results if r["backend"] == b and r["status"] == status) for b in backends]
-        ax.bar(backends, heights, bottom=bottom, label=status)
-        bottom = [x + h for x, h in zip(bottom, heights, strict=True)]
-    ax.set_ylabel("jobs")
-    ax.set_title("sweep: jobs per backend")
-    ax.legend()
-    fig.tight_layout()
-    client.log_figure(run_id, fig, "summary.png")
-    plt.close(fig)
+    ax = _figure()
+    write_status_chart(results, ax)
+    client.log_figure(run_id, ax.figure, "summary.png")
+    plt.close(ax.figure)
