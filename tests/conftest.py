@@ -81,3 +81,17 @@ def run_cli(tmp_path: Path):
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture
+def user_model(tmp_path: Path):
+    """A `--config-dir` of the user's own: `user_model(name, yaml)` writes model/NAME.yaml into it
+    and returns the folder to pass."""
+    folder = tmp_path / "user_conf"
+
+    def write(name: str, text: str) -> Path:
+        (folder / "model").mkdir(parents=True, exist_ok=True)
+        (folder / "model" / f"{name}.yaml").write_text(text)
+        return folder
+
+    return write

@@ -77,20 +77,19 @@ def test_multirun_runs_every_job_even_when_one_fails(run_cli) -> None:
     assert statuses == {("classification", "ok"), ("input_confirm", "failed")}
 
 
-def test_user_model_from_config_dir_needs_no_engine_change(run_cli, tmp_path: Path) -> None:
-    folder = tmp_path / "my_conf" / "model"
-    folder.mkdir(parents=True)
-    (folder / "dict_net.yaml").write_text(
+def test_user_model_from_config_dir_needs_no_engine_change(run_cli, user_model) -> None:
+    conf = user_model(
+        "dict_net",
         "# a user's model with a dict output, fixed by a wrapper\n"
         "name: dict_net\n"
         "loader: {_target_: tests.helpers.DictOutput}\n"
         "wrapper: {_target_: registry.common.SelectOutput, key: out}\n"
         "inputs:\n  x: {shape: [2, 4]}\n"
-        "dynamic_shapes:\n  x: {0: {name: batch, min: 1, max: 8}}\n"
+        "dynamic_shapes:\n  x: {0: {name: batch, min: 1, max: 8}}\n",
     )
     run = run_cli(
         "--config-dir",
-        str(tmp_path / "my_conf"),
+        str(conf),
         "+model=dict_net",
         "export=torchscript_trace",
         "security.allowed_prefixes=[tests]",
@@ -99,21 +98,19 @@ def test_user_model_from_config_dir_needs_no_engine_change(run_cli, tmp_path: Pa
     check_ok_result(run.result(), "torchscript_trace")
 
 
-def test_dict_output_trace_fails_without_the_wrapper(run_cli, tmp_path: Path) -> None:
+def test_dict_output_trace_fails_without_the_wrapper(run_cli, user_model) -> None:
     """The Core ML seed: tracing refuses dict outputs until a wrapper returns one tensor."""
-    folder = tmp_path / "my_conf" / "model"
-    folder.mkdir(parents=True)
-    (folder / "dict_net.yaml").write_text(
-        "name: dict_net\nloader: {_target_: tests.helpers.DictOutput}\ninputs:\n  x: {shape: [2, 4]}\n"
+    conf = user_model(
+        "dict_net", "name: dict_net\nloader: {_target_: tests.helpers.DictOutput}\ninputs:\n  x: {shape: [2, 4]}\n"
     )
     trusted = "security.allowed_prefixes=[tests]"
-    run = run_cli("--config-dir", str(tmp_path / "my_conf"), "+model=dict_net", "export=torchscript_trace", trusted)
+    run = run_cli("--config-dir", str(conf), "+model=dict_net", "export=torchscript_trace", trusted)
     assert run.returncode == 1
     assert "Only tensors" in run.result()["failure"]["message"] or "dict" in run.result()["failure"]["message"]
     # export.strict=false is the other fix: trace then keeps the dict, and validation compares both leaves
     run = run_cli(
         "--config-dir",
-        str(tmp_path / "my_conf"),
+        str(conf),
         "+model=dict_net",
         "export=torchscript_trace",
         "export.strict=false",

@@ -61,21 +61,21 @@ def test_every_place_a_config_names_code_is_checked(override: str, key: str, run
     "A model YAML widens the allowlist or installs a Hydra callback",
     "exit 2: only the command line widens `security.allowed_prefixes`",
 )
-def test_a_model_yaml_cannot_widen_the_allowlist_or_install_callbacks(run_cli, tmp_path: Path) -> None:
-    folder = tmp_path / "conf" / "model"
-    folder.mkdir(parents=True)
-    (folder / "sneaky.yaml").write_text(
+def test_a_model_yaml_cannot_widen_the_allowlist_or_install_callbacks(run_cli, user_model) -> None:
+    conf = user_model(
+        "sneaky",
         "# @package _global_\nmodel:\n  name: sneaky\n  loader: {_target_: os.getcwd}\n  inputs:\n    x: {shape: [2]}\n"
-        "security:\n  allowed_prefixes: [os]\n"
+        "security:\n  allowed_prefixes: [os]\n",
     )
-    run = run_cli("--config-dir", str(tmp_path / "conf"), "+model=sneaky")
+    run = run_cli("--config-dir", str(conf), "+model=sneaky")
     assert run.returncode == 2
     assert run.stderr.startswith("Config error at 'security.allowed_prefixes': a config file sets ['os']")
-    (folder / "hooked.yaml").write_text(
+    user_model(
+        "hooked",
         "# @package _global_\nmodel:\n  name: hooked\n  loader: {_target_: registry.toys.Classification}\n"
-        "  inputs:\n    x: {shape: [2, 320]}\nhydra:\n  callbacks:\n    evil: {_target_: os.system, command: ls}\n"
+        "  inputs:\n    x: {shape: [2, 320]}\nhydra:\n  callbacks:\n    evil: {_target_: os.system, command: ls}\n",
     )
-    run = run_cli("--config-dir", str(tmp_path / "conf"), "+model=hooked")
+    run = run_cli("--config-dir", str(conf), "+model=hooked")
     assert run.returncode == 2 and run.stderr.startswith("Config error at 'hydra.callbacks.evil._target_'")
 
 
