@@ -13,15 +13,9 @@ import argparse
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from converter.preflight import (
-    CONF_DIR,
-    CONFIG_NAME,
-    check_job,
-    compose_checked,
-    job_overrides,
-    prepare_jobs,
-    resolved_without_hydra,
-)
+from converter.composition import compose_checked, resolved_without_hydra
+from converter.config_checks import check_job
+from converter.preflight import CONF_DIR, CONFIG_NAME, job_overrides, prepare_jobs
 from converter.schema import register_schema
 
 
