@@ -31,6 +31,8 @@ def test_an_unchanged_job_is_reused_with_its_artifact_checked(run_cli) -> None:
     client = MlflowClient(tracking_uri=f"sqlite:///{second.cwd / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name("classification").experiment_id])
     assert sorted(r.data.tags["cached"] for r in runs) == ["false", "true"]
+    forced = run_cli("+model=classification", "job.cache=false")
+    assert forced.result()["cached"] is False, "job.cache=false forces the work"
 
 
 @pytest.mark.guarantee(
@@ -47,12 +49,6 @@ def test_a_truncated_cached_artifact_is_not_trusted_and_the_job_runs_again(run_c
     assert result["cached"] is False and result["status"] == "ok"
     assert f"the cached artifact {artifact} has sha256" in result["cache_rejected"]
     assert sha256_of(Path(result["artifact"]["path"])) == result["artifact"]["sha256"]
-
-
-def test_cache_false_forces_the_work(run_cli) -> None:
-    run_cli("+model=classification")
-    again = run_cli("+model=classification", "job.cache=false")
-    assert again.result()["cached"] is False
 
 
 def test_export_failures_are_cached_validation_failures_are_not(run_cli) -> None:

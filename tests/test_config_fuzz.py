@@ -255,7 +255,7 @@ def test_malformed_model_yaml_is_a_config_error(name: str, in_tmp: Path, capsys)
     check_refused(code, err, None, in_tmp)
 
 
-SAMPLE = [CASES[i] for i in range(0, len(CASES), len(CASES) // 6)]
+SAMPLE = [CASES[i] for i in range(0, len(CASES), len(CASES) // 3)]
 
 
 @pytest.mark.parametrize(("argv", "key"), [c for _, c in SAMPLE], ids=[name for name, _ in SAMPLE])

@@ -34,8 +34,6 @@ def test_a_command_line_tolerance_is_the_one_validation_uses(run_cli) -> None:
     validation = run.result()["validation"]
     assert (validation["atol"], validation["rtol"]) == (1e-9, 0.0)
     assert validation["tolerance_source"] == {"atol": "validate.atol", "rtol": "validate.rtol"}
-    default = run_cli("+tiny=resnet18", "job=inprocess").result()["validation"]
-    assert (default["atol"], default["tolerance_source"]["atol"]) == (1e-3, "model.tolerance.atol")
 
 
 @pytest.mark.parametrize(

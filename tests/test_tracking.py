@@ -272,6 +272,7 @@ def test_three_concurrent_writers_to_one_sqlite_store_lose_no_record(tmp_path: P
     assert len(runs) == 15 and len({r.data.tags["run_dir"] for r in runs}) == 15
 
 
+@pytest.mark.slow  # the launcher is also covered by test_isolation's submitit fault sweep
 def test_submitit_local_launcher_runs_each_job_in_its_own_process(run_cli) -> None:
     run = run_cli(
         "--multirun",
