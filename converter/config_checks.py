@@ -37,6 +37,13 @@ def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
     hydra_node = OmegaConf.to_container(cfg.hydra, resolve=False) if "hydra" in cfg else None
     check_targets(job, hydra_node)
     check_ranges(job)
+    tracking = job.get("tracking") or {}
+    if tracking.get("enabled") and tracking.get("register") and not tracking.get("log_artifact_file"):
+        raise ConfigError(
+            "tracking.register",
+            "registering needs the artifact in MLflow, and tracking.log_artifact_file is false",
+            "set tracking.log_artifact_file=true, or tracking.register=false",
+        )
     if not DEVICE_PATTERN.match(cfg.device):
         raise ConfigError(
             "device",

@@ -149,6 +149,8 @@ class TrackingConfig:
     log_artifact_file: bool = True
     # Where report.html links runs: null is the server itself, or http://127.0.0.1:5000 (make ui).
     ui_url: Optional[str] = None
+    # Register every validated artifact in the Model Registry (alias latest-ok on the newest).
+    register: bool = False
     # Nightly: compare with the previous sweep of the same name; regressions make the exit non-zero.
     compare_with_previous: bool = False
     latency_regression: float = 0.10

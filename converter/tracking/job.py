@@ -132,6 +132,7 @@ def log_job(
     from mlflow.entities import Metric
     from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NOTE
 
+    from converter.tracking.registry import registered_name
     from converter.tracking.store import tracking_lock
 
     parent = parent_run(run_dir)
@@ -156,6 +157,12 @@ def log_job(
             client.log_batch(run_id, metrics=metrics[start : start + 100], params=params[start : start + 100], tags=[])
         _log_files(client, run_id, record, run_dir, result, tracking)
         client.set_terminated(run_id, RUN_STATUS.get(result["status"], "FAILED"))
+        if tracking.get("register"):
+            from converter.tracking.registry import register
+
+            version = register(client, run_id, result)
+            if version:
+                log.info("registered as version %s of '%s'", version, registered_name(result))
     log.info("logged to MLflow run %s (experiment '%s')", run_id, parent["experiment"] if parent else experiment)
     return run_id, True
 

@@ -59,7 +59,8 @@ def client_and_experiment(tracking: Mapping[str, Any], name: str) -> Tuple[Any, 
     uri = tracking_uri(tracking)
     if uri.startswith("sqlite:///"):
         Path(uri[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-    client = MlflowClient(tracking_uri=uri)
+    # The registry is the tracking store itself, whatever MLFLOW_REGISTRY_URI a shell carries.
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     experiment = client.get_experiment_by_name(name)
     if experiment is not None:
         return client, experiment.experiment_id
