@@ -14,9 +14,12 @@ from converter.tracking.store import client_and_experiment, default_uri
 from tests.conftest import cli_env, free_port
 
 
-def test_sweep_with_joblib_logs_parent_and_children_to_a_server(mlflow_server: str, run_cli) -> None:
+def test_sweep_with_joblib_logs_parent_and_children_to_a_server(
+    mlflow_server: str, run_cli, tmp_path: Path, monkeypatch
+) -> None:
     from mlflow.tracking import MlflowClient
 
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", f"sqlite:///{tmp_path / 'elsewhere.db'}")
     run = run_cli(
         "--multirun",
         "+tiny=classification,input_confirm",
@@ -28,9 +31,14 @@ def test_sweep_with_joblib_logs_parent_and_children_to_a_server(mlflow_server: s
         "tracking.sweep=it-sweep",
         "benchmark=quick",
         "benchmark.peak=false",
+        "tracking.register=true",
     )
     assert run.returncode == 1, "input_confirm's trace fails validation on purpose"
-    client = MlflowClient(tracking_uri=mlflow_server)
+    client = MlflowClient(tracking_uri=mlflow_server, registry_uri=mlflow_server)
+    # Registered on the server (not wherever MLFLOW_REGISTRY_URI points): the validated job only.
+    assert [m.name for m in client.search_registered_models()] == ["classification-torchscript_trace"]
+    latest = client.get_model_version_by_alias("classification-torchscript_trace", "latest-ok")
+    assert float(latest.tags["speedup"]) > 0 and latest.tags["backend"] == "torchscript_trace"
     experiment = client.get_experiment_by_name("it")
     runs = client.search_runs([experiment.experiment_id])
     parents = [r for r in runs if r.data.tags.get("kind") == "sweep"]
