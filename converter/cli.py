@@ -36,7 +36,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_argv(argv)
     if args.help or args.hydra_help or args.info or args.shell_completion:
         return _run_hydra(argv)
-    if not args.cfg and any(o.lstrip("+").startswith(("model=", "tiny=", "bench=", "sweep=")) for o in args.overrides):
+    in_process = any(o in ("job=inprocess", "job.isolate=false", "job.isolate=False") for o in args.overrides)
+    selects_jobs = any(o.lstrip("+").startswith(("model=", "tiny=", "bench=", "sweep=")) for o in args.overrides)
+    if not args.cfg and selects_jobs and not in_process:
         from converter.isolation import warm
 
         warm.prestart()  # its torch import overlaps composing and checking; let go if no job needs it

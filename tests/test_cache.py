@@ -40,10 +40,10 @@ def test_an_unchanged_job_is_reused_with_its_artifact_checked(run_cli) -> None:
     "its sha256 no longer matches: the cache entry is not trusted, the job runs again, `cache_rejected` says why",
 )
 def test_a_truncated_cached_artifact_is_not_trusted_and_the_job_runs_again(run_cli) -> None:
-    first = run_cli("+model=classification")
+    first = run_cli("+model=classification", "job=inprocess")
     artifact = Path(first.result()["artifact"]["path"])
     artifact.write_bytes(artifact.read_bytes()[:1000])
-    second = run_cli("+model=classification")
+    second = run_cli("+model=classification", "job=inprocess")
     assert second.returncode == 0, second.stderr[-2000:]
     result = second.result()
     assert result["cached"] is False and result["status"] == "ok"
@@ -55,7 +55,7 @@ def test_export_failures_are_cached_validation_failures_are_not(run_cli) -> None
     outcomes = []
     for _ in range(2):
         for backend in ("torch_export", "torchscript_trace"):
-            run = run_cli("+model=input_confirm", f"export={backend}")
+            run = run_cli("+model=input_confirm", f"export={backend}", "job=inprocess")
             result = run.result()
             outcomes.append((backend, run.returncode, result["failure"]["stage"], result["cached"]))
     assert outcomes[2:] == [("torch_export", 1, "export", True), ("torchscript_trace", 1, "validate", False)]

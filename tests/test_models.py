@@ -208,6 +208,7 @@ SUPPORTED = {
 }
 
 
+@pytest.mark.slow  # the whole matrix is `make matrix`; each seed story has its own test above
 @pytest.mark.parametrize("backend", sorted(SUPPORTED))
 def test_every_supported_backend_of_every_model(run_cli, backend: str) -> None:
     """The matrix's ok cells that the tests above do not already cover, as one sweep per backend."""

@@ -37,7 +37,7 @@ def test_each_validated_run_is_a_version_and_latest_ok_moves_to_the_newest(
     from mlflow.tracking import MlflowClient
 
     uri = f"sqlite:///{tmp_path / 'registry.db'}"
-    register = ("tracking=default", f"tracking.uri={uri}", "tracking.register=true", "job.cache=false")
+    register = ("tracking=default", f"tracking.uri={uri}", "tracking.register=true", "job.cache=false", "job=inprocess")
     first = run_cli("+model=classification", *register)
     first_run = _run_id(first)
     second = run_cli("+model=classification", *register)
