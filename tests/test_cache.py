@@ -31,7 +31,7 @@ def test_an_unchanged_job_is_reused_with_its_artifact_checked(run_cli) -> None:
     client = MlflowClient(tracking_uri=f"sqlite:///{second.cwd / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name("classification").experiment_id])
     assert sorted(r.data.tags["cached"] for r in runs) == ["false", "true"]
-    forced = run_cli("+model=classification", "job.cache=false")
+    forced = run_cli("+model=classification", "job.cache=false", "job=inprocess")
     assert forced.result()["cached"] is False, "job.cache=false forces the work"
 
 
