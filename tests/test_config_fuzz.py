@@ -116,6 +116,7 @@ HOSTILE_PLACES = [
         "model.patches[0].replacement",
     ),
     ("model.patches=[{{target: {t}, replacement: registry.toys.Classification}}]", "model.patches[0].target"),
+    ("+model.loader.inner={{_target_: {t}}}", "model.loader.inner._target_"),  # nested: Hydra instantiates it too
 ]
 MISSING = [
     ("model.checkpoint=/no/such/file.pt", "model.checkpoint"),
