@@ -12,6 +12,7 @@ still matches the one recorded when it was written.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib.util
 import json
@@ -112,11 +113,24 @@ def project_sources(targets: List[str]) -> Dict[str, str]:
         path = _module_file(dotted)
         if path is None or _is_installed_library(path) or str(path) in digests:
             continue
-        digests[str(path)] = sha256_of(path)
+        digests[str(path)] = sha256_of(path)  # small, and edited in place: always read
         pending.extend(_project_imports(path, dotted.split(".")[0]))
     return dict(sorted(digests.items()))
 
 
+def _file_digest(path: Path) -> str:
+    """sha256 of a file, computed once per process for a given size and mtime: preflight and the
+    task both look a job up, and hashing a multi-GB artifact or checkpoint twice is not free."""
+    stat = path.stat()
+    return _digest_of(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _digest_of(path: str, size: int, mtime_ns: int) -> str:
+    return sha256_of(Path(path))
+
+
+@functools.lru_cache(maxsize=1)
 def engine_digest() -> str:
     digest = hashlib.sha256()
     for path in sorted(ENGINE_DIR.rglob("*.py")):
@@ -132,7 +146,7 @@ def job_key(job: Mapping[str, Any], library_versions: Mapping[str, str]) -> str:
     payload = {
         "config": config,
         # The checkpoint's bytes, not just its path: new weights under the same name are a new job.
-        "checkpoint": sha256_of(Path(checkpoint).expanduser()) if checkpoint else None,
+        "checkpoint": _file_digest(Path(checkpoint).expanduser()) if checkpoint else None,
         "sources": project_sources(sorted(set(_targets(job.get("model") or {})))),
         "engine": engine_digest(),
         "versions": dict(sorted(library_versions.items())),
@@ -190,7 +204,7 @@ def lookup(cache_dir: Path, key: str) -> CacheHit | CacheMiss:
         path = Path(artifact["path"])
         if not path.is_file():
             return CacheMiss(f"the cached artifact {path} is gone")
-        found = sha256_of(path)
+        found = _file_digest(path)
         if found != artifact["sha256"]:
             return CacheMiss(
                 f"the cached artifact {path} has sha256 {found[:12]}…, not the recorded {artifact['sha256'][:12]}… "

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 from importlib import metadata
 from typing import Dict, Optional
 
 
+@functools.lru_cache(maxsize=1)
+def _distributions() -> Dict[str, list]:
+    """Scanning every installed distribution's file list takes a while: once per process."""
+    return metadata.packages_distributions()
+
+
 def distribution_of(package: str) -> Optional[str]:
     """The installed distribution providing top-level `package` (segment_anything -> segment-anything)."""
-    names = metadata.packages_distributions().get(package)
+    names = _distributions().get(package)
     return names[0] if names else None
 
 

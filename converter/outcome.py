@@ -15,7 +15,8 @@ NIGHTLY_FILE = "nightly.json"
 SWEEP_FILE = "sweep.json"
 
 
-def _read(path: Path) -> Dict[str, Any]:
+def read_json(path: Path) -> Dict[str, Any]:
+    """A JSON file a job or callback wrote, or {} when it is missing or half-written."""
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -38,9 +39,9 @@ def runs_ok(run_dirs: Iterable[Path]) -> bool:
     if not dirs:
         return False
     for run_dir in dirs:
-        if _read(run_dir / "result.json").get("status") != "ok":
+        if read_json(run_dir / "result.json").get("status") != "ok":
             return False
-        tracking = _read(run_dir / "tracking.json")
+        tracking = read_json(run_dir / "tracking.json")
         if tracking and not tracking.get("logged"):
             return False
     return True
@@ -51,10 +52,10 @@ def run_exit_code(run_dir: Path) -> int:
 
 
 def sweep_exit_code(sweep_dir: Path) -> int:
-    expected = _read(sweep_dir / SWEEP_FILE).get("total")
+    expected = read_json(sweep_dir / SWEEP_FILE).get("total")
     dirs = job_dirs(sweep_dir)
     if expected is not None and len(dirs) < int(expected):
         return EXIT_FAILED  # jobs that never started (the launcher died) are not a pass
-    if _read(sweep_dir / NIGHTLY_FILE).get("regressed"):
+    if read_json(sweep_dir / NIGHTLY_FILE).get("regressed"):
         return EXIT_FAILED
     return EXIT_OK if runs_ok(dirs) else EXIT_FAILED

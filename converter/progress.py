@@ -7,7 +7,6 @@ process can watch the folder the same way whatever the launcher.
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, TextIO
 
 from converter.isolation import stage
-from converter.outcome import SWEEP_FILE, job_dirs
+from converter.outcome import SWEEP_FILE, job_dirs, read_json
 
 COUNTED = ("ok", "failed", "crashed", "timeout", "oom")
 
@@ -55,13 +54,6 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def _read_json(path: Path) -> Optional[Dict[str, Any]]:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def job_label(result: Dict[str, Any]) -> str:
     return f"{result.get('model')}/{result.get('backend')}"
 
@@ -78,12 +70,12 @@ class SweepMonitor(threading.Thread):
         self._printed: List[str] = []
 
     def snapshot(self) -> Snapshot:
-        record = _read_json(self.sweep_dir / SWEEP_FILE) or {}
+        record = read_json(self.sweep_dir / SWEEP_FILE)
         snap = Snapshot(total=record.get("total"), elapsed_s=time.monotonic() - self.started)
         for job_dir in job_dirs(self.sweep_dir):
             if job_dir.name not in self._results:
-                result = _read_json(job_dir / "result.json")
-                if result is not None and "status" in result:
+                result = read_json(job_dir / "result.json")
+                if "status" in result:
                     self._results[job_dir.name] = result
             if job_dir.name in self._results:
                 snap.finished.append(self._results[job_dir.name])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from converter.artifacts import ArtifactInfo
 from converter.errors import Failure
@@ -63,3 +63,17 @@ class JobResult:
         if self.ok:
             return f"{where}: ok"
         return f"{where}: {self.status} ({self.failure.summary() if self.failure else 'no detail'})"
+
+
+def worst_error(result: Mapping[str, Any], figure: str = "max_abs_error") -> Optional[float]:
+    """The largest `figure` over a result.json's validated outputs (None before validation)."""
+    outputs = (result.get("validation") or {}).get("outputs") or {}
+    return max((o[figure] for o in outputs.values()), default=None)
+
+
+def failure_reason(result: Mapping[str, Any]) -> str:
+    """'stage: ExceptionClass: first line of the message' of a result.json's failure."""
+    failure = result.get("failure") or {}
+    message = (failure.get("message") or "").strip().splitlines()
+    kind = (failure.get("type") or "?").rsplit(".", 1)[-1]
+    return f"{failure.get('stage', '?')}: {kind}: {message[0] if message else ''}"

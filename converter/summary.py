@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional
 from hydra.experimental.callback import Callback
 
 from converter.outcome import job_dirs
+from converter.results import failure_reason, worst_error
 
 START, END = "<!-- matrix:start -->", "<!-- matrix:end -->"
 SUMMARY_FILE = "summary.md"
@@ -57,15 +58,9 @@ def collect_results(sweep_dir: Path) -> List[Dict[str, Any]]:
 def cell(result: Dict[str, Any], width: int = 90) -> str:
     cached = ", cached" if result.get("cached") else ""
     if result["status"] == "ok":
-        worst = max(
-            (o["max_abs_error"] for o in (result.get("validation") or {}).get("outputs", {}).values()), default=None
-        )
+        worst = worst_error(result)
         return f"ok{cached}" if worst is None else f"ok{cached} (max abs err {worst:.1e})"
-    failure = result.get("failure") or {}
-    message = (failure.get("message") or "").strip().splitlines()
-    reason = (
-        f"{failure.get('stage', '?')}: {failure.get('type', '?').rsplit('.', 1)[-1]}: {message[0] if message else ''}"
-    )
+    reason = failure_reason(result)
     reason = reason if len(reason) <= width else reason[: width - 1] + "…"
     return f"{result['status']}{cached}: {reason}".replace("|", "\\|")
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
+
+from converter.outcome import read_json
+from converter.results import failure_reason, worst_error
 
 REPORT_FILE = "report.html"
 NIGHTLY_REPORT_FILE = "nightly_report.md"
@@ -57,27 +59,9 @@ def ui_url(tracking: Mapping[str, Any]) -> str:
     return tracking.get("ui_url") or (uri if uri.startswith(("http://", "https://")) else LOCAL_UI)
 
 
-def _read(path: Path) -> Dict[str, Any]:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
 def _speedup(run_dir: Path) -> Optional[Dict[str, float]]:
-    cases = _read(run_dir / "bench.json").get("cases") or []
+    cases = read_json(run_dir / "bench.json").get("cases") or []
     return cases[0]["speedup"] if cases else None
-
-
-def _worst_error(result: Mapping[str, Any]) -> Optional[float]:
-    outputs = (result.get("validation") or {}).get("outputs") or {}
-    return max((o["max_abs_error"] for o in outputs.values()), default=None)
-
-
-def _reason(result: Mapping[str, Any]) -> str:
-    failure = result.get("failure") or {}
-    message = (failure.get("message") or "").strip().splitlines()
-    return f"{failure.get('stage', '?')}: {message[0] if message else failure.get('type', '')}"[:240]
 
 
 def _cell(result: Optional[Dict[str, Any]], links: Links) -> str:
@@ -93,14 +77,14 @@ def _cell(result: Optional[Dict[str, Any]], links: Links) -> str:
         speed = _speedup(run_dir)
         if speed:
             details.append(f"{speed['ratio']:.2f}x eager [{speed['low']:.2f}, {speed['high']:.2f}]")
-        worst = _worst_error(result)
+        worst = worst_error(result)
         if worst is not None:
             details.append(f"max abs err {worst:.1e}")
         if details:
             parts.append(f'<span class="detail">{html.escape(" · ".join(details))}</span>')
     else:
-        parts.append(f'<span class="reason">{html.escape(_reason(result))}</span>')
-    link = links.run(_read(run_dir / "tracking.json").get("run_id"))
+        parts.append(f'<span class="reason">{html.escape(failure_reason(result)[:240])}</span>')
+    link = links.run(read_json(run_dir / "tracking.json").get("run_id"))
     if link:
         parts.append(f'<a class="run" href="{html.escape(link)}">MLflow run</a>')
     return f'<td class="cell {html.escape(status)}">{" ".join(parts)}</td>'
@@ -151,7 +135,7 @@ def _chart(results: List[Dict[str, Any]]) -> str:
 def render(sweep_dir: Path, results: List[Dict[str, Any]], tracking: Mapping[str, Any]) -> str:
     from converter.summary import STATUS_ORDER
 
-    parent = _read(sweep_dir / ".mlflow_parent.json")
+    parent = read_json(sweep_dir / ".mlflow_parent.json")
     links = Links(ui_url(tracking), parent.get("experiment_id"))
     backends = sorted({r["backend"] for r in results})
     rows: Dict[str, Dict[str, Dict[str, Any]]] = {}

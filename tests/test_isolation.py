@@ -265,3 +265,49 @@ def test_a_terminal_gets_a_live_display_of_the_sweep(tmp_path: Path) -> None:
     screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode("utf-8", "replace"))
     assert "sweep 2/2 done · ok 2 · failed 0 · crashed 0 · timeout 0 · oom 0 · cached 0" in screen
     assert "[sweep 1/2]" not in screen, "a terminal gets the live line, not one line per job"
+
+
+@pytest.mark.guarantee(
+    "The sweep is interrupted with Ctrl-C (SIGINT) or SIGTERM",
+    "the running job's process group is killed with it; nothing keeps running",
+)
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_an_interrupted_sweep_leaves_no_job_running(signal_name: str, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import cli_env
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "converter",
+            *sweep_args(["hang", "classification"], "tracking=off", "job.timeout_s=120"),
+        ],
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline, hung = time.time() + 120, None
+        while time.time() < deadline and hung is None:
+            time.sleep(0.2)
+            for stage_file in tmp_path.glob("outputs/multiruns/*/*/0-hang-*/.stage.json"):
+                state = json.loads(stage_file.read_text())
+                if state.get("stage") == "reference":
+                    hung = state["pid"]
+        assert hung is not None, "the hanging job never started"
+        proc.send_signal(getattr(signal, signal_name))
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.time() + 10
+    while alive(hung) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not alive(hung), f"the job kept running after {signal_name} of its sweep"

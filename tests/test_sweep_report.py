@@ -148,10 +148,10 @@ def test_chromium_renders_the_matrix_in_status_colours(tmp_path: Path, chromium:
     ]
     assert cells["resnet18"][0]["link"] == "http://127.0.0.1:5000/#/experiments/7/runs/run0"
     assert [c["text"] for c in cells["sam"]] == [
-        "failed export: Data-dependent branching",
-        "crashed validate: killed by SIGSEGV",
+        "failed export: x: Data-dependent branching",
+        "crashed validate: y: killed by SIGSEGV",
     ]
-    assert [c["text"] for c in cells["yolo"]] == ["timeout export: ran past 60 s", "not run"]
+    assert [c["text"] for c in cells["yolo"]] == ["timeout export: z: ran past 60 s", "not run"]
     backgrounds = {c["text"].split()[0]: c["background"] for row in cells.values() for c in row}
     assert backgrounds == {
         "ok": "rgb(227, 244, 228)",

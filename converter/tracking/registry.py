@@ -20,14 +20,15 @@ def registered_name(result: Mapping[str, Any]) -> str:
 
 
 def version_tags(result: Mapping[str, Any]) -> Dict[str, str]:
+    from converter.results import worst_error
+
     validation = result.get("validation") or {}
-    outputs = validation.get("outputs") or {}
     bench = result.get("benchmark") or {}
     tags = {
         "backend": result["backend"],
         "job_key": result.get("job_key") or "",
-        "max_abs_error": str(max((o["max_abs_error"] for o in outputs.values()), default="")),
-        "max_rel_error": str(max((o["max_rel_error"] for o in outputs.values()), default="")),
+        "max_abs_error": str(worst_error(result)),
+        "max_rel_error": str(worst_error(result, "max_rel_error")),
         "atol": str(validation.get("atol", "")),
         "rtol": str(validation.get("rtol", "")),
     }

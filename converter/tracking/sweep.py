@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 
 from converter.artifacts import save_atomically, write_json_atomically
 from converter.outcome import NIGHTLY_FILE
+from converter.results import worst_error
 from converter.sweep_report import NIGHTLY_REPORT_FILE, write_report
 from converter.tracking.job import PARENT_FILE
 
@@ -118,7 +119,6 @@ def summary_table(results: List[Dict[str, Any]]) -> Dict[str, List[Any]]:
     for r in results:
         failure = r.get("failure") or {}
         bench = r.get("benchmark") or {}
-        outputs = (r.get("validation") or {}).get("outputs") or {}
         columns["model"].append(r["model"])
         columns["variant"].append(r.get("variant") or "")
         columns["backend"].append(r["backend"])
@@ -128,7 +128,7 @@ def summary_table(results: List[Dict[str, Any]]) -> Dict[str, List[Any]]:
         )
         columns["speedup"].append(bench.get("speedup"))
         columns["artifact_p50_ms"].append(bench["artifact_p50_s"] * 1000 if bench.get("artifact_p50_s") else None)
-        columns["max_abs_error"].append(max((o["max_abs_error"] for o in outputs.values()), default=None))
+        columns["max_abs_error"].append(worst_error(r))
     return columns
 
 
