@@ -54,6 +54,22 @@ def alive(pid: int) -> bool:
         return False
 
 
+def signal_and_check_it_ends(proc, signal_number: int, job_pid: int, why: str) -> None:
+    """Send the sweep's launcher a signal; its job's process must be gone within 10 s."""
+    import time
+
+    try:
+        proc.send_signal(signal_number)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.time() + 10
+    while alive(job_pid) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not alive(job_pid), why
+
+
 def check_intact(result: Dict) -> None:
     """A good job of a sweep with faulty neighbours: ok, artifact on disk with its recorded hash."""
     assert result["status"] == "ok", result.get("failure")
@@ -189,15 +205,10 @@ def test_a_sweep_killed_with_sigkill_leaves_no_process_and_reruns_only_unfinishe
             if done and announced:
                 slow_child = json.loads(announced[0].read_text())["pid"]
         assert slow_child is not None, "the sweep never reached its second job"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
     finally:
-        if proc.poll() is None:
+        if slow_child is None:
             proc.kill()
-    deadline = time.time() + 10
-    while alive(slow_child) and time.time() < deadline:
-        time.sleep(0.1)
-    assert not alive(slow_child), "the killed sweep's job kept running"
+    signal_and_check_it_ends(proc, signal.SIGKILL, slow_child, "the killed sweep's job kept running")
     first = [json.loads(p.read_text()) for p in tmp_path.glob("outputs/multiruns/*/*/*/result.json")]
     assert [r["model"] for r in first] == ["classification"]
     synced = subprocess.run(
@@ -302,12 +313,7 @@ def test_an_interrupted_sweep_leaves_no_job_running(signal_name: str, tmp_path: 
                 if state.get("stage") == "reference":
                     hung = state["pid"]
         assert hung is not None, "the hanging job never started"
-        proc.send_signal(getattr(signal, signal_name))
-        proc.wait(timeout=60)
     finally:
-        if proc.poll() is None:
+        if hung is None:
             proc.kill()
-    deadline = time.time() + 10
-    while alive(hung) and time.time() < deadline:
-        time.sleep(0.1)
-    assert not alive(hung), f"the job kept running after {signal_name} of its sweep"
+    signal_and_check_it_ends(proc, getattr(signal, signal_name), hung, f"the job kept running after {signal_name}")
