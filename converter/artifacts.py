@@ -87,3 +87,7 @@ def write_json_atomically(data: Any, final: Path) -> None:
         path.write_text(json.dumps(data, indent=2, default=str, allow_nan=True) + "\n")
 
     save_atomically(write, final)
+
+
+def write_text_atomically(text: str, final: Path) -> None:
+    save_atomically(lambda staged: staged.write_text(text), final)

@@ -38,6 +38,19 @@ def flatten_outputs(value: Any, prefix: str = "output") -> List[Tuple[str, Any]]
     return [(prefix, value)]
 
 
+def describe_structure(value: Any) -> str:
+    """An output's structure with tensor shapes: {'out': Tensor[1, 21, 64, 64], 'aux': ...}."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key!r}: {describe_structure(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(describe_structure(item) for item in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"Tensor[{', '.join(str(int(s)) for s in shape)}]"
+    return type(value).__name__
+
+
 def _compare_leaf(name: str, expected: Any, actual: Any, atol: float, rtol: float) -> OutputComparison:
     import torch
 

@@ -100,6 +100,15 @@ def _composition_error(exc: Exception) -> ConfigError:
             problem.replace("Could not delete from config. ", "cannot delete: "),
             "~KEY deletes a key the config has; ~KEY=VALUE deletes it only when it holds VALUE",
         )
+    if "is incompatible with (int)" in problem and ".dynamic_shapes." in key:
+        input_key = (
+            key.split(".dynamic_shapes.", 1)[0] + ".dynamic_shapes." + key.split(".dynamic_shapes.", 1)[1].split(".")[0]
+        )
+        return ConfigError(
+            key,
+            "a Dim's index is an integer key, which a dotted path cannot reach",
+            f"set the input's whole Dim: {input_key}={{0:{{name:batch,min:1,max:8}}}}",
+        )
     if "not in '" in problem:
         schema = _field(text, "object_type")
         allowed = _allowed_keys(schema)

@@ -101,6 +101,7 @@ def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
 
 # (dotted key, test, what a valid value is): ranges the schema's types cannot say.
 _RANGES = (
+    ("export.strict", lambda v: v is True or v is False or v == "auto", "true, false or auto"),
     ("validate.atol", lambda v: v is None or v >= 0, "null (the model's tolerance) or a tolerance of 0 or more"),
     ("validate.rtol", lambda v: v is None or v >= 0, "null (the model's tolerance) or a tolerance of 0 or more"),
     ("validate.num_random_inputs", lambda v: v >= 0, "0 or more"),

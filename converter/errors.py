@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field, replace
+from typing import Any, Dict, List, Optional
 
 
 class ConverterError(Exception):
@@ -40,12 +40,17 @@ class ValidationMismatch(ConverterError):
 
 @dataclass(frozen=True)
 class Failure:
-    """A failure kept whole: where it happened, what raised, and a short traceback."""
+    """A failure kept whole: where it happened, what raised, and a short traceback; with its
+    diagnosis (converter.diagnosis): category, location in the model's code, hint, fix."""
 
     stage: str
     type: str
     message: str
     traceback: str
+    category: str = "unknown"
+    location: Optional[Dict[str, Any]] = None
+    hint: str = ""
+    fix_overrides: List[str] = field(default_factory=list)
 
     @classmethod
     def from_exception(cls, stage: str, exc: BaseException, frames: int = 8) -> Failure:
@@ -56,6 +61,9 @@ class Failure:
             message=str(exc)[:4000],
             traceback="".join(lines)[-6000:],
         )
+
+    def diagnosed(self, fields: Dict[str, Any]) -> Failure:
+        return replace(self, **fields)
 
     def summary(self, width: Optional[int] = 300) -> str:
         first_line = self.message.strip().splitlines()[0] if self.message.strip() else ""

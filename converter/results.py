@@ -37,9 +37,12 @@ class CapturedWarning:
 class JobResult:
     model: str
     backend: str
-    strict: bool
+    # true, false or "auto" as configured; after an auto export, the mode that produced the artifact.
+    strict: Any
     device: str
     variant: Optional[str] = None
+    # export.strict=auto: {"requested": "auto", "strict": bool, "strict_failure": str}.
+    strict_mode: Optional[Dict[str, Any]] = None
     status: str = STATUS_FAILED
     stages: Dict[str, float] = field(default_factory=dict)
     artifact: Optional[ArtifactInfo] = None

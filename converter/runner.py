@@ -88,7 +88,7 @@ def new_result(cfg: Mapping[str, Any]) -> JobResult:
     return JobResult(
         model=model["name"],
         backend=export["backend"],
-        strict=bool(export["strict"]),
+        strict=export["strict"],
         device=cfg["device"],
         variant=model.get("variant"),
         config=dict(cfg),
@@ -106,21 +106,43 @@ def run_job(cfg: Mapping[str, Any], run_dir: Path) -> JobResult:
     result.versions = versions(library_of(cfg["model"]))
     _write_config(cfg, run_dir / CONFIG_FILE)
     stages = _Stages(result, run_dir)
+    state: Dict[str, Any] = {}
     try:
         with torch.random.fork_rng(devices=[]), running_in(run_dir):
             torch.manual_seed(int(cfg["seed"]))
-            _run_stages(cfg, run_dir, result, stages)
+            _run_stages(cfg, run_dir, result, stages, state)
         result.status = STATUS_OK
     except StageError as exc:
         result.status = STATUS_FAILED
         result.failure = Failure.from_exception(exc.stage, exc.cause)
+        with running_in(run_dir):
+            explain_failure(cfg, run_dir, result, exc.cause, state)
     write_json_atomically(result.to_dict(), run_dir / RESULT_FILE)
     stage_file.clear(run_dir)
     log.info(result.headline())
     return result
 
 
-def _run_stages(cfg: Mapping[str, Any], run_dir: Path, result: JobResult, stages: _Stages) -> None:
+def explain_failure(
+    cfg: Mapping[str, Any], run_dir: Path, result: JobResult, cause: BaseException, state: Dict[str, Any]
+) -> None:
+    """Add the diagnosis to the failure, and the reports that need the live objects (draft
+    export, divergence, reproducer). Never raises: a diagnosis that fails leaves the failure whole."""
+    from converter.diagnosis.report import diagnose_job
+
+    try:
+        result.failure = diagnose_job(cfg, run_dir, result, cause, state)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("diagnosing the failure failed (%s: %s); the failure is kept whole", type(exc).__name__, exc)
+        return
+    log.error("%s", result.failure.category + ": " + result.failure.hint)
+    if result.failure.fix_overrides:
+        log.error("fix: %s", " ".join(result.failure.fix_overrides))
+
+
+def _run_stages(
+    cfg: Mapping[str, Any], run_dir: Path, result: JobResult, stages: _Stages, state: Dict[str, Any]
+) -> None:
     model_cfg, export_cfg, validate_cfg = cfg["model"], cfg["export"], cfg["validate"]
     device = cfg["device"]
     exporter = get_exporter(export_cfg["backend"])
@@ -129,7 +151,7 @@ def _run_stages(cfg: Mapping[str, Any], run_dir: Path, result: JobResult, stages
 
     validating = bool(validate_cfg["enabled"])
     with stages.stage("load"), apply_patches(patches):
-        module = load_model(model_cfg, device)
+        module = state["module"] = load_model(model_cfg, device)
         # Without validation only the example is needed, to export with.
         seed = int(cfg["seed"])
         cases = (
@@ -137,13 +159,17 @@ def _run_stages(cfg: Mapping[str, Any], run_dir: Path, result: JobResult, stages
             if validating
             else [example_case(model_cfg, seed, device)]
         )
+        state["cases"] = cases
 
     if validating:
         with stages.stage("reference"), apply_patches(patches if validate_cfg["reference_patched"] else []):
-            reference = run_reference(module, cases)
+            reference = state["reference"] = run_reference(module, cases)
 
+    request = _export_request(cfg, module, cases[0].inputs, options)
+    state["request"] = request
     with stages.stage("export"), apply_patches(patches):
-        artifact = exporter.export(_export_request(cfg, module, cases[0].inputs, options))
+        artifact = exporter.export(request)
+    _record_strict_mode(result, request)
 
     path = run_dir / f"{ARTIFACT_STEM}{exporter.suffix}"
     with stages.stage("save"):
@@ -178,11 +204,18 @@ def _export_request(cfg: Mapping[str, Any], module: Any, example: Dict[str, Any]
         module=module,
         example_inputs=tuple(example.values()),
         dynamic_shapes=to_torch_dynamic_shapes(list(example), dynamic, collect_dims(dynamic, model_cfg["inputs"])),
-        strict=bool(export_cfg["strict"]),
+        strict=export_cfg["strict"],
         options=options,
         device=cfg["device"],
         traced_submodules=tuple(model_cfg.get("traced_submodules") or ()),
     )
+
+
+def _record_strict_mode(result: JobResult, request: ExportRequest) -> None:
+    """export.strict=auto: the mode that produced the artifact, and why strict did not."""
+    if "strict" in request.notes:
+        result.strict = bool(request.notes["strict"])
+        result.strict_mode = {"requested": request.strict, **request.notes}
 
 
 def _benchmark(

@@ -81,8 +81,10 @@ class ModelConfig:
 @dataclass
 class ExportConfig:
     backend: str = MISSING
-    # torch.export only: Dynamo (strict) or Python-level (non-strict) tracing.
-    strict: bool = True
+    # torch.export: true (Dynamo), false (Python-level tracing) or "auto" (strict, then non-strict
+    # where Dynamo fails; result.json's strict_mode says which). torch.jit.trace: its own strictness.
+    # Typed Any so that true, false and "auto" all compose; preflight checks the value.
+    strict: Any = True
     # Declare model.dynamic_shapes to the exporter. false exports static shapes while validation
     # still tries every Dim size: the MViT seed's "expected batch 2, got 4" failure, on purpose.
     dynamic: bool = True

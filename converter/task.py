@@ -58,10 +58,12 @@ def headline(result: Mapping[str, Any]) -> str:
     cached = " (cached)" if result.get("cached") else ""
     if result["status"] == Status.OK:
         return f"{where}: ok{cached}"
-    failure = Failure(
-        **{k: (result.get("failure") or {}).get(k, "") for k in ("stage", "type", "message", "traceback")}
-    )
-    return f"{where}: {result['status']}{cached} ({failure.summary()})"
+    record = result.get("failure") or {}
+    failure = Failure(**{k: record.get(k, "") for k in ("stage", "type", "message", "traceback")})
+    text = f"{where}: {result['status']}{cached} [{record.get('category') or 'unknown'}] ({failure.summary()})"
+    if record.get("fix_overrides"):
+        text += f"\n  fix: {' '.join(record['fix_overrides'])}"
+    return text
 
 
 def run_guarded(job: Dict[str, Any], record_config: Dict[str, Any], run_dir: Path, **options: Any) -> Dict[str, Any]:
@@ -174,6 +176,7 @@ def _run_in_child(
     result["status"] = outcome.status.value
     result["failure"] = _failure(outcome, settings).__dict__
     result["process"] = {**outcome.process_record(), "log_tail": outcome.log_tail}
+    result["failure"].update(_diagnosis_of(result, job, outcome.log_tail))
     result["stages"] = _stages_so_far(run_dir)
     return result
 
@@ -215,6 +218,16 @@ def _failure(outcome: Any, settings: Mapping[str, Any]) -> Failure:
             "(the model's code called sys.exit or os._exit). Fix: see the end of convert.log",
         )
     return Failure(stage=stage, type=kind, message=message, traceback="\n".join(outcome.log_tail))
+
+
+def _diagnosis_of(result: Dict[str, Any], job: Mapping[str, Any], log_tail: Any) -> Dict[str, Any]:
+    from converter.diagnosis.report import diagnose_record
+
+    try:
+        return diagnose_record(result, job, list(log_tail or []))
+    except Exception as exc:  # noqa: BLE001 (the verdict stands without its diagnosis)
+        log.warning("diagnosing the %s job failed: %s", result["status"], exc)
+        return {}
 
 
 def _stages_so_far(run_dir: Path) -> Dict[str, float]:

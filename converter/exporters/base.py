@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Dict, Optional, Protocol, Tuple
 
@@ -15,11 +15,14 @@ class ExportRequest:
     example_inputs: Tuple[Any, ...]
     # Positional, one entry per input: {dim index: torch.export.Dim} or None.
     dynamic_shapes: Optional[Tuple[Optional[Dict[int, Any]], ...]]
-    strict: bool
+    # True, False, or "auto" (torch.export: strict, then non-strict; others: as True).
+    strict: Any
     options: Any = None
     device: str = "cpu"
     # Submodules a scripting backend traces first (model.traced_submodules); others ignore it.
     traced_submodules: Tuple[str, ...] = ()
+    # What the exporter found out while exporting (the strict mode that worked), for result.json.
+    notes: Dict[str, Any] = field(default_factory=dict)
 
 
 class Exporter(Protocol):

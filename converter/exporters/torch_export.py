@@ -17,6 +17,14 @@ class TorchExportOptions:
     # mode inside (SAM 2's @torch.no_grad position encodings) gets wrap_with_set_grad_enabled
     # nodes, and torch 2.14 cannot reload the saved non-strict program (SpecViolationError).
     no_grad: bool = True
+    # On an export failure, run torch.export.draft_export and keep its report (every guard and
+    # failure it met, with locations) as draft_report.txt in the run folder and in MLflow.
+    draft_report: bool = True
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"[:500]
 
 
 class TorchExportExporter:
@@ -25,20 +33,36 @@ class TorchExportExporter:
     Options = TorchExportOptions
 
     def export(self, request: ExportRequest) -> Any:
+        """`strict="auto"`: strict (Dynamo) first; where Dynamo fails, non-strict, with the
+        mode that worked and why strict did not in `request.notes`."""
+        if request.strict != "auto":
+            program = self._export(request, bool(request.strict))
+        else:
+            try:
+                program = self._export(request, True)
+                request.notes.update(strict=True)
+            except Exception as exc:  # noqa: BLE001 (any Dynamo failure: non-strict may still work)
+                import torch
+
+                torch._dynamo.reset()
+                request.notes.update(strict=False, strict_failure=_one_line(exc))
+                program = self._export(request, False)
+        if request.options.run_decompositions:
+            program = program.run_decompositions()
+        return program
+
+    def _export(self, request: ExportRequest, strict: bool) -> Any:
         from contextlib import nullcontext
 
         import torch
 
         with torch.no_grad() if request.options.no_grad else nullcontext():
-            program = torch.export.export(
+            return torch.export.export(
                 request.module,
                 args=request.example_inputs,
                 dynamic_shapes=request.dynamic_shapes,
-                strict=request.strict,
+                strict=strict,
             )
-        if request.options.run_decompositions:
-            program = program.run_decompositions()
-        return program
 
     def save(self, artifact: Any, path: Path) -> None:
         import torch

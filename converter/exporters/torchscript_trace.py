@@ -34,6 +34,6 @@ class TorchScriptTraceExporter(TorchScriptArtifact):
             request.module,
             request.example_inputs,
             check_trace=request.options.check_trace,
-            strict=request.strict,
+            strict=request.strict is not False,  # "auto" is torch.export's; trace keeps its default
         )
         return self.finish(traced, request.options.freeze)

@@ -12,7 +12,16 @@ from converter.tracking.store import client_and_experiment, git_commit
 
 log = logging.getLogger("converter")
 PARENT_FILE = ".mlflow_parent.json"
-RUN_FILES = ("config.yaml", "result.json", "bench.json", "bench.png", "convert.log", "graph.txt", "operators.txt")
+RUN_FILES = (
+    "config.yaml",
+    "result.json",
+    "bench.json",
+    "bench.png",
+    "convert.log",
+    "graph.txt",
+    "operators.txt",
+    "draft_report.txt",
+)
 MAX_PARAM_LENGTH = 500
 
 
@@ -78,6 +87,11 @@ def job_tags(result: Mapping[str, Any], sweep: Optional[str]) -> Dict[str, str]:
         "failure_class": failure.get("type", ""),
         "failure_stage": failure.get("stage", ""),
         "failure_message": (failure.get("message") or "")[:5000],
+        "failure_category": failure.get("category") or "",
+        "failure_location": _location_text(failure.get("location")),
+        "failure_hint": (failure.get("hint") or "")[:5000],
+        "failure_fix": " ".join(failure.get("fix_overrides") or []),
+        "strict_mode": _strict_mode_text(result.get("strict_mode")),
         "torch_version": versions.pop("torch", ""),
         "library_versions": ", ".join(f"{k} {v}" for k, v in versions.items() if k != "python"),
         "python_version": versions.get("python", ""),
@@ -88,6 +102,17 @@ def job_tags(result: Mapping[str, Any], sweep: Optional[str]) -> Dict[str, str]:
     if sweep:
         tags["sweep"] = sweep
     return tags
+
+
+def _location_text(location: Optional[Mapping[str, Any]]) -> str:
+    return f"{location['file']}:{location['line']}" if location else ""
+
+
+def _strict_mode_text(mode: Optional[Mapping[str, Any]]) -> str:
+    if not mode:
+        return ""
+    used = "strict" if mode.get("strict") else "non-strict"
+    return used + (f" (strict failed: {mode['strict_failure']})" if mode.get("strict_failure") else "")[:1000]
 
 
 def _params(config: Mapping[str, Any]) -> List[Any]:

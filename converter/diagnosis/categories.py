@@ -1,0 +1,406 @@
+"""Failure categories: what an expert reads in a failed job, and the override that fixes it.
+
+Each rule looks at one failure (stage, exception type and message, the job's config, the
+validation report) and either claims it or passes. The first claim wins, so the order runs
+from the most specific evidence to the least. A claim is a `Diagnosis`: the category, one
+paragraph of hint, and `fix_overrides`, Hydra overrides that can be pasted onto the same
+command line (empty where no override can fix it: the hint says what code to change).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+
+from converter.diagnosis.location import Frame, Location, locate, location_at
+from converter.diagnosis.shapes import dim_override, pinned_dimensions, suggested_fixes
+
+CATEGORIES = (
+    "static_shape",
+    "strict_tracing",
+    "input_mutation",
+    "not_a_module",
+    "unsupported_output",
+    "trace_divergence",
+    "script_unsupported",
+    "data_dependent",
+    "missing_op",
+    "unsupported_op",
+    "crashed",
+    "timeout",
+    "oom",
+    "validation_mismatch",
+    "unknown",
+)
+
+
+@dataclass(frozen=True)
+class FailureContext:
+    """Everything a rule may read about one failed job."""
+
+    stage: str
+    type: str
+    message: str
+    job: Mapping[str, Any]
+    status: str = "failed"
+    frames: Sequence[Frame] = ()
+    validation: Optional[Mapping[str, Any]] = None
+    warnings: Sequence[Mapping[str, Any]] = ()
+    log_tail: Sequence[str] = ()
+    process: Mapping[str, Any] = field(default_factory=dict)
+    # The structure of eager's output ("{'out': Tensor[1, 21, 64, 64]}"), computed on demand.
+    eager_structure: Optional[Callable[[], Optional[str]]] = None
+    # Under export.strict=auto: why strict tracing failed before non-strict was tried.
+    strict_failure: Optional[str] = None
+
+    @property
+    def backend(self) -> str:
+        return str(self.job["export"]["backend"])
+
+    @property
+    def model(self) -> Mapping[str, Any]:
+        return self.job["model"]
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    category: str
+    hint: str
+    fix_overrides: List[str] = field(default_factory=list)
+    location: Optional[Location] = None
+
+    def to_fields(self) -> Dict[str, Any]:
+        """The keys this adds to result.json's `failure`."""
+        fields = asdict(self)
+        fields["location"] = self.location.to_dict() if self.location else None
+        return fields
+
+
+Rule = Callable[[FailureContext, Optional[Location]], Optional[Diagnosis]]
+
+
+def diagnose(context: FailureContext) -> Diagnosis:
+    location = locate(context.message, context.frames, context.log_tail)
+    for rule in RULES:
+        found = rule(context, location)
+        if found is not None:
+            return found if found.location else replace(found, location=location)
+    return Diagnosis(
+        "unknown",
+        f"{_at(location)}no known pattern matched this failure; the exception is kept whole in result.json "
+        "(failure.message and failure.traceback) and convert.log. `repro/repro.py` in the run folder makes "
+        "the failing call on its own, for a debugger or a bug report.",
+        [],
+        location,
+    )
+
+
+def _at(location: Optional[Location]) -> str:
+    return f"At {location}: " if location else ""
+
+
+def _has(text: str, *needles: str) -> bool:
+    lowered = text.lower()
+    return any(needle.lower() in lowered for needle in needles)
+
+
+def supervised(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    """The isolation verdicts: the child left no result of its own."""
+    settings = context.job.get("job") or {}
+    if context.status == "timeout":
+        limit = float(settings.get("timeout_s") or 0)
+        return Diagnosis(
+            "timeout",
+            f"the job ran past job.timeout_s={limit:g} s in stage '{context.stage}' and was killed. If it was only "
+            "slow (a large model, a long compile), give it more time; if it hangs, the end of convert.log shows where "
+            f"it was{' (' + str(location) + ')' if location else ''}.",
+            [f"job.timeout_s={math.ceil(limit * 2)}"] if limit else [],
+        )
+    if context.status == "oom":
+        cap = settings.get("max_memory_mb")
+        peak = context.process.get("peak_memory_mb")
+        return Diagnosis(
+            "oom",
+            f"the job's processes held {peak or '?'} MiB, over job.max_memory_mb={cap}, in stage '{context.stage}', "
+            "and were killed. Raise the cap if the machine has the memory, or use smaller inputs or a smaller "
+            "variant (+tiny=NAME).",
+            [f"job.max_memory_mb={int(cap) * 2}"] if cap else [],
+        )
+    if context.status == "crashed":
+        others = [b for b in ("torch_export", "torchscript_trace", "torchscript_script") if b != context.backend]
+        return Diagnosis(
+            "crashed",
+            f"the job's process died in stage '{context.stage}' ({context.type.rsplit('.', 1)[-1]}): a crash in native "
+            f"code or an exit from the model's code{', at ' + str(location) if location else ''}. The Python stack at "
+            "the crash is at the end of convert.log. No override is known to fix a crash; another backend "
+            f"({', '.join('export=' + b for b in others)}) may not reach the same code, and job.isolate=false runs "
+            "the job in this process for a debugger.",
+            [],
+        )
+    return None
+
+
+def not_a_module(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    message = context.message
+    if not _has(message, "not a torch.nn.Module", "to be an instance of `torch.nn.Module`", "Expected `mod`"):
+        return None
+    returned = re.search(r"returned an? (\w+)", message)
+    kind = returned.group(1) if returned else "callable"
+    return Diagnosis(
+        "not_a_module",
+        f"the loader returned a {kind}, not an nn.Module (the SAM2 seed exported the bound method "
+        "SAM2ImagePredictor._predict). Exporters take modules: wrap the callable in one, "
+        "registry.common.CallableAsModule, whose forward calls it (a method's module is kept as a submodule, "
+        "so its weights belong to the artifact). For a method of a bigger object, write a small nn.Module "
+        "whose forward calls it, as registry/sam2/wrappers.py does.",
+        ["model.wrapper={_target_:registry.common.CallableAsModule}"],
+    )
+
+
+_OUTPUT_REFUSED = (
+    "Encountering a dict at the output of the tracer",
+    "can be output from traced functions",
+    "Tracer cannot infer type of",
+    "Only tensors, lists, tuples of tensors, or dictionary of tensors can be output",
+)
+
+
+def unsupported_output(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    if context.stage != "export" or not _has(context.message, *_OUTPUT_REFUSED):
+        return None
+    structure = context.eager_structure() if context.eager_structure else None
+    keys = re.findall(r"'(\w+)': ", structure or "")
+    if keys:  # a dict: pick one entry (the DeepLab seed's 'out')
+        return Diagnosis(
+            "unsupported_output",
+            f"{context.backend} refuses the model's output {structure}: tracing takes tensors and tuples of tensors. "
+            f"Wrap the model to return one entry, registry.common.SelectOutput with key '{keys[0]}' (the Core ML "
+            "seed's fix for DeepLab), or use export=torch_export, which takes the dict as it is.",
+            [f"model.wrapper={{_target_:registry.common.SelectOutput,key:{keys[0]}}}"],
+        )
+    return Diagnosis(
+        "unsupported_output",
+        f"{context.backend} refuses the model's output{' ' + structure if structure else ''}: strict tracing takes "
+        "tensors and tuples of tensors only. export.strict=false lets torch.jit.trace return lists and dicts "
+        "(their structure must not depend on the inputs); or wrap the model to return a tuple.",
+        ["export.strict=false"],
+    )
+
+
+def strict_tracing(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    if context.stage != "export" or context.backend != "torch_export":
+        return None
+    strict = context.job["export"].get("strict")
+    dynamo = context.type.startswith("torch._dynamo.") or "PendingUnbackedSymbolNotFound" in context.type
+    if (
+        strict is not True
+        or not dynamo
+        or _is_data_dependent(context.message)
+        or "Constraints violated" in context.message
+    ):
+        return None
+    return Diagnosis(
+        "strict_tracing",
+        f"{_at(location)}strict export traces with Dynamo, which failed on this model's Python "
+        f"({context.type.rsplit('.', 1)[-1]}: {_first_line(context.message)}). Non-strict export runs the Python "
+        "as Python and traces only tensor operations; it got the YOLO11-pose seed through. export.strict=auto "
+        "tries strict, then non-strict.",
+        ["export.strict=false"],
+    )
+
+
+def _is_data_dependent(message: str) -> bool:
+    return _has(message, "data-dependent", "GuardOnDataDependentSymNode")
+
+
+def data_dependent(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    if context.stage != "export" or not _is_data_dependent(context.message):
+        return None
+    if context.backend == "torchscript_script":
+        return None
+    return Diagnosis(
+        "data_dependent",
+        f"{_at(location)}the model branches (or loops) on a value computed from its inputs, so no single graph "
+        "holds for every input. Rewrite the line: `torch.where(cond, a, b)` or `torch.cond(pred, true_fn, "
+        "false_fn, operands)` for a branch, `torch._check(expr)` to tell the exporter what holds (e.g. "
+        "`torch._check(boxes.numel() > 0)`). Without a rewrite, torch.jit.script keeps Python control flow: "
+        "export=torchscript_script (with model.traced_submodules for parts that do not script). "
+        "draft_report.txt in the run folder lists every such guard draft_export found.",
+        ["export=torchscript_script"],
+    )
+
+
+def static_shape(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    model = context.model
+    if context.stage == "export" and _has(context.message, "Constraints violated", "Suggested fixes"):
+        overrides, notes = suggested_fixes(context.message, model)
+        return Diagnosis(
+            "static_shape",
+            f"{_at(location)}a declared dynamic dimension does not hold over its whole range: "
+            f"{'; '.join(notes) or _first_line(context.message)}. torch.export's own suggested fixes are "
+            "turned into the overrides below.",
+            overrides,
+        )
+    errors = [c.get("error") or "" for c in (context.validation or {}).get("cases") or []]
+    pinned = pinned_dimensions(errors, list(model.get("inputs") or {}))
+    if context.stage != "validate" or not pinned:
+        return None
+    failing = [c["name"] for c in context.validation["cases"] if not c.get("passed")]
+    declared = {place for name, per in (model.get("dynamic_shapes") or {}).items() for place in _places(name, per)}
+    what = ", ".join(f"{name}.shape[{index}] == {size}" for (name, index), size in sorted(pinned.items()))
+    if set(pinned) <= declared and not context.job["export"].get("dynamic", True):
+        return Diagnosis(
+            "static_shape",
+            f"the artifact was exported with static shapes (export.dynamic=false) and refuses other sizes: it "
+            f'insists on {what}, so {", ".join(failing)} failed (the MViT seed\'s "static batch"). Declare the '
+            "model's Dims to the exporter.",
+            ["export.dynamic=true"],
+        )
+    overrides = []
+    for (name, index), size in sorted(pinned.items()):
+        if (name, index) not in declared:
+            overrides.append(dim_override(model, name, index, min=1, max=max(size * 8, 16)))
+    return Diagnosis(
+        "static_shape",
+        f"the artifact insists on {what} and refuses the sizes validation tried ({', '.join(failing)}): that "
+        "dimension was exported static. Declare it as a Dim so the exporter keeps it symbolic.",
+        overrides,
+    )
+
+
+def _places(name: str, per_index: Mapping[Any, Any]) -> List[tuple]:
+    return [(str(name), int(index)) for index in (per_index or {})]
+
+
+def script_unsupported(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    if context.stage != "export" or context.backend != "torchscript_script":
+        return None
+    construct = (_first_line(context.message) or context.type.rsplit(".", 1)[-1])[:160]
+    library = _library_of(location)
+    return Diagnosis(
+        "script_unsupported",
+        f"{_at(location)}torch.jit.script cannot compile this Python ({construct}). Either patch the construct: "
+        f"write a scriptable replacement for the function or method in registry/patches/{library}/ and list "
+        "it in model.patches as {target: module.Class.method, replacement: registry.patches...} (the SAM seed "
+        "needed five, see registry/patches/segment_anything/); or trace the submodule that holds it "
+        "(model.traced_submodules=[path]) and script the rest; or use a backend that does not compile source: "
+        "export=torch_export (or export=torchscript_trace when the model has no data-dependent control flow).",
+        ["export=torch_export"],
+    )
+
+
+def _library_of(location: Optional[Location]) -> str:
+    if location and "site-packages/" in location.file:
+        return location.file.split("site-packages/", 1)[1].split("/", 1)[0]
+    return "<library>"
+
+
+def input_mutation(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    if context.stage != "export" or not _has(
+        context.message, "frozen storage", "in-place operation", "mutate", "constant's list"
+    ):
+        return None
+    return Diagnosis(
+        "input_mutation",
+        f"{_at(location)}the model writes in place into a tensor the exporter cannot mutate (an input, a view of "
+        "one, or frozen storage: the BLIP seed's `text.input_ids[:, 0] = bos`). Clone before writing: add a "
+        "patch to model.patches that replaces the method with one doing `x = x.clone()` before the write "
+        "({target: library.module.Class.forward, replacement: registry.patches.<library>.<fixed_forward>}, "
+        "as registry/patches/blip/ does). Writing through `.data` is never traced: use the tensor itself.",
+        [],
+    )
+
+
+def missing_op(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    message = context.message
+    if context.stage != "export":
+        return None
+    if _has(message, "no fake impl", "There is no fake", "does not have a fake", "'Meta' backend", "no meta"):
+        op = re.search(r"(\w+::\w+(?:\.\w+)?)", message)
+        return Diagnosis(
+            "missing_op",
+            f"{_at(location)}the operator {op.group(1) if op else ''} has no fake (meta) kernel, so torch.export "
+            "cannot trace shapes through it. Register one with @torch.library.register_fake (it computes output "
+            "shapes only), or use export=torchscript_trace, which runs the real kernel.",
+            ["export=torchscript_trace"],
+        )
+    if _has(message, "Unknown builtin op", "not supported in opset", "Unsupported: ONNX export of operator"):
+        return Diagnosis(
+            "unsupported_op",
+            f"{_at(location)}the target has no implementation of an operator the model calls "
+            f"({_first_line(message)}). Replace the call with supported ones (a patch in model.patches), or pick "
+            "another target.",
+            [],
+        )
+    return None
+
+
+def validation_mismatch(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    if context.stage != "validate" or "ValidationMismatch" not in context.type:
+        return None
+    validation = context.validation or {}
+    failing = [c["name"] for c in validation.get("cases") or [] if not c.get("passed")]
+    if context.backend == "torchscript_trace":
+        tracer = next((w for w in context.warnings if w.get("category") == "TracerWarning"), None)
+        where = _tracer_location(tracer) or location
+        return Diagnosis(
+            "trace_divergence",
+            f"{_at(where)}the trace recorded one path through the model and the artifact differs from eager on "
+            f"{', '.join(failing)}"
+            f"{': the tracer warned ' + repr(_first_line(tracer['message'])[:120]) if tracer else ''}. A tensor "
+            "turned into a Python bool or int froze that branch (the InputConfirm seed). Script the model, which "
+            "keeps control flow (export=torchscript_script), or trace only the submodules without branches and "
+            "script the rest (model.traced_submodules=[...] with export=torchscript_script).",
+            ["export=torchscript_script"],
+            where,
+        )
+    divergence = validation.get("first_divergence")
+    localized = (
+        f" The first submodule whose output leaves the tolerance is '{divergence['module']}' (max abs error "
+        f"{divergence['max_abs_error']:.3g}, cosine similarity {divergence['cosine_similarity']:.4f}): start there."
+        if divergence
+        else ""
+    )
+    return Diagnosis(
+        "validation_mismatch",
+        f"the artifact's numbers differ from eager beyond atol {validation.get('atol')} / rtol "
+        f"{validation.get('rtol')} on {', '.join(failing)} ({validation.get('worst')}).{localized} A patch that "
+        "changes the numbers, a backend option that changes precision, or an operator the target implements "
+        "differently are the usual causes; loosen validate.atol only if the difference is float noise.",
+        [],
+        _divergence_location(divergence) or location,
+    )
+
+
+def _tracer_location(warning: Optional[Mapping[str, Any]]) -> Optional[Location]:
+    if not warning or ":" not in warning.get("location", ""):
+        return None
+    path, _, line = warning["location"].rpartition(":")
+    return location_at(path, int(line)) if line.isdigit() else None
+
+
+def _divergence_location(divergence: Optional[Mapping[str, Any]]) -> Optional[Location]:
+    if not divergence or not divergence.get("file"):
+        return None
+    return location_at(divergence["file"], int(divergence.get("line") or 0))
+
+
+def _first_line(message: str) -> str:
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+RULES: List[Rule] = [
+    supervised,
+    not_a_module,
+    unsupported_output,
+    static_shape,
+    missing_op,
+    input_mutation,
+    data_dependent,
+    strict_tracing,
+    script_unsupported,
+    validation_mismatch,
+]

@@ -1,0 +1,67 @@
+"""Small models that fail to export the ways real ones do, for the diagnosis tests: each is a
+real nn.Module with the one construct that breaks it."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from registry.toys import Classification
+
+
+@torch.library.custom_op("converter_tests::scaled", mutates_args=())
+def scaled(x: torch.Tensor) -> torch.Tensor:
+    """A custom operator registered without a fake kernel: torch.export cannot trace through it."""
+    return x * 2
+
+
+class CustomOp(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return scaled(x) + 1
+
+
+class WritesThroughData(nn.Module):
+    """Writes into its input through `.data`, which non-strict export cannot trace."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x.data[:, 0] = 1.0
+        return x * 2
+
+
+class BoundedBatch(nn.Module):
+    """Only takes up to 8 rows: a Dim declared up to 16 violates the model's own check."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        torch._check(x.shape[0] <= 8)
+        return x * 2
+
+
+class Doubler(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * 2
+
+
+class TwoBlocks(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks = nn.Sequential(nn.Linear(8, 8), Block(), nn.Linear(8, 4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.blocks(x)
+
+
+class Block(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x) + 0.5
+
+
+def drifting_block(self: Any, x: torch.Tensor) -> torch.Tensor:
+    """A 'fix' to Block that changes its numbers: the divergence starts in blocks.1."""
+    return torch.relu(x) * 1.01 + 0.5
+
+
+def bound_forward() -> Callable[..., torch.Tensor]:
+    """The SAM2 seed's mistake: hand the exporter a bound method instead of a module."""
+    return Classification().forward

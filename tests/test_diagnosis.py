@@ -1,0 +1,201 @@
+"""Every failed job is explained: category, location, hint and the overrides that fix it.
+
+Each seed failure is brought back by overriding its fix away; the diagnosis must name the
+right category, and the same command plus `failure.fix_overrides` must then pass. Cases the
+seeds do not show (a custom operator, a write through `.data`, a bounded Dim, a planted
+numeric drift) use the small models in tests/broken.py. Jobs run in this process (run_job),
+the way the isolated child runs them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from converter.preflight import compose_jobs, parse_argv
+from converter.results import JobResult
+from converter.runner import run_job
+
+QUICK = ["benchmark=off", "tracking=off", "security.allowed_prefixes=[tests]"]
+
+
+def run(tmp_path: Path, name: str, *overrides: str) -> JobResult:
+    (composed,) = compose_jobs(parse_argv([*overrides, *QUICK])).jobs
+    return run_job(composed, tmp_path / name)
+
+
+def check_fixed(tmp_path: Path, failed: JobResult, overrides: List[str]) -> JobResult:
+    """The same command with the diagnosis's fix_overrides appended passes."""
+    assert failed.failure.fix_overrides, "a fix was expected"
+    fixed = run(tmp_path, "fixed", *overrides, *failed.failure.fix_overrides)
+    assert fixed.ok, (failed.failure.fix_overrides, fixed.failure)
+    return fixed
+
+
+def toy(target: str, *more: str, dynamic: bool = False) -> List[str]:
+    """A tests/broken.py model in classification's config; dynamic keeps its Dim batch in [1, 16]."""
+    static = [] if dynamic else ["~model.dynamic_shapes.x"]
+    return [
+        "+model=classification",
+        "model.name=toy",
+        *static,
+        "model.inputs.x.shape=[2,8]",
+        f"model.loader._target_={target}",
+        *more,
+    ]
+
+
+# seed failures, each brought back by overriding its fix away ------------------------------------
+
+SEEDS = {
+    # (overrides, category, fix_overrides, location file suffix or None)
+    "input_confirm traced": (
+        ["+tiny=input_confirm", "export=torchscript_trace"],
+        "trace_divergence",
+        ["export=torchscript_script"],
+        "registry/toys.py",
+    ),
+    "mvit static": (["+tiny=mvit", "export.dynamic=false"], "static_shape", ["export.dynamic=true"], None),
+    "yolo11_pose strict": (
+        ["+tiny=yolo11_pose", "export.strict=true"],
+        "strict_tracing",
+        ["export.strict=false"],
+        None,
+    ),
+    "deeplab traced without its wrapper": (
+        ["+tiny=deeplabv3", "export=torchscript_trace", "model.wrapper=null"],
+        "unsupported_output",
+        ["model.wrapper={_target_:registry.common.SelectOutput,key:out}"],
+        None,
+    ),
+    "sam predictor scripted without patches": (
+        ["+tiny=sam_predictor", "export=torchscript_script", "model.patches=[]"],
+        "script_unsupported",
+        ["export=torch_export"],
+        "segment_anything/modeling/image_encoder.py",
+    ),
+    "a bound method (sam2 seed)": (
+        toy("tests.broken.bound_forward", "model.inputs.x.shape=[2,320]"),
+        "not_a_module",
+        ["model.wrapper={_target_:registry.common.CallableAsModule}"],
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SEEDS))
+def test_a_seed_failure_is_diagnosed_and_its_fix_passes(case: str, tmp_path: Path) -> None:
+    overrides, category, fix, location = SEEDS[case]
+    failed = run(tmp_path, "failed", *overrides)
+    assert failed.status == "failed"
+    assert (failed.failure.category, failed.failure.fix_overrides) == (category, fix), failed.failure.hint
+    assert len(failed.failure.hint) > 80 and "\n" not in failed.failure.hint
+    if location:
+        assert failed.failure.location["file"].endswith(location)
+    check_fixed(tmp_path, failed, overrides)
+
+
+def test_the_input_confirm_trace_divergence_names_the_line_and_the_failing_cases(tmp_path: Path) -> None:
+    failed = run(tmp_path, "failed", "+tiny=input_confirm", "export=torchscript_trace")
+    assert failed.failure.location == {
+        "file": str(Path("registry/toys.py").resolve()),
+        "line": 23,
+        "source": "if x.sum() > 0:",
+    }
+    assert "edge[low]" in failed.failure.hint and "TracerWarning" not in failed.failure.category
+
+
+# cases the seeds do not show ---------------------------------------------------------------------
+
+
+def test_a_data_dependent_branch_is_located_with_a_draft_export_report(tmp_path: Path) -> None:
+    failed = run(tmp_path, "failed", "+tiny=input_confirm", "export=torch_export")
+    failure = failed.failure
+    assert (failure.category, failure.fix_overrides) == ("data_dependent", ["export=torchscript_script"])
+    assert (Path(failure.location["file"]).name, failure.location["line"]) == ("toys.py", 23)
+    assert "torch.cond" in failure.hint and "torch._check" in failure.hint
+    report = (tmp_path / "failed" / "draft_report.txt").read_text()
+    assert "Data dependent error" in report and "if x.sum() > 0:" in report, report
+    check_fixed(tmp_path, failed, ["+tiny=input_confirm", "export=torch_export"])
+
+
+def test_draft_report_can_be_turned_off(tmp_path: Path) -> None:
+    failed = run(tmp_path, "failed", "+tiny=input_confirm", "export.options.draft_report=false")
+    assert failed.failure.category == "data_dependent"
+    assert not (tmp_path / "failed" / "draft_report.txt").exists()
+
+
+def test_an_operator_without_a_fake_kernel_is_a_missing_op(tmp_path: Path) -> None:
+    overrides = toy("tests.broken.CustomOp")
+    failed = run(tmp_path, "failed", *overrides)
+    assert (failed.failure.category, failed.failure.fix_overrides) == ("missing_op", ["export=torchscript_trace"])
+    assert "converter_tests::scaled" in failed.failure.hint and "register_fake" in failed.failure.hint
+    check_fixed(tmp_path, failed, overrides)
+
+
+def test_a_write_into_an_input_is_an_input_mutation_with_the_clone_patch(tmp_path: Path) -> None:
+    failed = run(tmp_path, "failed", *toy("tests.broken.WritesThroughData", "export.strict=false"))
+    failure = failed.failure
+    assert (failure.category, failure.fix_overrides) == ("input_mutation", [])
+    assert "clone()" in failure.hint and "model.patches" in failure.hint
+
+
+def test_a_dim_wider_than_the_model_takes_gets_torch_exports_suggested_range(tmp_path: Path) -> None:
+    # validate=off: validation would run eager at the Dim's max (16) first, where the model's check fails
+    overrides = toy("tests.broken.BoundedBatch", "validate=off", dynamic=True)
+    failed = run(tmp_path, "failed", *overrides)
+    assert (failed.failure.category, failed.failure.fix_overrides) == (
+        "static_shape",
+        ["model.dynamic_shapes.x={0:{name:batch,min:1,max:8}}"],
+    )
+    check_fixed(tmp_path, failed, overrides)
+
+
+def test_a_dim_collapsed_by_an_example_of_size_one_says_so(tmp_path: Path) -> None:
+    overrides = toy("tests.broken.Doubler", "model.inputs.x.shape=[1,8]", dynamic=True)
+    failed = run(tmp_path, "failed", *overrides)
+    assert (failed.failure.category, failed.failure.fix_overrides) == ("static_shape", ["model.inputs.x.shape=[2,8]"])
+    assert "specializes sizes 0 and 1" in failed.failure.hint and "min: 2" in failed.failure.hint
+    check_fixed(tmp_path, failed, overrides)
+
+
+def test_a_numeric_drift_in_one_submodule_is_localized_to_it(tmp_path: Path) -> None:
+    patch = "model.patches=[{target:tests.broken.Block.forward,replacement:tests.broken.drifting_block}]"
+    failed = run(tmp_path, "failed", *toy("tests.broken.TwoBlocks"), patch, "validate.atol=1e-6", "validate.rtol=0")
+    assert (failed.failure.category, failed.failure.fix_overrides) == ("validation_mismatch", [])
+    divergence = failed.validation["first_divergence"]
+    assert (divergence["module"], divergence["class"]) == ("blocks.1", "Block")
+    assert 0 < divergence["max_abs_error"] < 0.5 and divergence["cosine_similarity"] > 0.9
+    assert "'blocks.1'" in failed.failure.hint
+    assert failed.failure.location["file"].endswith("tests/broken.py")
+
+
+# the reproducer ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "overrides, error",
+    [
+        (["+tiny=input_confirm", "export=torch_export"], "Could not guard on data-dependent expression"),
+        (["+tiny=input_confirm", "export=torchscript_trace"], "Tensor-likes are not close"),
+    ],
+    ids=["export", "validate"],
+)
+def test_repro_py_fails_the_same_way_without_converter(overrides: List[str], error: str, tmp_path: Path) -> None:
+    failed = run(tmp_path, "failed", *overrides)
+    repro = tmp_path / "failed" / "repro"
+    assert {p.name for p in repro.iterdir()} >= {"repro.py", "config.yaml", "inputs.pt"}
+    assert (
+        "from converter" not in (repro / "repro.py").read_text()
+        and "import converter" not in (repro / "repro.py").read_text()
+    )
+    done = subprocess.run(
+        [sys.executable, "repro.py"], cwd=repro, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert error in done.stderr
+    assert failed.failure.stage in ("export", "validate")
