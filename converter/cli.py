@@ -33,6 +33,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         from converter.sync import main as sync_main
 
         return sync_main(argv[1:])
+    if argv[:1] == ["explain"]:
+        from converter.explain import main as explain_main
+
+        return explain_main(argv[1:])
     args = parse_argv(argv)
     if args.help or args.hydra_help or args.info or args.shell_completion:
         return _run_hydra(argv)

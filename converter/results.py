@@ -47,6 +47,8 @@ class JobResult:
     stages: Dict[str, float] = field(default_factory=dict)
     artifact: Optional[ArtifactInfo] = None
     validation: Optional[Dict[str, Any]] = None
+    # converter.graph_facts of the artifact: what predicts whether another runtime takes it.
+    graph: Optional[Dict[str, Any]] = None
     # Headline figures; the whole measurement is in bench.json.
     benchmark: Optional[Dict[str, Any]] = None
     failure: Optional[Failure] = None

@@ -176,6 +176,7 @@ def _run_stages(
         result.artifact = save_atomically(lambda staged: exporter.save(artifact, staged), path)
         (run_dir / GRAPH_FILE).write_text(exporter.graph_code(artifact))
         (run_dir / OPERATORS_FILE).write_text("\n".join(exporter.operators(artifact)) + "\n")
+        result.graph = exporter.facts(artifact)
 
     reloaded = None
     if validating:

@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional
 
 from hydra.experimental.callback import Callback
 
+from converter.explain import category_counts, category_of
 from converter.outcome import job_dirs
 from converter.results import failure_reason, worst_error
 
@@ -62,7 +63,9 @@ def cell(result: Dict[str, Any], width: int = 90) -> str:
         return f"ok{cached}" if worst is None else f"ok{cached} (max abs err {worst:.1e})"
     reason = failure_reason(result)
     reason = reason if len(reason) <= width else reason[: width - 1] + "…"
-    return f"{result['status']}{cached}: {reason}".replace("|", "\\|")
+    category = category_of(result)
+    label = result["status"] if category == result["status"] else f"{result['status']} [{category}]"
+    return f"{label}{cached}: {reason}".replace("|", "\\|")
 
 
 def matrix_markdown(results: List[Dict[str, Any]]) -> str:
@@ -84,6 +87,18 @@ def matrix_markdown(results: List[Dict[str, Any]]) -> str:
         + (f"; {cached} reused from the cache" if cached else "")
         + "."
     )
+    categories = category_counts(results)
+    if categories:
+        lines.append("By failure category: " + ", ".join(f"{n} {c}" for c, n in categories) + ".")
+    fixes = [r for r in results if (r.get("failure") or {}).get("fix_overrides")]
+    if fixes:
+        lines += ["", "Fixes the diagnosis suggests (`python -m converter explain SWEEP_DIR` says why):", ""]
+        lines += [f"- {r['model']}/{r['backend']}: `{' '.join(r['failure']['fix_overrides'])}`" for r in fixes]
+    fell_back = [r for r in results if (r.get("strict_mode") or {}).get("strict_failure") and r["status"] == "ok"]
+    if fell_back:
+        lines += ["", "export.strict=auto exported non-strict where strict failed:", ""]
+        lines += [f"- {r['model']}: {r['strict_mode']['strict_failure'][:160]}" for r in fell_back]
+    lines += graph_facts_markdown(results)
     unlogged = [r for r in results if r.get("logged") is False]
     if unlogged:
         folders = " ".join(r["run_dir"] for r in unlogged)
@@ -94,6 +109,33 @@ def matrix_markdown(results: List[Dict[str, Any]]) -> str:
             + f". Their files are on disk; log them with `python -m converter sync {folders}`.",
         ]
     return "\n".join(lines)
+
+
+def _count(facts: Dict[str, Any], name: str) -> str:
+    value = facts.get(name)
+    return "n/a" if value is None else str(len(value) if isinstance(value, list) else value)
+
+
+def graph_facts_markdown(results: List[Dict[str, Any]]) -> List[str]:
+    """One row per artifact: what predicts whether Core ML, ExecuTorch or TensorRT takes it."""
+    rows = [r for r in results if r.get("graph")]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "Graph facts (converter.graph_facts; n/a: TorchScript keeps no symbolic shapes or core-ATen set):",
+        "",
+        "| model | backend | operators | non-core ATen | custom ops | run-time asserts | symbolic dims | parameters |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in sorted(rows, key=lambda r: (r["model"], r["backend"])):
+        g = r["graph"]
+        params = f"{g['parameters']:,} ({g['parameter_bytes'] / 2**20:.1f} MiB)"
+        lines.append(
+            f"| {r['model']} | {r['backend']} | {g['operator_count']} | {_count(g, 'non_core_aten_ops')} | "
+            f"{_count(g, 'custom_ops')} | {_count(g, 'runtime_asserts')} | {_count(g, 'symbolic_dims')} | {params} |"
+        )
+    return lines
 
 
 def embed_in_readme(readme: Path, table: str, note: str) -> None:

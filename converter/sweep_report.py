@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
+from converter.explain import category_of
 from converter.outcome import read_json
 from converter.results import failure_reason, worst_error
 
@@ -36,6 +37,7 @@ td.timeout { background: #fdebd8; } td.oom { background: #ece3df; } td.missing {
 td.crashed .status { color: #6a1b9a; } td.timeout .status { color: #ef6c00; } td.oom .status { color: #5d4037; }
 .cached { font-size: .8em; background: #e0e7ff; color: #283593; border-radius: 3px; padding: 0 .35em; margin-left: .3em; }
 .detail { display: block; color: #333; font-size: .9em; } .reason { display: block; font-size: .85em; color: #444; }
+.category { font-weight: 600; margin-left: .4em; } .fix { display: block; font-size: .85em; } .fix code { background: #fff8; }
 .counts span { margin-right: 1.2em; } img { max-width: 640px; margin-top: .8em; } pre { background: #f6f6f6; padding: .8em; }
 """
 
@@ -64,6 +66,23 @@ def _speedup(run_dir: Path) -> Optional[Dict[str, float]]:
     return cases[0]["speedup"] if cases else None
 
 
+# A failed cell's left border says its failure category (the cell's colour says its status).
+CATEGORY_COLOURS = {
+    "static_shape": "#1f77b4",
+    "strict_tracing": "#9467bd",
+    "input_mutation": "#8c564b",
+    "not_a_module": "#e377c2",
+    "unsupported_output": "#17becf",
+    "trace_divergence": "#bcbd22",
+    "script_unsupported": "#ff7f0e",
+    "data_dependent": "#2ca02c",
+    "missing_op": "#7f7f7f",
+    "unsupported_op": "#393b79",
+    "validation_mismatch": "#d62728",
+    "unknown": "#000000",
+}
+
+
 def _cell(result: Optional[Dict[str, Any]], links: Links) -> str:
     if result is None:
         return '<td class="cell missing">not run</td>'
@@ -82,12 +101,20 @@ def _cell(result: Optional[Dict[str, Any]], links: Links) -> str:
             details.append(f"max abs err {worst:.1e}")
         if details:
             parts.append(f'<span class="detail">{html.escape(" · ".join(details))}</span>')
-    else:
+    style = ""
+    if status != "ok":
+        category = category_of(result) or "unknown"
+        if category != status:
+            parts.append(f'<span class="category">{html.escape(category)}</span>')
+            style = f' style="border-left: 8px solid {CATEGORY_COLOURS.get(category, "#555555")}"'
         parts.append(f'<span class="reason">{html.escape(failure_reason(result)[:240])}</span>')
+        fix = (result.get("failure") or {}).get("fix_overrides") or []
+        if fix:
+            parts.append(f'<span class="fix">fix: <code>{html.escape(" ".join(fix))}</code></span>')
     link = links.run(read_json(run_dir / "tracking.json").get("run_id"))
     if link:
         parts.append(f'<a class="run" href="{html.escape(link)}">MLflow run</a>')
-    return f'<td class="cell {html.escape(status)}">{" ".join(parts)}</td>'
+    return f'<td class="cell {html.escape(status)}"{style}>{" ".join(parts)}</td>'
 
 
 def _label(result: Mapping[str, Any]) -> str:

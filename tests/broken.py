@@ -65,3 +65,12 @@ def drifting_block(self: Any, x: torch.Tensor) -> torch.Tensor:
 def bound_forward() -> Callable[..., torch.Tensor]:
     """The SAM2 seed's mistake: hand the exporter a bound method instead of a module."""
     return Classification().forward
+
+
+class ChecksAValue(nn.Module):
+    """Tells the exporter a data-dependent fact with torch._check: one run-time assert in the graph."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        count = (x > 0.5).sum().item()
+        torch._check(count >= 0)
+        return x * 2

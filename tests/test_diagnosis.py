@@ -199,3 +199,77 @@ def test_repro_py_fails_the_same_way_without_converter(overrides: List[str], err
     assert done.returncode == 1, done.stdout + done.stderr
     assert error in done.stderr
     assert failed.failure.stage in ("export", "validate")
+
+
+# explain, the summary and the nightly view ---------------------------------------------------------
+
+
+def test_explain_groups_failed_jobs_by_category_most_frequent_first(tmp_path: Path) -> None:
+    from converter.summary import matrix_markdown
+    from tests.conftest import cli_env
+
+    sweep = tmp_path / "sweep"
+    run(sweep, "0", "+tiny=input_confirm", "export=torch_export")
+    run(sweep, "1", "+tiny=input_confirm", "export=torch_export", "export.strict=false", "model.name=input_confirm2")
+    run(sweep, "2", "+tiny=input_confirm", "export=torchscript_trace")
+    run(sweep, "3", "+tiny=classification", "export=torchscript_trace")
+    done = subprocess.run(
+        [sys.executable, "-m", "converter", "explain", str(sweep)],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    headers = [line for line in done.stdout.splitlines() if line.startswith("== ")]
+    assert done.stdout.splitlines()[0] == f"3 of 4 job(s) failed under {sweep}"
+    assert headers == ["== data_dependent (2)", "== trace_divergence (1)"]
+    assert "fix:  export=torchscript_script" in done.stdout and "toys.py:23" in done.stdout
+
+    one = subprocess.run(
+        [sys.executable, "-m", "converter", "explain", str(sweep / "2")], capture_output=True, text=True, env=cli_env()
+    )
+    assert one.stdout.startswith("1 of 1 job(s) failed") and "== trace_divergence (1)" in one.stdout
+
+    from converter.explain import results_under
+
+    table = matrix_markdown(results_under(sweep))
+    assert "By failure category: 2 data_dependent, 1 trace_divergence." in table
+    assert "failed [trace_divergence]: validate: ValidationMismatch" in table
+    assert "- input_confirm/torchscript_trace: `export=torchscript_script`" in table
+
+
+def test_explain_names_a_missing_folder(tmp_path: Path) -> None:
+    from tests.conftest import cli_env
+
+    done = subprocess.run(
+        [sys.executable, "-m", "converter", "explain", str(tmp_path / "nowhere")],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+    )
+    assert done.returncode == 2 and "no folder at" in done.stderr
+
+
+def test_the_nightly_report_shows_categories_that_appeared_or_disappeared() -> None:
+    from types import SimpleNamespace
+
+    from converter.tracking.nightly import compare_runs
+
+    def runs(**statuses: str) -> dict:
+        return {
+            (model, "", "torch_export"): SimpleNamespace(
+                data=SimpleNamespace(
+                    tags={"status": "ok" if c == "ok" else "failed", "failure_category": "" if c == "ok" else c},
+                    metrics={},
+                )
+            )
+            for model, c in statuses.items()
+        }
+
+    report = compare_runs(
+        runs(a="data_dependent", b="static_shape", c="ok"), runs(a="data_dependent", b="ok", c="strict_tracing"), {}
+    )
+    assert report.categories_appeared == ["strict_tracing: 1 job(s)"]
+    assert report.categories_disappeared == ["static_shape: 1 job(s) before"]
+    assert "## Failure categories that appeared\n\n- strict_tracing: 1 job(s)\n" in report.markdown()

@@ -85,6 +85,17 @@ def check_faults(results: Dict[str, Dict], faults: Dict[str, tuple]) -> None:
         assert result["failure"]["stage"] == ("load" if model == "exits" else "reference")
         assert "stage load" in "\n".join(result["process"]["log_tail"])
         assert result["artifact"] is None and result["cached"] is False
+        assert result["failure"]["category"] == status, result["failure"]
+    if "hang" in faults:  # the diagnosis gives the pasteable override: twice the limit
+        assert results["hang"]["failure"]["fix_overrides"] == ["job.timeout_s=30"]
+    if "hog" in faults:
+        assert results["hog"]["failure"]["fix_overrides"] == ["job.max_memory_mb=3000"]
+    if "segfault" in faults:  # located from faulthandler's stack: the model's line, not torch's
+        location = results["segfault"]["failure"]["location"]
+        assert (Path(location["file"]).name, location["source"]) == (
+            "faults.py",
+            "ctypes.string_at(0)  # reads address 0: SIGSEGV",
+        )
     if "exits" in faults:
         assert results["exits"]["process"]["returncode"] == 3
     if "segfault" in faults:  # faulthandler's Python stack reaches the record

@@ -44,3 +44,7 @@ class Exporter(Protocol):
 
     def operators(self, artifact: Any) -> list[str]:
         """The distinct operators the exported graph calls, sorted: what a runtime must support."""
+
+    def facts(self, artifact: Any) -> Dict[str, Any]:
+        """converter.graph_facts: operator histogram, non-core ATen and custom operators, run-time
+        asserts, symbolic dims kept, parameter count and bytes."""

@@ -79,3 +79,8 @@ class TorchExportExporter:
 
     def operators(self, artifact: Any) -> list[str]:
         return sorted({str(node.target) for node in artifact.graph.nodes if node.op == "call_function"})
+
+    def facts(self, artifact: Any) -> dict:
+        from converter.graph_facts import exported_program_facts
+
+        return exported_program_facts(artifact)

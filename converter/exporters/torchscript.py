@@ -30,6 +30,11 @@ class TorchScriptArtifact:
         """Node kinds of the graph with submodule calls inlined (aten::..., prim::...)."""
         return sorted({node.kind() for node in artifact.inlined_graph.nodes()})
 
+    def facts(self, artifact: Any) -> dict:
+        from converter.graph_facts import torchscript_facts
+
+        return torchscript_facts(artifact)
+
     @staticmethod
     def finish(scripted: Any, freeze: bool) -> Any:
         import torch

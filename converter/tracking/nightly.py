@@ -20,6 +20,9 @@ class NightlyReport:
     latency_regressions: List[str] = field(default_factory=list)
     error_drift: List[str] = field(default_factory=list)
     new_jobs: List[str] = field(default_factory=list)
+    # Failure categories (failure_category tags) that appeared or disappeared since the last nightly.
+    categories_appeared: List[str] = field(default_factory=list)
+    categories_disappeared: List[str] = field(default_factory=list)
 
     @property
     def regressed(self) -> bool:
@@ -40,6 +43,8 @@ class NightlyReport:
             ("Validation error drift", self.error_drift),
             ("Fixed (failing before, ok now)", self.recoveries),
             ("New jobs", self.new_jobs),
+            ("Failure categories that appeared", self.categories_appeared),
+            ("Failure categories that disappeared", self.categories_disappeared),
         ):
             lines += [f"## {title}", ""] + ([f"- {item}" for item in items] or ["- none"]) + [""]
         return "\n".join(lines)
@@ -96,7 +101,21 @@ def compare_runs(previous: Dict[Key, Any], current: Dict[Key, Any], thresholds: 
         )
         if old_err is not None and new_err is not None and new_err > max(old_err * drift, floor):
             report.error_drift.append(f"{name}: max abs error {old_err:.2e} -> {new_err:.2e}")
+    before_counts, now_counts = _category_counts(previous), _category_counts(current)
+    report.categories_appeared = [f"{c}: {now_counts[c]} job(s)" for c in sorted(set(now_counts) - set(before_counts))]
+    report.categories_disappeared = [
+        f"{c}: {before_counts[c]} job(s) before" for c in sorted(set(before_counts) - set(now_counts))
+    ]
     return report
+
+
+def _category_counts(runs: Dict[Key, Any]) -> Dict[str, int]:
+    counts: Dict[str, int] = {}
+    for run in runs.values():
+        if run.data.tags.get("status") != "ok":
+            category = run.data.tags.get("failure_category") or run.data.tags.get("status", "unknown")
+            counts[category] = counts.get(category, 0) + 1
+    return counts
 
 
 def compare_with_previous(client: Any, experiment_id: str, run_id: str, thresholds: Mapping[str, Any]) -> NightlyReport:

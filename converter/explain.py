@@ -1,0 +1,91 @@
+"""`python -m converter explain PATH`: the diagnosis of earlier runs, read from result.json.
+
+PATH is a run folder (one job) or a folder holding many (a sweep, outputs/): failed jobs are
+grouped by category, the most frequent first, each with its location, hint and fix.
+Imports nothing heavy: it reads files.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections import Counter
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+from converter.outcome import read_json
+
+RESULT_FILE = "result.json"
+
+
+def results_under(path: Path) -> List[Dict[str, Any]]:
+    """Every result.json at or under `path` (a run folder, a sweep folder, outputs/), each with its folder."""
+    files = [path / RESULT_FILE] if (path / RESULT_FILE).is_file() else sorted(path.rglob(RESULT_FILE))
+    found = []
+    for file in files:
+        result = read_json(file)
+        if result.get("status"):
+            found.append({**result, "run_dir": str(file.parent)})
+    return found
+
+
+def category_of(result: Mapping[str, Any]) -> Optional[str]:
+    """The failure's category (the status for a job killed before it could say), None when ok."""
+    if result.get("status") == "ok":
+        return None
+    return (result.get("failure") or {}).get("category") or result.get("status") or "unknown"
+
+
+def category_counts(results: List[Mapping[str, Any]]) -> List[tuple]:
+    """(category, count) over failed jobs, the most frequent first (ties by name)."""
+    counts = Counter(c for c in map(category_of, results) if c)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def explain_one(result: Mapping[str, Any], width: int = 100) -> str:
+    failure = result.get("failure") or {}
+    where = f"{result['model']}/{result['backend']}"
+    lines = [f"{where}: {result['status']} at stage '{failure.get('stage', '?')}'  [{result.get('run_dir', '')}]"]
+    location = failure.get("location")
+    if location:
+        lines.append(
+            f"  where: {location['file']}:{location['line']}"
+            + (f"  {location['source']}" if location.get("source") else "")
+        )
+    message = (failure.get("message") or "").strip().splitlines()
+    if message:
+        lines.append(f"  error: {failure.get('type', '').rsplit('.', 1)[-1]}: {message[0][: width * 2]}")
+    if failure.get("hint"):
+        lines += textwrap.wrap(failure["hint"], width, initial_indent="  hint: ", subsequent_indent="        ")
+    if failure.get("fix_overrides"):
+        lines.append(f"  fix:  {' '.join(failure['fix_overrides'])}")
+    return "\n".join(lines)
+
+
+def explain(path: Path) -> str:
+    results = results_under(path)
+    failed = [r for r in results if category_of(r)]
+    if not results:
+        return f"no result.json at or under {path}"
+    if not failed:
+        return f"{len(results)} job(s) under {path}, all ok: nothing to explain"
+    sections = [f"{len(failed)} of {len(results)} job(s) failed under {path}"]
+    for category, count in category_counts(results):
+        sections.append(f"\n== {category} ({count})")
+        sections += [explain_one(r) for r in failed if category_of(r) == category]
+    return "\n".join(sections)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m converter explain", description=__doc__)
+    parser.add_argument("path", type=Path, help="a run folder, a sweep folder or outputs/")
+    args = parser.parse_args(argv)
+    if not args.path.exists():
+        print(
+            f"explain: no folder at '{args.path}'. Fix: give a run folder, a sweep folder or outputs/.", file=sys.stderr
+        )
+        return 2
+    print(explain(args.path))
+    return 0
