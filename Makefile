@@ -10,9 +10,12 @@ PIP    := $(BIN)/pip install --constraint constraints.txt
 
 setup: $(STAMP)
 
+# Every optional target's extra that installs on this machine: onnx and coreml everywhere;
+# tensorrt only where CUDA is (its wheels pull CUDA libraries and a matching torch).
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) --editable '.[dev]'
+	$(PIP) --editable '.[dev,onnx,coreml]'
+	if command -v nvidia-smi >/dev/null 2>&1; then $(PIP) --editable '.[tensorrt]' || echo "tensorrt extra did not install: export=tensorrt will say so"; fi
 	touch $(STAMP)
 
 # The main job on embedded defaults: every starter model through every backend, logged to

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 
 @dataclass(frozen=True)
@@ -20,11 +20,21 @@ class ArtifactInfo:
 
 
 def sha256_of(path: Path) -> str:
+    """Of a file's bytes; of a folder artifact (a Core ML .mlpackage), of every file's relative
+    path and bytes in sorted order, so a renamed, changed, added or missing file changes it."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(str(file.relative_to(path)).encode() + b"\0")
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
+
+
+def size_of(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
 
 
 class ArtifactIntegrityError(Exception):
@@ -42,10 +52,10 @@ def verify(path: Path, expected_sha256: str) -> None:
         )
 
 
-def load_verified(exporter: Any, artifact: ArtifactInfo, device: str) -> Any:
+def load_verified(exporter: Any, artifact: ArtifactInfo, device: str, threads: Optional[int] = None) -> Any:
     """Load an artifact only after its bytes are checked against the recorded sha256."""
     verify(Path(artifact.path), artifact.sha256)
-    return exporter.load(Path(artifact.path), device)
+    return exporter.load(Path(artifact.path), device, threads)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -72,14 +82,17 @@ def save_atomically(write: Callable[[Path], None], final: Path) -> ArtifactInfo:
     try:
         staged = scratch / final.name
         write(staged)
-        if staged.is_file():
-            with open(staged, "rb+") as handle:
-                os.fsync(handle.fileno())
+        for file in staged.rglob("*") if staged.is_dir() else [staged]:
+            if file.is_file():
+                with open(file, "rb+") as handle:
+                    os.fsync(handle.fileno())
+        if staged.is_dir() and final.is_dir():  # a folder artifact replaces an older one whole
+            shutil.rmtree(final)
         os.replace(staged, final)
         _fsync_dir(final.parent)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return ArtifactInfo(str(final), final.stat().st_size, sha256_of(final))
+    return ArtifactInfo(str(final), size_of(final), sha256_of(final))
 
 
 def write_json_atomically(data: Any, final: Path) -> None:

@@ -19,7 +19,7 @@ def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
     from omegaconf import OmegaConf
 
     from converter.dims import collect_dims
-    from converter.exporters import build_options, get_exporter
+    from converter.exporters import build_options, check_packages, get_exporter
     from converter.security import check_allowlist_source, check_targets
 
     # Hydra's own node (present on a run's config) holds interpolations only a running job resolves.
@@ -51,6 +51,7 @@ def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
             "use device=cpu, device=cuda or device=cuda:N",
         )
     build_options(get_exporter(cfg.export.backend), cfg.export.options or {})
+    check_packages(cfg.export.backend)
     if cfg.model is None:
         return
     model = OmegaConf.to_container(cfg.model, resolve=True)

@@ -91,3 +91,55 @@ def _facts(
         "symbolic_dims": symbols,
         **tensors,
     }
+
+
+def onnx_facts(model: Any) -> Dict[str, Any]:
+    """Op types per domain, custom (non-ONNX) domains, symbolic input dims, initializer sizes."""
+    import numpy as np
+    from onnx import helper
+
+    histogram: Counter = Counter(f"{n.domain or 'ai.onnx'}::{n.op_type}" for n in model.graph.node)
+    custom = {name for name in histogram if not name.startswith(("ai.onnx::", "ai.onnx.ml::"))}
+    symbols = {d.dim_param for i in model.graph.input for d in i.type.tensor_type.shape.dim if d.dim_param}
+    count = size = 0
+    for initializer in model.graph.initializer:
+        elements = int(np.prod(initializer.dims)) if initializer.dims else 1
+        count += elements
+        size += elements * helper.tensor_dtype_to_np_dtype(initializer.data_type).itemsize
+    facts = _facts(histogram, set(), custom, 0, len(symbols), {"parameters": count, "parameter_bytes": size})
+    facts["non_core_aten_ops"] = None
+    return facts
+
+
+def coreml_facts(model: Any) -> Dict[str, Any]:
+    """MIL operations of an mlprogram (layer types of a neuralnetwork); flexible input dims; weights."""
+    import numpy as np
+
+    histogram: Counter = Counter()
+    program = getattr(model, "_mil_program", None)
+    count = size = 0
+    if program is not None:
+
+        def visit(operations: Iterable[Any]) -> None:
+            nonlocal count, size
+            for op in operations:
+                histogram[op.op_type] += 1
+                value = getattr(getattr(op, "val", None), "val", None)
+                if op.op_type == "const" and isinstance(value, np.ndarray):
+                    count += value.size
+                    size += value.nbytes
+                for block in getattr(op, "blocks", ()):
+                    visit(block.operations)
+
+        for function in program.functions.values():
+            visit(function.operations)
+    else:
+        histogram.update(layer.WhichOneof("layer") for layer in model.get_spec().neuralNetwork.layers)
+    flexible = 0
+    for description in model.get_spec().description.input:
+        kind = description.type.WhichOneof("Type")
+        ranges = getattr(getattr(description.type, kind), "shapeRange", None)
+        flexible += sum(1 for r in getattr(ranges, "sizeRanges", []) if r.lowerBound != r.upperBound)
+    facts = _facts(histogram, set(), set(), 0, flexible, {"parameters": count, "parameter_bytes": size})
+    facts["non_core_aten_ops"] = None
+    return facts

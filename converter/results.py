@@ -43,6 +43,8 @@ class JobResult:
     variant: Optional[str] = None
     # export.strict=auto: {"requested": "auto", "strict": bool, "strict_failure": str}.
     strict_mode: Optional[Dict[str, Any]] = None
+    # What the exporter noted beyond the artifact (AOTInductor: compile_s, inductor_configs).
+    export_info: Optional[Dict[str, Any]] = None
     status: str = STATUS_FAILED
     stages: Dict[str, float] = field(default_factory=dict)
     artifact: Optional[ArtifactInfo] = None

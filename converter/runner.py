@@ -171,7 +171,8 @@ def _run_stages(
         artifact = exporter.export(request)
     _record_strict_mode(result, request)
 
-    path = run_dir / f"{ARTIFACT_STEM}{exporter.suffix}"
+    suffix = exporter.suffix_for(options) if hasattr(exporter, "suffix_for") else exporter.suffix
+    path = run_dir / f"{ARTIFACT_STEM}{suffix}"
     with stages.stage("save"):
         result.artifact = save_atomically(lambda staged: exporter.save(artifact, staged), path)
         (run_dir / GRAPH_FILE).write_text(exporter.graph_code(artifact))
@@ -179,10 +180,15 @@ def _run_stages(
         result.graph = exporter.facts(artifact)
 
     reloaded = None
+    unavailable = exporter.runtime_unavailable() if hasattr(exporter, "runtime_unavailable") else None
+    if unavailable:  # the conversion is the result; never call a check that did not run a pass
+        log.warning("validation and benchmark skipped: %s", unavailable)
+        result.validation = {"passed": None, "skipped": unavailable} if validating else None
+        return
     if validating:
         tolerance = effective_tolerance(model_cfg, validate_cfg)
         with stages.stage("validate"):
-            reloaded = load_verified(exporter, result.artifact, device)
+            reloaded = load_verified(exporter, result.artifact, device, cfg["benchmark"].get("threads"))
             report = validate_artifact(reloaded, cases, reference.outputs, tolerance.atol, tolerance.rtol)
             result.validation = {
                 **report.to_dict(),
@@ -194,7 +200,11 @@ def _run_stages(
 
     if cfg["benchmark"]["enabled"]:
         with stages.stage("benchmark"):
-            reloaded = reloaded if reloaded is not None else load_verified(exporter, result.artifact, device)
+            reloaded = (
+                reloaded
+                if reloaded is not None
+                else load_verified(exporter, result.artifact, device, cfg["benchmark"].get("threads"))
+            )
             result.benchmark = _benchmark(cfg, module, reloaded, path, run_dir, result)
 
 
@@ -207,16 +217,24 @@ def _export_request(cfg: Mapping[str, Any], module: Any, example: Dict[str, Any]
         dynamic_shapes=to_torch_dynamic_shapes(list(example), dynamic, collect_dims(dynamic, model_cfg["inputs"])),
         strict=export_cfg["strict"],
         options=options,
+        input_names=tuple(example),
         device=cfg["device"],
         traced_submodules=tuple(model_cfg.get("traced_submodules") or ()),
     )
 
 
 def _record_strict_mode(result: JobResult, request: ExportRequest) -> None:
-    """export.strict=auto: the mode that produced the artifact, and why strict did not."""
-    if "strict" in request.notes:
-        result.strict = bool(request.notes["strict"])
-        result.strict_mode = {"requested": request.strict, **request.notes}
+    """export.strict=auto: the mode that produced the artifact, and why strict did not; and
+    what else the exporter noted (AOTInductor's compile seconds and inductor configs)."""
+    notes = dict(request.notes)
+    if "strict" in notes:
+        result.strict = bool(notes["strict"])
+        result.strict_mode = {
+            "requested": request.strict,
+            **{k: notes.pop(k) for k in ("strict", "strict_failure") if k in notes},
+        }
+    if notes:
+        result.export_info = notes
 
 
 def _benchmark(

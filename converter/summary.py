@@ -59,6 +59,9 @@ def collect_results(sweep_dir: Path) -> List[Dict[str, Any]]:
 def cell(result: Dict[str, Any], width: int = 90) -> str:
     cached = ", cached" if result.get("cached") else ""
     if result["status"] == "ok":
+        skipped = (result.get("validation") or {}).get("skipped")
+        if skipped:
+            return f"ok{cached} (not validated: {skipped})"
         worst = worst_error(result)
         return f"ok{cached}" if worst is None else f"ok{cached} (max abs err {worst:.1e})"
     reason = failure_reason(result)

@@ -99,6 +99,9 @@ def _cell(result: Optional[Dict[str, Any]], links: Links) -> str:
         worst = worst_error(result)
         if worst is not None:
             details.append(f"max abs err {worst:.1e}")
+        skipped = (result.get("validation") or {}).get("skipped")
+        if skipped:
+            details.append(f"not validated: {skipped}")
         if details:
             parts.append(f'<span class="detail">{html.escape(" · ".join(details))}</span>')
     style = ""

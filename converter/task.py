@@ -57,13 +57,19 @@ def headline(result: Mapping[str, Any]) -> str:
     where = f"{result['model']}/{result['backend']}"
     cached = " (cached)" if result.get("cached") else ""
     if result["status"] == Status.OK:
-        return f"{where}: ok{cached}"
+        return f"{where}: ok{cached}{not_validated(result)}"
     record = result.get("failure") or {}
     failure = Failure(**{k: record.get(k, "") for k in ("stage", "type", "message", "traceback")})
     text = f"{where}: {result['status']}{cached} [{record.get('category') or 'unknown'}] ({failure.summary()})"
     if record.get("fix_overrides"):
         text += f"\n  fix: {' '.join(record['fix_overrides'])}"
     return text
+
+
+def not_validated(result: Mapping[str, Any]) -> str:
+    """' (not validated: why)' for an ok job whose artifact could not run here (Core ML off macOS)."""
+    skipped = (result.get("validation") or {}).get("skipped")
+    return f" (not validated: {skipped})" if skipped else ""
 
 
 def run_guarded(job: Dict[str, Any], record_config: Dict[str, Any], run_dir: Path, **options: Any) -> Dict[str, Any]:

@@ -74,3 +74,8 @@ class ChecksAValue(nn.Module):
         count = (x > 0.5).sum().item()
         torch._check(count >= 0)
         return x * 2
+
+
+def drifting_classification(self: Any, x: torch.Tensor) -> torch.Tensor:
+    """Classification.forward with its output nudged: a planted mismatch every target must catch."""
+    return torch.sigmoid(self.linear2(self.linear1(x))) + 1e-2

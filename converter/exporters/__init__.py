@@ -11,6 +11,9 @@ BACKENDS: Dict[str, str] = {
     "torch_export": "converter.exporters.torch_export:TorchExportExporter",
     "torchscript_trace": "converter.exporters.torchscript_trace:TorchScriptTraceExporter",
     "torchscript_script": "converter.exporters.torchscript_script:TorchScriptScriptExporter",
+    "onnx": "converter.exporters.onnx:OnnxExporter",
+    "aoti": "converter.exporters.aoti:AotiExporter",
+    "coreml": "converter.exporters.coreml:CoreMLExporter",
 }
 
 
@@ -42,4 +45,26 @@ def build_options(exporter: Any, options: Mapping[str, Any]) -> Any:
             f"{str(exc).splitlines()[0]} for backend '{exporter.name}'",
             f"use only the options of {exporter.Options.__name__}: " + ", ".join(exporter.Options.__dataclass_fields__),
         ) from exc
-    return OmegaConf.to_object(merged)
+    try:
+        return OmegaConf.to_object(merged)
+    except ValueError as exc:  # the dataclass's own check of a value (__post_init__)
+        raise ConfigError("export.options", str(exc), "correct the option named here") from exc
+
+
+def check_packages(name: str) -> None:
+    """A backend whose optional packages are missing fails before any job, naming the extra."""
+    import importlib.util
+
+    module_name, class_name = BACKENDS[name].split(":")
+    missing = [p for p in _requires(module_name, class_name) if importlib.util.find_spec(p) is None]
+    if missing:
+        raise ConfigError(
+            "export.backend",
+            f"backend '{name}' needs {', '.join(missing)}, which is not installed",
+            f"pip install -e '.[{name}]' (the '{name}' extra), or pip install {' '.join(missing)}",
+        )
+
+
+def _requires(module_name: str, class_name: str) -> tuple:
+    """The exporter class's `requires`, read without importing torch (exporters import it lazily)."""
+    return tuple(getattr(getattr(importlib.import_module(module_name), class_name), "requires", ()))

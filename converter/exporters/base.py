@@ -21,6 +21,8 @@ class ExportRequest:
     device: str = "cpu"
     # Submodules a scripting backend traces first (model.traced_submodules); others ignore it.
     traced_submodules: Tuple[str, ...] = ()
+    # The inputs' names in order (ONNX and Core ML name their graph inputs after them).
+    input_names: Tuple[str, ...] = ()
     # What the exporter found out while exporting (the strict mode that worked), for result.json.
     notes: Dict[str, Any] = field(default_factory=dict)
 
@@ -36,8 +38,9 @@ class Exporter(Protocol):
 
     def save(self, artifact: Any, path: Path) -> None: ...
 
-    def load(self, path: Path, device: str) -> Callable[..., Any]:
-        """A callable taking the inputs positionally, as the eager module does."""
+    def load(self, path: Path, device: str, threads: Optional[int] = None) -> Callable[..., Any]:
+        """A callable taking the inputs positionally, as the eager module does. `threads`:
+        benchmark.threads, for runtimes that fix their thread count when they load (ONNX Runtime)."""
 
     def graph_code(self, artifact: Any) -> str:
         """Readable code of the exported graph, for review."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from converter.exporters.base import ExportRequest
 
@@ -69,7 +69,7 @@ class TorchExportExporter:
 
         torch.export.save(artifact, str(path))
 
-    def load(self, path: Path, device: str) -> Callable[..., Any]:
+    def load(self, path: Path, device: str, threads: Optional[int] = None) -> Callable[..., Any]:
         import torch
 
         return torch.export.load(str(path)).module()

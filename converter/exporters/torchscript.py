@@ -7,7 +7,7 @@ deployments load, so it stays a first-class target.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 
 class TorchScriptArtifact:
@@ -18,7 +18,7 @@ class TorchScriptArtifact:
 
         torch.jit.save(artifact, str(path))
 
-    def load(self, path: Path, device: str) -> Callable[..., Any]:
+    def load(self, path: Path, device: str, threads: Optional[int] = None) -> Callable[..., Any]:
         import torch
 
         return torch.jit.load(str(path), map_location=device)

@@ -47,6 +47,8 @@ def job_metrics(result: Mapping[str, Any], bench: Optional[Mapping[str, Any]]) -
         metrics["validation/max_rel_error"] = max(o["max_rel_error"] for o in outputs.values())
     if result.get("artifact"):
         metrics["artifact_size_mb"] = result["artifact"]["size_bytes"] / 2**20
+    if (result.get("export_info") or {}).get("compile_s") is not None:
+        metrics["export/compile_s"] = result["export_info"]["compile_s"]
     for name, value in (result.get("graph") or {}).items():
         if name != "operators" and value is not None:  # the histogram stays in result.json
             metrics[f"graph/{name}"] = len(value) if isinstance(value, list) else value

@@ -1,0 +1,88 @@
+"""AOTInductor (`.pt2` package): the torch.export program compiled ahead of time to native code.
+
+`torch._inductor.aoti_compile_and_package` compiles the ExportedProgram (same strict/auto
+handling as export=torch_export) into a package that `aoti_load_package` runs without Python
+tracing. With `freezing` (the default here) Inductor folds the weights into the compiled
+graph, which is what makes CPU inference faster than eager. Loading and every call happen in
+the job's isolated child: a package that crashes on load costs that job only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional
+
+from converter.exporters.base import ExportRequest
+from converter.exporters.torch_export import TorchExportExporter, TorchExportOptions
+
+
+@dataclass
+class AotiOptions:
+    # Fold weights into the compiled graph (inductor's `freezing`): the CPU speed-up.
+    freezing: bool = True
+    # Benchmark kernel choices while compiling (slow to compile; helps most on GPUs).
+    max_autotune: bool = False
+    # Any other torch._inductor.config key, passed through (e.g. {cpp.threads: 2}).
+    inductor_configs: Optional[Dict[str, Any]] = None
+    # As export=torch_export: export under no_grad.
+    no_grad: bool = True
+
+
+@dataclass
+class AotiArtifact:
+    program: Any  # the ExportedProgram that was compiled
+    package: Path  # the compiled package, in a scratch folder until saved
+    compile_s: float
+
+
+class AotiExporter:
+    name = "aoti"
+    suffix = ".pt2"
+    Options = AotiOptions
+
+    def export(self, request: ExportRequest) -> AotiArtifact:
+        import torch
+
+        export_options = TorchExportOptions(no_grad=request.options.no_grad, draft_report=False)
+        program = TorchExportExporter().export(dataclasses.replace(request, options=export_options))
+        configs = {
+            "freezing": request.options.freezing,
+            "max_autotune": request.options.max_autotune,
+            **dict(request.options.inductor_configs or {}),
+        }
+        recorded = dict(configs)  # inductor adds its own keys to the dict it is given
+        scratch = Path(tempfile.mkdtemp(prefix="converter-aoti-"))
+        started = time.perf_counter()
+        with torch.no_grad():
+            package = torch._inductor.aoti_compile_and_package(
+                program, package_path=str(scratch / "model.pt2"), inductor_configs=configs
+            )
+        compile_s = time.perf_counter() - started
+        request.notes["compile_s"] = round(compile_s, 3)
+        request.notes["inductor_configs"] = recorded
+        return AotiArtifact(program, Path(package), compile_s)
+
+    def save(self, artifact: AotiArtifact, path: Path) -> None:
+        shutil.copyfile(artifact.package, path)
+        shutil.rmtree(artifact.package.parent, ignore_errors=True)
+
+    def load(self, path: Path, device: str, threads: Optional[int] = None) -> Callable[..., Any]:
+        import torch
+
+        return torch._inductor.aoti_load_package(str(path))
+
+    def graph_code(self, artifact: AotiArtifact) -> str:
+        return artifact.program.graph_module.code
+
+    def operators(self, artifact: AotiArtifact) -> list[str]:
+        return TorchExportExporter().operators(artifact.program)
+
+    def facts(self, artifact: AotiArtifact) -> Dict[str, Any]:
+        from converter.graph_facts import exported_program_facts
+
+        return exported_program_facts(artifact.program)

@@ -1,0 +1,133 @@
+"""ONNX (`.onnx`) through torch.export (`torch.onnx.export(..., dynamo=True)`), run with ONNX Runtime.
+
+The model's Dims become the graph's symbolic dimensions. ONNX flattens outputs into a list,
+so the torch.export program's output tree spec is kept in the model's metadata and the
+loaded session hands back the eager structure (dicts, tuples) for validation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional
+
+from converter.exporters.base import ExportRequest
+
+OUT_SPEC_KEY = "converter.out_spec"
+LEVEL_KEY = "converter.graph_optimization_level"
+THREADS_KEY = "converter.intra_op_threads"
+OPTIMIZATION_LEVELS = ("disable", "basic", "extended", "all")
+
+
+@dataclass
+class OnnxOptions:
+    # ONNX opset of the exported graph (torch.onnx's translation supports 18 and later).
+    opset: int = 18
+    # torch.onnx's graph optimizer (constant folding, redundant-node removal) after translation.
+    optimize: bool = True
+    # ONNX Runtime's graph optimizations when the session loads: disable, basic, extended, all.
+    graph_optimization_level: str = "all"
+    # Session intra-op threads; null: benchmark.threads, else torch's thread count.
+    intra_op_threads: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        if self.graph_optimization_level not in OPTIMIZATION_LEVELS:
+            raise ValueError(
+                f"graph_optimization_level '{self.graph_optimization_level}' is not an ONNX Runtime level; "
+                f"use one of {', '.join(OPTIMIZATION_LEVELS)}"
+            )
+
+
+class OnnxExporter:
+    name = "onnx"
+    suffix = ".onnx"
+    Options = OnnxOptions
+    requires = ("onnx", "onnxruntime", "onnxscript")
+    extra = "onnx"
+
+    def export(self, request: ExportRequest) -> Any:
+        import torch
+        import torch.utils._pytree as pytree
+
+        with torch.no_grad():
+            program = torch.onnx.export(
+                request.module,
+                request.example_inputs,
+                dynamo=True,
+                dynamic_shapes=request.dynamic_shapes,
+                input_names=list(request.input_names) or None,
+                opset_version=request.options.opset,
+                optimize=request.options.optimize,
+                verbose=False,
+            )
+        # What the session needs to answer like eager, kept in the file for any later process.
+        metadata = program.model.metadata_props
+        metadata[LEVEL_KEY] = request.options.graph_optimization_level
+        if request.options.intra_op_threads:
+            metadata[THREADS_KEY] = str(request.options.intra_op_threads)
+        if program.exported_program is not None:
+            metadata[OUT_SPEC_KEY] = pytree.treespec_dumps(program.exported_program.call_spec.out_spec)
+        return program
+
+    def save(self, artifact: Any, path: Path) -> None:
+        artifact.save(str(path))
+
+    def load(self, path: Path, device: str, threads: Optional[int] = None) -> Callable[..., Any]:
+        return OnnxRuntimeModule(path, device, threads)
+
+    def graph_code(self, artifact: Any) -> str:
+        import onnx
+
+        return onnx.printer.to_text(artifact.model_proto)
+
+    def operators(self, artifact: Any) -> list[str]:
+        return sorted({_op_name(node) for node in artifact.model_proto.graph.node})
+
+    def facts(self, artifact: Any) -> Dict[str, Any]:
+        from converter.graph_facts import onnx_facts
+
+        return onnx_facts(artifact.model_proto)
+
+
+def _op_name(node: Any) -> str:
+    return f"{node.domain or 'ai.onnx'}::{node.op_type}"
+
+
+class OnnxRuntimeModule:
+    """An ONNX Runtime session called like the eager module: tensors in, the eager structure out."""
+
+    def __init__(self, path: Path, device: str, threads: Optional[int]) -> None:
+        import onnx
+        import onnxruntime as ort
+        import torch
+        import torch.utils._pytree as pytree
+
+        metadata = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+        settings = ort.SessionOptions()
+        settings.intra_op_num_threads = int(metadata.get(THREADS_KEY) or threads or torch.get_num_threads())
+        settings.graph_optimization_level = {
+            "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+            "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+            "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+            "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+        }[metadata.get(LEVEL_KEY, "all")]
+        providers = ["CPUExecutionProvider"]
+        if device.startswith("cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
+            providers.insert(0, "CUDAExecutionProvider")
+        self.session = ort.InferenceSession(str(path), settings, providers=providers)
+        self.threads = settings.intra_op_num_threads
+        self.providers = self.session.get_providers()
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        spec = metadata.get(OUT_SPEC_KEY)
+        self.out_spec = pytree.treespec_loads(spec) if spec else None
+        self.device = device
+
+    def __call__(self, *args: Any) -> Any:
+        import torch
+        import torch.utils._pytree as pytree
+
+        feeds = {name: value.detach().cpu().numpy() for name, value in zip(self.input_names, args, strict=False)}
+        outputs = [torch.from_numpy(array).to(self.device) for array in self.session.run(None, feeds)]
+        if self.out_spec is None:
+            return outputs[0] if len(outputs) == 1 else tuple(outputs)
+        return pytree.tree_unflatten(outputs, self.out_spec)

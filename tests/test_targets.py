@@ -1,0 +1,178 @@
+"""The deployment targets: ONNX Runtime, AOTInductor and Core ML, end to end.
+
+Each backend exports a toy and a real tiny model, reloads the artifact in its own runtime and
+validates it against eager (a planted mismatch must be caught); AOTInductor's compiled package
+is reused from the job cache; Core ML converts anywhere but validates only on macOS.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from converter.errors import ConfigError
+from converter.preflight import compose_jobs, parse_argv
+from converter.results import JobResult
+from converter.runner import run_job
+
+QUICK = ["benchmark=off", "tracking=off", "security.allowed_prefixes=[tests]"]
+DRIFT = "model.patches=[{target:registry.toys.Classification.forward,replacement:tests.broken.drifting_classification}]"
+
+
+def run(tmp_path: Path, *overrides: str, name: str = "run") -> JobResult:
+    (composed,) = compose_jobs(parse_argv([*overrides, *QUICK])).jobs
+    return run_job(composed, tmp_path / name)
+
+
+def check_validated(result: JobResult, suffix: str) -> None:
+    assert result.ok, result.failure
+    assert result.validation["passed"] is True
+    assert Path(result.artifact.path).name == f"model{suffix}"
+
+
+# ONNX Runtime ----------------------------------------------------------------------------------------
+
+
+def test_onnx_validates_the_toy_at_every_dim_size(tmp_path: Path) -> None:
+    result = run(tmp_path, "+model=classification", "export=onnx")
+    check_validated(result, ".onnx")
+    sizes = [c["shapes"]["x"][0] for c in result.validation["cases"] if c["name"].startswith("dims")]
+    assert sizes == [1, 8, 16], "one graph answers every batch size: the Dim is symbolic in ONNX"
+    assert result.graph["symbolic_dims"] == 1 and result.graph["parameters"] == 51_682
+    assert "ai.onnx::Sigmoid" in result.graph["operators"]
+
+
+def test_onnx_hands_back_the_eager_output_structure(tmp_path: Path) -> None:
+    """DeepLab without its wrapper returns a dict: ONNX flattens it, the session rebuilds it."""
+    result = run(tmp_path, "+tiny=deeplabv3", "export=onnx", "model.wrapper=null")
+    check_validated(result, ".onnx")
+    assert list(result.validation["outputs"]) == ["output['out']"]  # a dict entry, not output[0]
+
+
+def test_onnx_a_real_tiny_model_validates_and_a_planted_mismatch_is_caught(tmp_path: Path) -> None:
+    check_validated(run(tmp_path, "+tiny=resnet18", "export=onnx", name="resnet18"), ".onnx")
+    drifted = run(tmp_path, "+model=classification", "export=onnx", DRIFT, name="drift")
+    assert (drifted.status, drifted.failure.category) == ("failed", "validation_mismatch")
+    assert 0.009 < max(o["max_abs_error"] for o in drifted.validation["outputs"].values()) < 0.011
+
+
+def test_onnx_session_takes_benchmark_threads_and_the_optimization_level(tmp_path: Path) -> None:
+    from converter.exporters import get_exporter
+
+    result = run(tmp_path, "+model=classification", "export=onnx", "export.options.graph_optimization_level=basic")
+    session = get_exporter("onnx").load(Path(result.artifact.path), "cpu", threads=1)
+    assert session.threads == 1 and session.providers == ["CPUExecutionProvider"]
+    import onnx
+
+    metadata = {p.key: p.value for p in onnx.load(result.artifact.path).metadata_props}
+    assert metadata["converter.graph_optimization_level"] == "basic"
+
+
+def test_an_unknown_onnx_runtime_level_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="graph_optimization_level 'fastest'"):
+        compose_jobs(
+            parse_argv(["+model=classification", "export=onnx", "export.options.graph_optimization_level=fastest"])
+        )
+
+
+@pytest.mark.parametrize("backend, package", [("onnx", "onnxruntime"), ("coreml", "coremltools")])
+def test_a_missing_optional_package_is_exit_2_naming_the_extra(backend: str, package: str, monkeypatch, capsys) -> None:
+    import importlib.util
+
+    from converter.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == package else real(name, *a))
+    assert main(["+model=classification", f"export={backend}", "tracking=off"]) == 2
+    err = capsys.readouterr().err
+    assert f"backend '{backend}' needs {package}" in err and f"pip install -e '.[{backend}]'" in err
+
+
+# AOTInductor -------------------------------------------------------------------------------------------
+
+
+def test_aoti_compiles_validates_and_a_warm_rerun_reuses_the_package(run_cli, tmp_path: Path) -> None:
+    args = ("+model=classification", "export=aoti", "benchmark=off", "tracking=off")
+    first = run_cli(*args, timeout=600)
+    assert first.returncode == 0, first.stderr[-3000:]
+    result = first.result()
+    assert result["validation"]["passed"] is True and result["artifact"]["path"].endswith("model.pt2")
+    info = result["export_info"]
+    assert info["compile_s"] > 0 and info["inductor_configs"] == {"freezing": True, "max_autotune": False}
+    second = run_cli(*args, timeout=600)
+    assert second.returncode == 0, second.stderr[-3000:]
+    (again,) = [r for r in second.results() if r["cached"]]
+    assert again["artifact"]["sha256"] == result["artifact"]["sha256"]
+    assert again["cached_from"] == str(Path(result["artifact"]["path"]).parent)
+    rerun_log = Path(again["artifact"]["path"]).parent / "convert.log"
+    assert "stage export" not in (rerun_log.read_text() if rerun_log.exists() else ""), "no second compile"
+    assert "classification/aoti: ok (cached)" in second.stdout
+
+
+@pytest.mark.slow
+def test_aoti_a_real_tiny_model_validates_and_a_planted_mismatch_is_caught(tmp_path: Path) -> None:
+    check_validated(run(tmp_path, "+tiny=resnet18", "export=aoti", name="resnet18"), ".pt2")
+    drifted = run(tmp_path, "+model=classification", "export=aoti", DRIFT, name="drift")
+    assert (drifted.status, drifted.failure.category) == ("failed", "validation_mismatch")
+
+
+# Core ML -----------------------------------------------------------------------------------------------
+
+SEED_BIAS = "[-2.1179,-2.0357,-1.8044]"  # -mean/std of ImageNet, as the seed's DeepLab
+
+
+def test_coreml_converts_deeplab_with_an_image_input_and_labels(tmp_path: Path) -> None:
+    import coremltools as ct
+
+    result = run(
+        tmp_path,
+        "+tiny=deeplabv3",
+        "export=coreml",
+        "model.inputs.x.shape=[1,3,64,64]",
+        "export.dynamic=false",
+        f"export.options.inputs={{x:{{type:image,scale:0.0171,bias:{SEED_BIAS}}}}}",
+        "export.options.metadata={com.apple.coreml.model.preview.type:imageSegmenter,"
+        "com.apple.coreml.model.preview.params:{labels:[background,aeroplane]}}",
+    )
+    assert result.ok, result.failure
+    if sys.platform != "darwin":  # converted, never called a pass
+        assert result.validation == {"passed": None, "skipped": "Core ML runtime needs macOS"}
+    package = Path(result.artifact.path)
+    assert package.name == "model.mlpackage" and package.is_dir()
+    model = ct.models.MLModel(str(package), skip_model_load=True)
+    metadata = model.user_defined_metadata
+    assert metadata["com.apple.coreml.model.preview.type"] == "imageSegmenter"
+    assert json.loads(metadata["com.apple.coreml.model.preview.params"]) == {"labels": ["background", "aeroplane"]}
+    (image,) = model.get_spec().description.input
+    assert image.type.WhichOneof("Type") == "imageType"
+    assert result.graph["parameters"] > 1_000_000
+
+
+def test_coreml_from_a_trace_keeps_each_dim_as_a_range(tmp_path: Path) -> None:
+    import coremltools as ct
+
+    result = run(tmp_path, "+model=classification", "export=coreml", "export.options.source=trace")
+    assert result.ok, result.failure
+    model = ct.models.MLModel(result.artifact.path, skip_model_load=True)
+    (tensor,) = model.get_spec().description.input
+    ranges = [(r.lowerBound, r.upperBound) for r in tensor.type.multiArrayType.shapeRange.sizeRanges]
+    assert ranges == [(1, 16), (320, 320), (320, 320)]  # the Dim batch in [1, 16]
+    assert result.graph["symbolic_dims"] == 1
+
+
+def test_a_folder_artifact_is_hashed_by_every_file(tmp_path: Path) -> None:
+    from converter.artifacts import sha256_of
+
+    package = tmp_path / "model.mlpackage"
+    (package / "Data").mkdir(parents=True)
+    (package / "Data" / "weights.bin").write_bytes(b"1234")
+    before = sha256_of(package)
+    (package / "Data" / "weights.bin").write_bytes(b"1235")
+    assert sha256_of(package) != before
+    (package / "Data" / "weights.bin").write_bytes(b"1234")
+    assert sha256_of(package) == before
+    (package / "extra").write_bytes(b"")
+    assert sha256_of(package) != before
