@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional
 
 from hydra.experimental.callback import Callback
 
+from converter.best_target import fastest_markdown
 from converter.explain import category_counts, category_of
 from converter.outcome import job_dirs
 from converter.results import failure_reason, worst_error
@@ -101,6 +102,7 @@ def matrix_markdown(results: List[Dict[str, Any]]) -> str:
     if fell_back:
         lines += ["", "export.strict=auto exported non-strict where strict failed:", ""]
         lines += [f"- {r['model']}: {r['strict_mode']['strict_failure'][:160]}" for r in fell_back]
+    lines += fastest_markdown(results)
     lines += graph_facts_markdown(results)
     unlogged = [r for r in results if r.get("logged") is False]
     if unlogged:

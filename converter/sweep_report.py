@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
+from converter.best_target import fastest_targets, model_label, verdict
 from converter.explain import category_of
 from converter.outcome import read_json
 from converter.results import failure_reason, worst_error
@@ -120,32 +121,6 @@ def _cell(result: Optional[Dict[str, Any]], links: Links) -> str:
     return f'<td class="cell {html.escape(status)}"{style}>{" ".join(parts)}</td>'
 
 
-def _label(result: Mapping[str, Any]) -> str:
-    return result["model"] + (f" ({result['variant']})" if result.get("variant") else "")
-
-
-def fastest_targets(results: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
-    """Per model, the validated target with the highest median speedup over eager."""
-    best: Dict[str, Dict[str, Any]] = {}
-    for result in results:
-        speed = _speedup(Path(result.get("run_dir", ""))) if result["status"] == "ok" else None
-        if speed is None:
-            continue
-        label = _label(result)
-        if label not in best or speed["ratio"] > best[label]["speedup"]["ratio"]:
-            best[label] = {"backend": result["backend"], "speedup": speed}
-    return best
-
-
-def verdict(speed: Mapping[str, float]) -> str:
-    """What the interval says: a target is only faster (or slower) when the whole interval is."""
-    if speed["low"] > 1:
-        return "faster"
-    if speed["high"] < 1:
-        return "slower: eager is the fastest"
-    return "no clear difference"
-
-
 def _chart(results: List[Dict[str, Any]]) -> str:
     import matplotlib
 
@@ -170,7 +145,7 @@ def render(sweep_dir: Path, results: List[Dict[str, Any]], tracking: Mapping[str
     backends = sorted({r["backend"] for r in results})
     rows: Dict[str, Dict[str, Dict[str, Any]]] = {}
     for result in results:
-        rows.setdefault(_label(result), {})[result["backend"]] = result
+        rows.setdefault(model_label(result), {})[result["backend"]] = result
     counts = {s: sum(r["status"] == s for r in results) for s in STATUS_ORDER}
     cached = sum(bool(r.get("cached")) for r in results)
     out = [
@@ -199,16 +174,16 @@ def render(sweep_dir: Path, results: List[Dict[str, Any]], tracking: Mapping[str
         )
     out.append("</tbody></table>")
     fastest = fastest_targets(results)
-    out += ["<h2>Fastest validated target per model</h2>"]
+    out += ["<h2>Fastest validated target per model and batch size</h2>"]
     if fastest:
         out.append(
-            '<table id="fastest"><thead><tr><th>model</th><th>backend</th><th>speedup over eager [95% CI]</th>'
-            "<th>against eager</th></tr></thead><tbody>"
+            '<table id="fastest"><thead><tr><th>model</th><th>sizes</th><th>backend</th>'
+            "<th>speedup over eager [95% CI]</th><th>against eager</th></tr></thead><tbody>"
         )
-        for label, best in sorted(fastest.items()):
+        for (label, sizes), best in sorted(fastest.items()):
             speed = best["speedup"]
             out.append(
-                f"<tr><th>{html.escape(label)}</th><td>{html.escape(best['backend'])}</td>"
+                f"<tr><th>{html.escape(label)}</th><td>{html.escape(sizes)}</td><td>{html.escape(best['backend'])}</td>"
                 f"<td>{speed['ratio']:.2f}x [{speed['low']:.2f}, {speed['high']:.2f}]</td>"
                 f"<td>{verdict(speed)}</td></tr>"
             )

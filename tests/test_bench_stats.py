@@ -65,3 +65,44 @@ def test_measurement_interleaves_and_takes_more_rounds_when_noisy() -> None:
     assert timed[:4] == ["a", "b", "b", "a"], "order alternates so neither always goes first"
     assert timings.extra_rounds == 2 and timings.noisy == {"a": False, "b": True}
     assert len(timings.samples["a"]) == len(timings.samples["b"]) == 12
+
+
+AVX512_CPU = "processor\t: 0\ncpu MHz\t\t: 2596.122\nflags\t\t: fpu sse avx2 fma avx512f\n"
+
+
+def test_the_theoretical_peak_is_cores_times_clock_times_simd_width() -> None:
+    from converter.bench.resources import theoretical_peak_gflops
+
+    peak = theoretical_peak_gflops("cpu", 2, cpuinfo=AVX512_CPU)
+    # 2 cores x 2.596 GHz x 16 lanes x 2 (FMA) x 2 FMA units
+    assert peak["gflops"] == pytest.approx(2 * 2.596122 * 16 * 2 * 2)
+    assert peak["basis"] == "2 cores x 2.60 GHz x 16 FP32 lanes x 2 (FMA) x 2 FMA units"
+    avx2 = theoretical_peak_gflops("cpu", 1, cpuinfo=AVX512_CPU.replace(" avx512f", ""))
+    assert avx2["gflops"] == pytest.approx(2.596122 * 8 * 2 * 2)
+    assert theoretical_peak_gflops("cpu", 1, cpuinfo="flags: fpu\n") is None
+
+
+def test_a_row_above_the_measured_peak_is_flagged_with_the_reason() -> None:
+    from converter.bench.report import render_table
+    from converter.bench.resources import ABOVE_PEAK
+
+    stats = {"p50": 0.01, "p90": 0.011, "p99": 0.012, "mean": 0.01, "std": 0.0, "cv": 0.01, "min": 0.009}
+    case = {
+        "sizes": {"batch": 1},
+        "latency_s": {"eager": stats, "artifact": stats},
+        "throughput_items_per_s": {"eager": 100.0, "artifact": 100.0},
+        "speedup": {"ratio": 1.0, "low": 0.9, "high": 1.1},
+        "noisy": {"eager": False, "artifact": False},
+        "achieved_gflops": {"eager": 50.0, "artifact": 178.0},
+        "fraction_of_peak": {"eager": 0.5, "artifact": 1.78},
+        "above_measured_peak": {"artifact": ABOVE_PEAK},
+    }
+    report = {
+        "cases": [case],
+        "machine_peak": {"gflops": 100.0},
+        "theoretical_peak": {"gflops": 332.3, "basis": "2 cores x 2.60 GHz x 16 FP32 lanes x 2 (FMA) x 2 FMA units"},
+    }
+    text = render_table(report, "toy")
+    assert "178.0 !" in text and "50.0 " in text
+    assert f"!: above 100% of the measured peak: {ABOVE_PEAK}" in text
+    assert "theoretical 332.3 GFLOP/s: 2 cores x 2.60 GHz" in text

@@ -63,13 +63,15 @@ def job(sweep: Path, number: int, model: str, backend: str, status: str, **extra
     result = {"model": model, "variant": None, "backend": backend, "status": status, "cached": False, **extra}
     (folder / "result.json").write_text(json.dumps(result))
     if status == "ok":
-        bench = {"cases": [{"speedup": {"ratio": extra.pop("speedup", 1.0), "low": 0.9, "high": 1.1}}]}
+        bench = {
+            "cases": [{"sizes": {"batch": 2}, "speedup": {"ratio": extra.pop("speedup", 1.0), "low": 0.9, "high": 1.1}}]
+        }
         (folder / "bench.json").write_text(json.dumps(bench))
         (folder / "tracking.json").write_text(json.dumps({"logged": True, "run_id": f"run{number}"}))
 
 
 def make_sweep(sweep: Path) -> list:
-    ok = {"validation": {"outputs": {"output": {"max_abs_error": 2.5e-6}}}}
+    ok = {"validation": {"passed": True, "outputs": {"output": {"max_abs_error": 2.5e-6}}}}
     job(sweep, 0, "resnet18", "torch_export", "ok", speedup=1.42, **ok)
     job(sweep, 1, "resnet18", "torchscript_trace", "ok", speedup=1.05, cached=True, **ok)
     job(
@@ -106,8 +108,21 @@ def test_the_fastest_validated_target_is_named_per_model(tmp_path: Path) -> None
     results = make_sweep(tmp_path)
     fastest = fastest_targets(results)
     assert {m: (b["backend"], b["speedup"]["ratio"]) for m, b in fastest.items()} == {
-        "resnet18": ("torch_export", 1.42)
+        ("resnet18", "batch=2"): ("torch_export", 1.42)
     }
+
+
+def test_the_summary_and_the_parent_run_name_say_what_to_deploy(tmp_path: Path) -> None:
+    from converter.best_target import fastest_markdown, run_name_suffix
+
+    results = make_sweep(tmp_path)
+    # a faster artifact that could not be validated here (Core ML off macOS) never wins
+    job(tmp_path, 5, "resnet18", "coreml", "ok", speedup=9.0, validation={"passed": None, "skipped": "no macOS"})
+    results = collect_results(tmp_path)
+    assert "| resnet18 | batch=2 | torch_export | 1.42x [0.90, 1.10] | no clear difference |" in fastest_markdown(
+        results
+    )
+    assert run_name_suffix(results) == " · best: resnet18 torch_export 1.42x"
 
 
 def test_a_target_is_faster_or_slower_only_when_its_whole_interval_says_so() -> None:

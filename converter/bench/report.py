@@ -16,6 +16,8 @@ def render_table(report: Dict[str, Any], title: str) -> str:
     from rich.console import Console
     from rich.table import Table
 
+    from converter.bench.resources import ABOVE_PEAK
+
     table = Table(title=title)
     for column in (
         "sizes",
@@ -49,13 +51,19 @@ def render_table(report: Dict[str, Any], title: str) -> str:
                 f"{case['throughput_items_per_s'][who]:.1f}",
                 f"{speed['ratio']:.2f}x [{speed['low']:.2f}, {speed['high']:.2f}]" if who == "artifact" else "1.00x",
                 f"{gflops:.1f}" if gflops else "-",
-                f"{fraction * 100:.1f}" if fraction else "-",
+                (f"{fraction * 100:.1f}" + (" !" if fraction > 1 else "")) if fraction else "-",
                 f"{memory:.1f}" if memory is not None else "-",
             )
     console = Console(width=160, record=True, file=io.StringIO())
     console.print(table)
     cold = report.get("cold_start")
     text = console.export_text()
+    peak, theoretical = report.get("machine_peak"), report.get("theoretical_peak")
+    if peak:
+        text += f"% peak: of the measured float32 matmul peak, {peak['gflops']:.1f} GFLOP/s"
+        text += f" (theoretical {theoretical['gflops']:.1f} GFLOP/s: {theoretical['basis']})\n" if theoretical else "\n"
+    if any(case.get("above_measured_peak") for case in report["cases"]):
+        text += f"!: above 100% of the measured peak: {ABOVE_PEAK}\n"
     if cold:
         text += f"cold start (fresh process): load {cold['load_s']:.3f} s, whole process {cold['process_s']:.2f} s\n"
     return text

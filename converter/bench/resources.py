@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -116,3 +117,46 @@ def measured_peak_gflops(
     cache[key] = entry
     CACHE.write_text(json.dumps(cache, indent=2))
     return {**entry, "cached": False}
+
+
+# Simultaneous FMA units per core: two on every x86 server core since Haswell / Zen 2 (one on
+# some AVX-512 parts, where this overstates the datasheet by 2x: the figure is an upper bound).
+FMA_UNITS = 2
+# FP32 lanes per SIMD FMA instruction, by the widest extension the CPU flags show.
+SIMD_LANES = (("avx512f", 16), ("avx2", 8), ("avx", 8), ("sse", 4), ("asimd", 4))
+# FP32 cores per streaming multiprocessor (Ampere and Hopper datacenter parts: 64 and 128).
+FP32_PER_SM = {8: 64, 9: 128}
+ABOVE_PEAK = "fewer operations than counted (Winograd) or peak underestimated"
+
+
+def theoretical_peak_gflops(device: str, threads: int, cpuinfo: Optional[str] = None) -> Optional[Dict[str, Any]]:
+    """The datasheet-style FP32 peak: cores x clock x SIMD lanes x 2 (an FMA is two operations) x
+    FMA units, from /proc/cpuinfo's flags and clock; a GPU's from its SM count and clock. None
+    where the figures cannot be read; `basis` says how it was computed."""
+    if device.startswith("cuda"):
+        import torch
+
+        props = torch.cuda.get_device_properties(torch.device(device))
+        clock_khz = getattr(props, "clock_rate", None)
+        per_sm = FP32_PER_SM.get(props.major, 64)
+        if not clock_khz:
+            return None
+        gflops = props.multi_processor_count * per_sm * 2 * clock_khz / 1e6
+        basis = f"{props.multi_processor_count} SMs x {per_sm} FP32 lanes x 2 (FMA) x {clock_khz / 1e6:.2f} GHz"
+        return {"gflops": gflops, "basis": basis}
+    try:
+        cpuinfo = cpuinfo if cpuinfo is not None else Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+    flags = set((re.search(r"^(?:flags|Features)\s*:\s*(.*)$", cpuinfo, re.M) or [None, ""])[1].split())
+    lanes = next((n for flag, n in SIMD_LANES if flag in flags), None)
+    mhz = re.search(r"^cpu MHz\s*:\s*([\d.]+)", cpuinfo, re.M)
+    if lanes is None or mhz is None:
+        return None
+    cores = min(threads, os.cpu_count() or threads)
+    ghz = float(mhz.group(1)) / 1000
+    gflops = cores * ghz * lanes * 2 * FMA_UNITS
+    return {
+        "gflops": gflops,
+        "basis": f"{cores} cores x {ghz:.2f} GHz x {lanes} FP32 lanes x 2 (FMA) x {FMA_UNITS} FMA units",
+    }

@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
 
 from converter.bench.coldstart import measure_cold_start
-from converter.bench.resources import count_flops, measured_peak_gflops, peak_memory_mb
+from converter.bench.resources import (
+    ABOVE_PEAK,
+    count_flops,
+    measured_peak_gflops,
+    peak_memory_mb,
+    theoretical_peak_gflops,
+)
 from converter.bench.stats import LatencyStats, speedup_interval
 from converter.bench.timing import TimingPlan, measure_interleaved
 from converter.dims import collect_dims, example_sizes
@@ -88,6 +94,10 @@ def _case(
         achieved = {name: flops / s.p50 / 1e9 for name, s in stats.items()}
         case["achieved_gflops"] = achieved
         case["fraction_of_peak"] = {name: g / peak for name, g in achieved.items()} if peak else None
+        if peak:  # more than the measured matmul peak: the count or the peak is off, not the model
+            case["above_measured_peak"] = {
+                name: ABOVE_PEAK for name, fraction in case["fraction_of_peak"].items() if fraction > 1
+            }
     return case
 
 
@@ -121,6 +131,7 @@ def benchmark_artifact(
         "threads": threads,
         "plan": asdict(plan),
         "machine_peak": peak,
+        "theoretical_peak": theoretical_peak_gflops(device, threads),
         "cases": cases,
         "cold_start": measure_cold_start(backend, artifact_path, device, artifact_sha256)
         if bench["cold_start"]

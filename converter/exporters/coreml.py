@@ -87,7 +87,6 @@ class CoreMLExporter:
     def _source(self, request: ExportRequest) -> Any:
         import dataclasses
 
-
         if request.options.source in ("trace", "script"):  # as those backends do, the hybrid included
             from converter.exporters import get_exporter
             from converter.exporters.torchscript_script import ScriptOptions

@@ -62,6 +62,7 @@ def start_parent_run(tracking: Dict[str, Any], sweep_dir: Path, sweep: str, expe
 def finish_parent_run(tracking: Dict[str, Any], sweep_dir: Path, status: str = "FINISHED") -> Optional[Any]:
     """Log the job table, summary and chart to the parent run and close it; for nightlies, compare
     with the previous sweep (nightly.json in the sweep folder holds the verdict)."""
+    from converter.best_target import run_name_suffix
     from converter.summary import collect_results, matrix_markdown
     from converter.tracking.store import client_and_experiment, tracking_lock
 
@@ -71,6 +72,10 @@ def finish_parent_run(tracking: Dict[str, Any], sweep_dir: Path, status: str = "
     with tracking_lock(tracking):
         client, _ = client_and_experiment(tracking, parent["experiment"])
         log_sweep_summary(client, parent["run_id"], results, matrix_markdown(results) if results else "no jobs")
+        best = run_name_suffix(results)
+        if best:  # the parent run's name says what to deploy
+            name = client.get_run(parent["run_id"]).info.run_name
+            client.set_tag(parent["run_id"], "mlflow.runName", f"{name}{best}"[:250])
         if tracking.get("compare_with_previous"):
             from converter.tracking.nightly import compare_with_previous
 
