@@ -51,7 +51,7 @@ def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
             "use device=cpu, device=cuda or device=cuda:N",
         )
     build_options(get_exporter(cfg.export.backend), cfg.export.options or {})
-    check_packages(cfg.export.backend)
+    check_packages(cfg.export.backend, str(cfg.device))
     if cfg.model is None:
         return
     model = OmegaConf.to_container(cfg.model, resolve=True)

@@ -30,7 +30,7 @@ def run(tmp_path: Path, *overrides: str, name: str = "run") -> JobResult:
 def check_validated(result: JobResult, suffix: str) -> None:
     assert result.ok, result.failure
     assert result.validation["passed"] is True
-    assert Path(result.artifact.path).name == f"model{suffix}"
+    assert Path(result.artifact.path).name.startswith("model") and result.artifact.path.endswith(suffix)
 
 
 # ONNX Runtime ----------------------------------------------------------------------------------------
@@ -176,3 +176,36 @@ def test_a_folder_artifact_is_hashed_by_every_file(tmp_path: Path) -> None:
     assert sha256_of(package) == before
     (package / "extra").write_bytes(b"")
     assert sha256_of(package) != before
+
+
+# TensorRT and CUDA --------------------------------------------------------------------------------------
+
+CUDA = pytest.mark.skipif(
+    not __import__("torch").cuda.is_available(), reason="needs an NVIDIA GPU (none on this machine)"
+)
+
+
+def test_tensorrt_without_a_gpu_is_a_config_error_that_says_why(run_cli) -> None:
+    run = run_cli("+model=classification", "export=tensorrt", "tracking=off")
+    assert run.returncode == 2
+    assert "export=tensorrt compiles for NVIDIA GPUs only and this job has device=cpu" in run.stderr
+    assert not (run.cwd / "outputs" / "runs").exists(), "nothing ran"
+
+
+@CUDA
+def test_tensorrt_compiles_validates_and_benchmarks_on_cuda(tmp_path: Path) -> None:
+    result = run(tmp_path, "+model=classification", "export=tensorrt", "device=cuda")
+    check_validated(result, ".ep")
+
+
+@CUDA
+@pytest.mark.parametrize("model", ["sam_prompt", "sam_predictor", "sam2_prompt", "mvit"])
+def test_a_trace_on_cuda_passes_where_it_passes_on_cpu(model: str, tmp_path: Path) -> None:
+    result = run(tmp_path, f"+tiny={model}", "export=torchscript_trace", "device=cuda")
+    assert result.ok, result.failure
+
+
+@CUDA
+@pytest.mark.parametrize("backend", ["torch_export", "onnx", "aoti"])
+def test_each_cpu_target_also_runs_on_cuda(backend: str, tmp_path: Path) -> None:
+    check_validated(run(tmp_path, "+model=classification", f"export={backend}", "device=cuda"), "")

@@ -14,6 +14,7 @@ BACKENDS: Dict[str, str] = {
     "onnx": "converter.exporters.onnx:OnnxExporter",
     "aoti": "converter.exporters.aoti:AotiExporter",
     "coreml": "converter.exporters.coreml:CoreMLExporter",
+    "tensorrt": "converter.exporters.tensorrt:TensorRTExporter",
 }
 
 
@@ -51,11 +52,19 @@ def build_options(exporter: Any, options: Mapping[str, Any]) -> Any:
         raise ConfigError("export.options", str(exc), "correct the option named here") from exc
 
 
-def check_packages(name: str) -> None:
-    """A backend whose optional packages are missing fails before any job, naming the extra."""
+def check_packages(name: str, device: str = "cpu") -> None:
+    """A backend whose optional packages are missing, or that needs a GPU the job does not ask
+    for, fails before any job, naming the extra or the device."""
     import importlib.util
 
     module_name, class_name = BACKENDS[name].split(":")
+    exporter_class = getattr(importlib.import_module(module_name), class_name)
+    if getattr(exporter_class, "needs_cuda", False) and not device.startswith("cuda"):
+        raise ConfigError(
+            "device",
+            f"export={name} compiles for NVIDIA GPUs only and this job has device={device}",
+            "run it with device=cuda on a machine with a GPU, or pick a CPU target (export=onnx, export=aoti)",
+        )
     missing = [p for p in _requires(module_name, class_name) if importlib.util.find_spec(p) is None]
     if missing:
         raise ConfigError(

@@ -1,0 +1,85 @@
+"""TensorRT through Torch-TensorRT (`.ep`): the torch.export program compiled into TensorRT engines.
+
+NVIDIA GPUs only: `device=cuda` is required (a config error otherwise, before any job runs).
+`torch_tensorrt.dynamo.compile` takes the ExportedProgram (same strict/auto handling as
+export=torch_export) and the Dims' ranges as min/opt/max shapes; `precision` picks fp32 or
+fp16 kernels. The compiled module is saved as an ExportedProgram and reloaded with torch.export.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional
+
+from converter.exporters.base import ExportRequest
+from converter.exporters.torch_export import TorchExportExporter, TorchExportOptions
+
+PRECISIONS = ("fp32", "fp16")
+
+
+@dataclass
+class TensorRTOptions:
+    # Kernels TensorRT may pick: fp32, or fp16 (faster on tensor cores, looser numbers).
+    precision: str = "fp32"
+    # TensorRT's builder workspace in MiB (null: its default).
+    workspace_mb: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision '{self.precision}' is not one of {', '.join(PRECISIONS)}")
+
+
+@dataclass
+class TensorRTArtifact:
+    program: Any  # the ExportedProgram that was compiled
+    compiled: Any  # torch_tensorrt's GraphModule
+    inputs: tuple
+
+
+class TensorRTExporter:
+    name = "tensorrt"
+    suffix = ".ep"
+    Options = TensorRTOptions
+    requires = ("torch_tensorrt",)
+    needs_cuda = True
+
+    def export(self, request: ExportRequest) -> TensorRTArtifact:
+        import torch
+        import torch_tensorrt
+
+        program = TorchExportExporter().export(
+            dataclasses.replace(request, options=TorchExportOptions(draft_report=False))
+        )
+        precision = torch.float16 if request.options.precision == "fp16" else torch.float32
+        settings: Dict[str, Any] = {"enabled_precisions": {precision}}
+        if request.options.workspace_mb:
+            settings["workspace_size"] = request.options.workspace_mb * 2**20
+        compiled = torch_tensorrt.dynamo.compile(program, inputs=list(request.example_inputs), **settings)
+        request.notes["precision"] = request.options.precision
+        return TensorRTArtifact(program, compiled, tuple(request.example_inputs))
+
+    def save(self, artifact: TensorRTArtifact, path: Path) -> None:
+        import torch_tensorrt
+
+        torch_tensorrt.save(
+            artifact.compiled, str(path), output_format="exported_program", inputs=list(artifact.inputs)
+        )
+
+    def load(self, path: Path, device: str, threads: Optional[int] = None) -> Callable[..., Any]:
+        import torch
+        import torch_tensorrt  # noqa: F401 (registers TensorRT's ops before the program loads)
+
+        return torch.export.load(str(path)).module()
+
+    def graph_code(self, artifact: TensorRTArtifact) -> str:
+        return artifact.compiled.code if hasattr(artifact.compiled, "code") else artifact.program.graph_module.code
+
+    def operators(self, artifact: TensorRTArtifact) -> list[str]:
+        return TorchExportExporter().operators(artifact.program)
+
+    def facts(self, artifact: TensorRTArtifact) -> Dict[str, Any]:
+        from converter.graph_facts import exported_program_facts
+
+        return exported_program_facts(artifact.program)
