@@ -17,7 +17,8 @@ MODELS = {
     "sam_prompt",
     "yolo11_pose",
 }
-BACKENDS = {"torch_export", "torchscript_trace", "torchscript_script"}
+# every target that converts on a CPU machine (tensorrt needs a GPU: not in the presets)
+BACKENDS = {"torch_export", "torchscript_trace", "torchscript_script", "onnx", "aoti", "coreml"}
 
 
 def jobs(preset: str) -> list:
@@ -59,3 +60,8 @@ def test_command_line_overrides_beat_a_models_own_defaults() -> None:
     assert gpt2["export"]["backend"] == "torchscript_script"
     (exported,) = compose_jobs(parse_argv(["+model=gpt2_completion", "export=torch_export"])).jobs
     assert exported["export"]["backend"] == "torch_export"
+
+
+def test_bench_measures_every_target_that_runs_here() -> None:
+    bench = jobs("bench")
+    assert {j["export"]["backend"] for j in bench} == BACKENDS - {"coreml"}  # Core ML predicts on macOS only
