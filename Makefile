@@ -53,13 +53,17 @@ matrix: setup
 	-$(BIN)/python -m converter --multirun +sweep=matrix hydra.sweep.dir=outputs/matrix
 	$(BIN)/python -m converter.summary outputs/matrix --readme README.md
 
-# The README's "What a sweep guarantees" table, from the tests' guarantee marks.
+# The README's generated tables: what a sweep guarantees (from the tests' guarantee marks),
+# the failure categories and the targets (from the code).
 readme: setup
 	$(BIN)/python -m tests.guarantees --readme README.md
+	$(BIN)/python -m converter.diagnosis.catalog --readme README.md
+	$(BIN)/python -m converter.exporters.catalog --readme README.md
 
 ui: setup
 	$(BIN)/python -c 'import mlflow' 2>/dev/null || $(PIP) mlflow
 	mkdir -p outputs
+	$(BIN)/python -m converter.tracking.landing --ui http://127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///outputs/mlflow.db --host 127.0.0.1 --port 5000
 
 clean:

@@ -55,6 +55,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         if not args.cfg:
             prepare_jobs(plan.jobs)
     except ConfigError as exc:
+        from converter.isolation import warm
+
+        warm.discard_spare()  # no job will take it: end it now, not when this process ends
         print(exc.paragraph(), file=sys.stderr)
         return EXIT_CONFIG
     if args.cfg or not args.multirun:

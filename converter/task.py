@@ -47,7 +47,8 @@ def task(cfg: Any) -> str:
         fresh_child=bool(hydra_cfg.job.env_set),
     )
     if single:
-        print(f"{headline(result)}  [{run_dir}]", flush=True)
+        first, *rest = headline(result).split("\n")
+        print("\n".join([f"{first}  [{run_dir}]", *rest]), flush=True)
     if job["tracking"]["enabled"]:
         track(job, record_config, result, run_dir)
     return result["status"]

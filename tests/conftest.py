@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -144,3 +145,16 @@ def mlflow_server(tmp_path: Path):
     yield url
     os.killpg(proc.pid, 15)
     proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium: CI starts bare, so the test set-up installs it (apt-get, as root)."""
+    found = shutil.which("chromium")
+    if found is None and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=600)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], capture_output=True, timeout=900)
+        found = shutil.which("chromium")
+    if found is None:
+        pytest.fail("Debian's chromium is not installed and `apt-get install -y chromium` did not install it")
+    return found

@@ -275,3 +275,13 @@ def test_the_nightly_report_shows_categories_that_appeared_or_disappeared() -> N
     assert report.categories_appeared == ["strict_tracing: 1 job(s)"]
     assert report.categories_disappeared == ["static_shape: 1 job(s) before"]
     assert "## Failure categories that appeared\n\n- strict_tracing: 1 job(s)\n" in report.markdown()
+
+
+def test_the_readme_lists_every_category_and_every_target_as_the_code_renders_them() -> None:
+    from converter.diagnosis import catalog as categories
+    from converter.exporters import catalog as targets
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert set(categories.DESCRIPTIONS) == set(categories.CATEGORIES)
+    for module in (categories, targets):
+        assert readme.split(module.START)[1].split(module.END)[0].strip() == module.render(), "run `make readme`"

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
-
-import pytest
 
 from converter.summary import collect_results
 from converter.sweep_report import fastest_targets, render, write_report
@@ -42,19 +39,6 @@ out.textContent = JSON.stringify({
 });
 document.body.appendChild(out);
 </script>"""
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Debian's chromium: CI starts bare, so the test set-up installs it (apt-get, as root)."""
-    found = shutil.which("chromium")
-    if found is None and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=600)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], capture_output=True, timeout=900)
-        found = shutil.which("chromium")
-    if found is None:
-        pytest.fail("Debian's chromium is not installed and `apt-get install -y chromium` did not install it")
-    return found
 
 
 def job(sweep: Path, number: int, model: str, backend: str, status: str, **extra) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -298,3 +300,60 @@ def test_nightly_comparison_finds_breaks_slowdowns_and_drift(tmp_path: Path) -> 
     quiet = compare_with_previous(client, experiment_id, third, {})
     assert not quiet.regressed and quiet.recoveries == ["resnet18/torch_export: failed -> ok"]
     assert subprocess.run(cli, capture_output=True, text=True, env=cli_env()).returncode == 0
+
+
+def test_the_newest_sweep_is_one_click_from_make_ui(mlflow_server: str, run_cli, chromium: str, tmp_path: Path) -> None:
+    """The sweep prints its parent run and its jobs table; the table, opened in a real browser,
+    lists the sweep's jobs; each run's description is its headline with the hint and fix."""
+    import re
+
+    from mlflow.tracking import MlflowClient
+
+    from tests.test_sweep_report import CHROMIUM_FLAGS
+
+    run = run_cli(
+        "--multirun",
+        "+tiny=classification,input_confirm",
+        "export=torchscript_trace",
+        f"tracking.uri={mlflow_server}",
+        "tracking.experiment=review",
+        "benchmark=off",
+    )
+    assert run.returncode == 1
+    client = MlflowClient(tracking_uri=mlflow_server)
+    experiment = client.get_experiment_by_name("review")
+    (parent,) = client.search_runs([experiment.experiment_id], filter_string="tags.kind = 'sweep'")
+    table = re.search(r"jobs table: (\S+)", run.stdout).group(1)
+    assert table == (
+        f"{mlflow_server}/#/experiments/{experiment.experiment_id}/runs?searchFilter="
+        f"tags.mlflow.parentRunId%20%3D%20%27{parent.info.run_id}%27"
+    )
+    assert (
+        f"parent run: {mlflow_server}/#/experiments/{experiment.experiment_id}/runs/{parent.info.run_id}" in run.stdout
+    )
+
+    landing = subprocess.run(
+        [sys.executable, "-m", "converter.tracking.landing", "--uri", mlflow_server, "--ui", mlflow_server],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+    )
+    assert f"jobs table: {table}" in landing.stdout, landing.stdout + landing.stderr
+
+    children = client.search_runs(
+        [experiment.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
+    )
+    notes = {r.data.tags["model"]: r.data.tags["mlflow.note.content"] for r in children}
+    assert notes["classification"] == "classification/torchscript_trace: ok"
+    assert notes["input_confirm"].startswith("input_confirm/torchscript_trace: failed [trace_divergence]")
+    assert notes["input_confirm"].endswith("Fix: `export=torchscript_script`")
+
+    shot = tmp_path / "mlflow-runs.png"
+    browse = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000"]
+    dom = subprocess.run([*browse, "--dump-dom", table], capture_output=True, text=True, timeout=180).stdout
+    assert "classification/torchscript_trace" in dom and "input_confirm/torchscript_trace" in dom
+    subprocess.run([*browse, "--window-size=1500,800", f"--screenshot={shot}", table], capture_output=True, timeout=180)
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("CONVERTER_UPDATE_DOCS"):  # the README's screenshot comes from this test
+        (Path(__file__).resolve().parents[1] / "docs").mkdir(exist_ok=True)
+        shutil.copyfile(shot, Path(__file__).resolve().parents[1] / "docs" / "mlflow-runs.png")

@@ -65,6 +65,15 @@ def check_packages(name: str, device: str = "cpu") -> None:
             f"export={name} compiles for NVIDIA GPUs only and this job has device={device}",
             "run it with device=cuda on a machine with a GPU, or pick a CPU target (export=onnx, export=aoti)",
         )
+    import shutil
+
+    for tool in getattr(exporter_class, "tools", ()):
+        if shutil.which(tool) is None:
+            raise ConfigError(
+                "export.backend",
+                f"backend '{name}' compiles with {tool}, which is not on PATH",
+                f"install a C++ toolchain (apt-get install -y {tool}), or pick another target",
+            )
     missing = [p for p in _requires(module_name, class_name) if importlib.util.find_spec(p) is None]
     if missing:
         raise ConfigError(

@@ -44,6 +44,8 @@ class AotiExporter:
     name = "aoti"
     suffix = ".pt2"
     Options = AotiOptions
+    # Inductor compiles the generated C++ with the system compiler.
+    tools = ("g++",)
 
     def export(self, request: ExportRequest) -> AotiArtifact:
         import torch

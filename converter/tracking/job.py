@@ -198,11 +198,17 @@ def log_job(
 
 
 def _note(result: Mapping[str, Any]) -> str:
+    """The run's description in MLflow (markdown): its headline, and for a failure the hint and fix."""
+    from converter.task import headline
+
     failure = result.get("failure") or {}
     cached = " (reused from the cache)" if result.get("cached") else ""
-    if result["status"] == "ok":
-        return f"{result['model']}/{result['backend']}: ok{cached}"
-    return f"{result['model']}/{result['backend']}: {result['status']}{cached}: {failure.get('message', '')[:2000]}"
+    lines = [headline(result).split("\n")[0] + cached]
+    if failure.get("hint"):
+        lines += ["", failure["hint"]]
+    if failure.get("fix_overrides"):
+        lines += ["", f"Fix: `{' '.join(failure['fix_overrides'])}`"]
+    return "\n".join(lines)[:5000]
 
 
 def _log_files(

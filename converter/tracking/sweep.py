@@ -114,6 +114,11 @@ class TrackingCallback(Callback):
             return
         if report is not None:
             print(f"\n{report.markdown()}\n", flush=True)
+        from converter.sweep_report import ui_url
+        from converter.tracking.landing import print_sweep_urls
+
+        parent = json.loads((sweep_dir / PARENT_FILE).read_text())
+        print_sweep_urls(ui_url(tracking), parent["experiment_id"], parent["run_id"])
 
 
 def summary_table(results: List[Dict[str, Any]]) -> Dict[str, List[Any]]:

@@ -1,0 +1,95 @@
+"""The README's table of failure categories, rendered from the code (`make readme`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from converter.diagnosis.categories import CATEGORIES
+
+START, END = "<!-- categories:start -->", "<!-- categories:end -->"
+
+# category -> (what it recognises, the fix it offers); one row each, in CATEGORIES order.
+DESCRIPTIONS = {
+    "static_shape": (
+        "a Dim torch.export cannot keep (its 'Suggested fixes', a 0/1-specialized example) or a static "
+        "artifact refusing another size (the MViT seed)",
+        "the Dim range torch.export suggests (`model.dynamic_shapes.x={0:{...}}`), an example of size 2, "
+        "or `export.dynamic=true`",
+    ),
+    "strict_tracing": (
+        "a Dynamo-only failure under `export.strict=true` (the YOLO11-pose seed's PendingUnbackedSymbolNotFound)",
+        "`export.strict=false` (`auto`, the default, falls back by itself)",
+    ),
+    "input_mutation": (
+        "an in-place write the exporter cannot trace (frozen storage, the BLIP seed; a write through `.data`)",
+        "none: the hint gives the clone patch to add to `model.patches`",
+    ),
+    "not_a_module": (
+        "a loader that returns a function or bound method (the SAM2 seed)",
+        "`model.wrapper={_target_:registry.common.CallableAsModule}`",
+    ),
+    "unsupported_output": (
+        "outputs tracing refuses (the DeepLab seed's dict, with the structure found)",
+        "`model.wrapper={_target_:registry.common.SelectOutput,key:out}`, or `export.strict=false` for lists",
+    ),
+    "trace_divergence": (
+        "a traced artifact that differs from eager, with the TracerWarning's line (the InputConfirm seed)",
+        "`export=torchscript_script` (or the hybrid, `model.traced_submodules`)",
+    ),
+    "script_unsupported": (
+        "a TorchScript compile error, with its file, line and construct (the SAM seed)",
+        "`export=torch_export`; the hint says how to write a patch in `registry/patches/`",
+    ),
+    "data_dependent": (
+        "a branch or loop on a value computed from the inputs (detection models, GPT-2's loop); "
+        "`draft_report.txt` lists every such guard",
+        "`export=torchscript_script`; the hint gives the `torch.cond` / `torch._check` rewrite",
+    ),
+    "missing_op": (
+        "an operator without a fake (meta) kernel",
+        "`export=torchscript_trace`; or register a fake kernel",
+    ),
+    "unsupported_op": ("an operator the target has no implementation of", "none: a patch or another target"),
+    "crashed": ("the job's process died (signal or exit), located from faulthandler's stack", "none"),
+    "timeout": ("the job ran past `job.timeout_s`", "`job.timeout_s=` twice the limit"),
+    "oom": ("the job's processes passed `job.max_memory_mb`", "`job.max_memory_mb=` twice the cap"),
+    "validation_mismatch": (
+        "the artifact's numbers differ from eager; on torch.export artifacts, the first submodule that "
+        "diverges (`validation.first_divergence`)",
+        "none: the hint names where to look",
+    ),
+    "unknown": ("anything else, the exception kept whole", "none: `repro/repro.py` reproduces it"),
+}
+
+
+def render() -> str:
+    lines = ["| category | what it recognises | fix_overrides |", "|---|---|---|"]
+    for category in CATEGORIES:
+        what, fix = DESCRIPTIONS[category]
+        lines.append(f"| `{category}` | {what} | {fix} |")
+    return "\n".join(lines)
+
+
+def embed(readme: Path) -> None:
+    text = readme.read_text()
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{START}\n{render()}\n{END}{tail}")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--readme", type=Path)
+    args = parser.parse_args(argv)
+    if args.readme:
+        embed(args.readme)
+    else:
+        print(render())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

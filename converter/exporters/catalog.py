@@ -1,0 +1,64 @@
+"""The README's table of targets, rendered from the exporters themselves (`make readme`)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from converter.exporters import BACKENDS
+
+START, END = "<!-- targets:start -->", "<!-- targets:end -->"
+
+# backend -> (artifact, runtime that validates and benchmarks it)
+RUNTIMES = {
+    "torch_export": ("ExportedProgram", "`torch.export.load(...).module()`"),
+    "torchscript_trace": ("TorchScript", "`torch.jit.load`"),
+    "torchscript_script": ("TorchScript", "`torch.jit.load`"),
+    "onnx": ("ONNX graph (opset in `export.options.opset`)", "ONNX Runtime (CPU; CUDA provider on `device=cuda`)"),
+    "aoti": ("AOTInductor package", "`torch._inductor.aoti_load_package`"),
+    "coreml": ("Core ML mlprogram / neuralnetwork", "Core ML (macOS only: elsewhere validation says `skipped`)"),
+    "tensorrt": ("Torch-TensorRT ExportedProgram", "TensorRT engines (NVIDIA GPUs only)"),
+}
+
+
+def render() -> str:
+    lines = ["| `export=` | artifact | runs on | options | needs |", "|---|---|---|---|---|"]
+    for name, where in BACKENDS.items():
+        module_name, class_name = where.split(":")
+        exporter = getattr(importlib.import_module(module_name), class_name)
+        artifact, runtime = RUNTIMES[name]
+        suffix = exporter.suffix if name != "coreml" else ".mlpackage / .mlmodel"
+        options = ", ".join(f"`{o}`" for o in exporter.Options.__dataclass_fields__)
+        needs = [f"extra `{name}`" if getattr(exporter, "requires", ()) else ""]
+        needs += [f"`{tool}`" for tool in getattr(exporter, "tools", ())]
+        if getattr(exporter, "needs_cuda", False):
+            needs.append("`device=cuda`")
+        lines.append(
+            f"| `{name}` | {artifact} (`{suffix}`) | {runtime} | {options} | {', '.join(n for n in needs if n) or '-'} |"
+        )
+    return "\n".join(lines)
+
+
+def embed(readme: Path) -> None:
+    text = readme.read_text()
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{START}\n{render()}\n{END}{tail}")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--readme", type=Path)
+    args = parser.parse_args(argv)
+    if args.readme:
+        embed(args.readme)
+    else:
+        print(render())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
