@@ -76,12 +76,27 @@ def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
                 f"expected null or a mapping with a _target_, got {factory!r}",
                 "write factory: {_target_: registry.x.make_points, ...} or factory: null",
             )
+        if spec.get("constant"):
+            value = spec.get("value")
+            if not (value is None or isinstance(value, (bool, int, float, str))):
+                raise ConfigError(
+                    f"model.inputs.{name}.value",
+                    f"a constant input must be a bool, int, float, string or null, not {type(value).__name__}",
+                    "give a single value, or build structured inputs with a factory",
+                )
+            if (model.get("dynamic_shapes") or {}).get(name):
+                raise ConfigError(
+                    f"model.dynamic_shapes.{name}", "a constant input has no dimensions", "remove its Dims"
+                )
+            continue
         if spec.get("shape") is None and not spec.get("factory"):
             raise ConfigError(
                 f"model.inputs.{name}",
                 "the input has neither a shape nor a factory",
-                "give shape: [...] or factory: {_target_: ...}",
+                "give shape: [...], a factory: {_target_: ...}, or constant: true with a value",
             )
+        if spec.get("count") is not None and spec["count"] < 1:
+            raise ConfigError(f"model.inputs.{name}.count", f"{spec['count']} is out of range", "give 1 or more")
     collect_dims(model["dynamic_shapes"], model["inputs"])
     if cfg.benchmark.enabled:
         from converter.bench.run import batch_points

@@ -72,6 +72,9 @@ def make_inputs(
     values: Dict[str, Any] = {}
     for name, spec in model["inputs"].items():
         key = f"model.inputs.{name}"
+        if spec.get("constant"):
+            values[name] = spec.get("value")
+            continue
         if spec.get("factory"):
             values[name] = instantiate(spec["factory"], dims=dict(sizes), generator=generator, device=device)
             continue
@@ -82,7 +85,10 @@ def make_inputs(
                 "give shape: [...] or factory: {_target_: ...}",
             )
         shape = _shape_at(spec["shape"], dynamic.get(name, {}), sizes)
-        values[name] = make_tensor(spec, shape, generator, fill, key).to(device)
+        if spec.get("count") is not None:
+            values[name] = [make_tensor(spec, shape, generator, fill, key).to(device) for _ in range(spec["count"])]
+        else:
+            values[name] = make_tensor(spec, shape, generator, fill, key).to(device)
     return values
 
 

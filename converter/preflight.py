@@ -22,7 +22,7 @@ CONFIG_NAME = "config"
 
 
 def parse_argv(argv: List[str]) -> argparse.Namespace:
-    from hydra._internal.utils import get_args_parser
+    from converter.hydra_private import get_args_parser
 
     return get_args_parser().parse_args(argv)
 
@@ -64,8 +64,9 @@ def compose_jobs(args: argparse.Namespace) -> SweepPlan:
 def _expand_sweep(overrides: List[str], args: argparse.Namespace) -> Any:
     """Each job's override list, as Hydra's basic sweeper would make them, and the sweep's base config."""
     from hydra import compose
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from converter.hydra_private import basic_sweeper
 
     parser = OverridesParser.create()
     parsed = parse_overrides(parser, overrides)
@@ -78,7 +79,7 @@ def _expand_sweep(overrides: List[str], args: argparse.Namespace) -> Any:
     from_config = [
         f"{key}={value}" for key, value in params.items() if key not in {o.get_key_element() for o in parsed}
     ]
-    batches = BasicSweeper.split_arguments(parse_overrides(parser, from_config + overrides), max_batch_size=None)
+    batches = basic_sweeper().split_arguments(parse_overrides(parser, from_config + overrides), max_batch_size=None)
     return [job for batch in batches for job in batch], base
 
 

@@ -163,7 +163,7 @@ def _run_stages(
 
     if validating:
         with stages.stage("reference"), apply_patches(patches if validate_cfg["reference_patched"] else []):
-            reference = state["reference"] = run_reference(module, cases)
+            reference = state["reference"] = run_reference(_caller(module, model_cfg), cases)
 
     request = _export_request(cfg, module, cases[0].inputs, options)
     state["request"] = request
@@ -188,8 +188,10 @@ def _run_stages(
     if validating:
         tolerance = effective_tolerance(model_cfg, validate_cfg)
         with stages.stage("validate"):
-            reloaded = load_verified(exporter, result.artifact, device, cfg["benchmark"].get("threads"))
-            report = validate_artifact(reloaded, cases, reference.outputs, tolerance.atol, tolerance.rtol)
+            reloaded = load_verified(exporter, result.artifact, device, cfg["benchmark"].get("threads"), model_cfg)
+            report = validate_artifact(
+                _caller(reloaded, model_cfg), cases, reference.outputs, tolerance.atol, tolerance.rtol
+            )
             result.validation = {
                 **report.to_dict(),
                 "tolerance_source": tolerance.source,
@@ -203,24 +205,45 @@ def _run_stages(
             reloaded = (
                 reloaded
                 if reloaded is not None
-                else load_verified(exporter, result.artifact, device, cfg["benchmark"].get("threads"))
+                else load_verified(exporter, result.artifact, device, cfg["benchmark"].get("threads"), model_cfg)
             )
             result.benchmark = _benchmark(cfg, module, reloaded, path, run_dir, result)
 
 
 def _export_request(cfg: Mapping[str, Any], module: Any, example: Dict[str, Any], options: Any) -> ExportRequest:
+    from converter.calls import by_parameter, constant_names, split
+
     model_cfg, export_cfg = cfg["model"], cfg["export"]
     dynamic = (model_cfg.get("dynamic_shapes") or {}) if export_cfg["dynamic"] else {}
+    positional = to_torch_dynamic_shapes(list(example), dynamic, collect_dims(dynamic, model_cfg["inputs"]))
+    if positional is not None:  # a list of tensors takes its Dims on every element
+        positional = tuple(
+            [spec] * len(value) if spec is not None and isinstance(value, list) else spec
+            for spec, value in zip(positional, example.values(), strict=True)
+        )
+    args, kwargs = split(model_cfg, example)
+    shapes: Any = positional
+    if kwargs and positional is not None:  # torch.export matches a call with keywords by parameter name
+        shapes = by_parameter(module, model_cfg, dict(zip(example, positional, strict=True)))
     return ExportRequest(
         module=module,
-        example_inputs=tuple(example.values()),
-        dynamic_shapes=to_torch_dynamic_shapes(list(example), dynamic, collect_dims(dynamic, model_cfg["inputs"])),
+        example_inputs=args,
+        example_kwargs=kwargs,
+        constant_inputs=tuple(constant_names(model_cfg)),
+        dynamic_shapes=shapes,
         strict=export_cfg["strict"],
         options=options,
         input_names=tuple(example),
         device=cfg["device"],
         traced_submodules=tuple(model_cfg.get("traced_submodules") or ()),
     )
+
+
+def _caller(fn: Any, model: Mapping[str, Any]) -> Any:
+    """Named inputs -> fn's output, called as the model's inputs say (keywords, constants)."""
+    from converter.calls import invoke
+
+    return lambda inputs: invoke(fn, model, inputs)
 
 
 def _record_strict_mode(result: JobResult, request: ExportRequest) -> None:

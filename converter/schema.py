@@ -39,6 +39,13 @@ class InputConfig:
     high: float = 1.0
     # Typed Any for the reason given at ModelConfig.wrapper; preflight checks its shape.
     factory: Any = None
+    # Pass this input by keyword (forward(x, *, flag=...)) instead of by position.
+    keyword: bool = False
+    # A constant instead of a tensor: `value` as it is (bool, int, float, string or null).
+    constant: bool = False
+    value: Any = None
+    # A list of `count` tensors of `shape` (detection models take a list of images).
+    count: Optional[int] = None
 
 
 @dataclass

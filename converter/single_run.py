@@ -23,10 +23,11 @@ def run_single(args: argparse.Namespace, task: Callable[[Any], Any]) -> Optional
     """Compose, check (ConfigError before anything is written), run. Returns the job's run
     folder, or None when no model is selected (nothing runs)."""
     from hydra import initialize_config_dir
-    from hydra._internal.callbacks import Callbacks
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.utils import run_job
     from hydra.types import HydraContext, RunMode
+
+    from converter.hydra_private import callbacks as hydra_callbacks
 
     register_schema()
     config_name = args.config_name or CONFIG_NAME
@@ -47,7 +48,7 @@ def run_single(args: argparse.Namespace, task: Callable[[Any], Any]) -> Optional
         prepare_jobs([job])
         if cfg.hydra.mode is None:
             cfg.hydra.mode = RunMode.RUN
-        callbacks = Callbacks(cfg)
+        callbacks = hydra_callbacks(cfg)
         callbacks.on_run_start(config=cfg, config_name=config_name)
         context = HydraContext(config_loader=app.config_loader, callbacks=callbacks)
         ret = run_job(

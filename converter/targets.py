@@ -7,9 +7,8 @@ from typing import Any
 
 def resolve(path: str, key: str) -> Any:
     """Import the object at `path` ("package.module.attr"); ConfigError naming `key` if absent."""
-    from hydra._internal.utils import _locate  # hydra.utils.get_object also logs an error line
-
     from converter.errors import ConfigError
+    from converter.hydra_private import locate as _locate
 
     if not isinstance(path, str) or not path.strip():
         raise ConfigError(key, f"expected a dotted import path, got {path!r}", "write 'package.module.name'")

@@ -61,8 +61,15 @@ def effective_tolerance(model: Dict[str, Any], validate: Dict[str, Any]) -> Tole
     return Tolerance(values["atol"], values["rtol"], source)
 
 
-def _shapes(inputs: Dict[str, Any]) -> Dict[str, List[int]]:
-    return {name: list(value.shape) for name, value in inputs.items() if hasattr(value, "shape")}
+def _shapes(inputs: Dict[str, Any]) -> Dict[str, Any]:
+    """Each tensor input's shape (a list of shapes for a list of tensors); constants are left out."""
+    shapes: Dict[str, Any] = {}
+    for name, value in inputs.items():
+        if hasattr(value, "shape"):
+            shapes[name] = list(value.shape)
+        elif isinstance(value, (list, tuple)) and value and all(hasattr(v, "shape") for v in value):
+            shapes[name] = [list(v.shape) for v in value]
+    return shapes
 
 
 @dataclass(frozen=True)
@@ -72,20 +79,28 @@ class Reference:
     mutated_inputs: List[str]
 
 
-def _call_on_copies(fn: Callable[..., Any], inputs: Dict[str, Any], mutated: List[str]) -> Any:
-    """Call `fn` on copies of `inputs`, so cases stay pristine, noting which copies it changed."""
+def _call_on_copies(call: Callable[[Dict[str, Any]], Any], inputs: Dict[str, Any], mutated: List[str]) -> Any:
+    """`call` (named inputs -> output: converter.calls.invoke) on copies of `inputs`, so cases stay
+    pristine, noting which copies it changed."""
     import torch
+    import torch.utils._pytree as pytree
 
-    copies = {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in inputs.items()}
+    from converter.calls import copy_inputs
+
+    copies = copy_inputs(inputs)
     with torch.no_grad():
-        output = fn(*copies.values())
+        output = call(copies)
     for name, value in inputs.items():
-        if isinstance(value, torch.Tensor) and name not in mutated and not torch.equal(value, copies[name]):
+        before, after = pytree.tree_leaves(value), pytree.tree_leaves(copies[name])
+        changed = any(
+            isinstance(b, torch.Tensor) and not torch.equal(b, a) for b, a in zip(before, after, strict=False)
+        )
+        if changed and name not in mutated:
             mutated.append(name)
     return output
 
 
-def run_reference(module: Callable[..., Any], cases: Sequence[InputCase]) -> Reference:
+def run_reference(module: Callable[[Dict[str, Any]], Any], cases: Sequence[InputCase]) -> Reference:
     """Eager outputs for each case; computed before export so export cannot disturb them."""
     mutated: List[str] = []
     outputs = [_call_on_copies(module, case.inputs, mutated) for case in cases]
@@ -93,7 +108,7 @@ def run_reference(module: Callable[..., Any], cases: Sequence[InputCase]) -> Ref
 
 
 def validate_artifact(
-    artifact: Callable[..., Any],
+    artifact: Callable[[Dict[str, Any]], Any],
     cases: Sequence[InputCase],
     references: Sequence[Any],
     atol: float,

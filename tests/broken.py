@@ -3,7 +3,7 @@ real nn.Module with the one construct that breaks it."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, List
 
 import torch
 from torch import nn
@@ -79,3 +79,42 @@ class ChecksAValue(nn.Module):
 def drifting_classification(self: Any, x: torch.Tensor) -> torch.Tensor:
     """Classification.forward with its output nudged: a planted mismatch every target must catch."""
     return torch.sigmoid(self.linear2(self.linear1(x))) + 1e-2
+
+
+class FnWithKwargs(nn.Module):
+    """PyTorch ExportDB's `fn_with_kwargs`: a tuple, extra positionals, a keyword-only argument and **kwargs."""
+
+    def forward(self, pos0, tuple0, *myargs, mykw0, **mykwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
+        out = pos0
+        for arg in tuple0:
+            out = out * arg
+        for arg in myargs:
+            out = out * arg
+        out = out * mykw0
+        out = out * mykwargs["input0"] * mykwargs["input1"]
+        return out
+
+
+class FlipAndShift(nn.Module):
+    """A bool constant (positional) and a keyword-only tensor."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor, flip: bool, *, bias: torch.Tensor) -> torch.Tensor:
+        y = self.linear(x) + bias
+        if flip:
+            return -y
+        return y
+
+
+class SumImages(nn.Module):
+    """A list of tensors, as detection models take their images."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 2, 3, padding=1)
+
+    def forward(self, images: List[torch.Tensor]) -> torch.Tensor:
+        return torch.stack([self.conv(image) for image in images]).sum(0)

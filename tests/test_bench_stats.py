@@ -1,7 +1,6 @@
 """Benchmark statistics and timing on synthetic data: no speed is asserted, only arithmetic."""
 
 import itertools
-import time
 
 import pytest
 
@@ -48,19 +47,20 @@ def test_noise_flag_follows_the_threshold() -> None:
 
 
 def test_measurement_interleaves_and_takes_more_rounds_when_noisy() -> None:
+    """A scripted clock (each call returns its own duration): deterministic on a busy machine."""
     calls = []
     jitter = itertools.cycle([0.0, 0.004])
 
-    def steady() -> None:
+    def steady() -> float:
         calls.append("a")
-        time.sleep(0.001)
+        return 0.001
 
-    def noisy() -> None:
+    def noisy() -> float:
         calls.append("b")
-        time.sleep(0.001 + next(jitter))
+        return 0.001 + next(jitter)
 
     plan = TimingPlan(warmup=1, min_iterations=4, min_time_s=0.0, cv_threshold=0.2, max_extra_rounds=2)
-    timings = measure_interleaved({"a": steady, "b": noisy}, plan, "cpu")
+    timings = measure_interleaved({"a": steady, "b": noisy}, plan, "cpu", timer=lambda fn: fn())
     timed = calls[2:]  # after one warm-up call each
     assert timed[:4] == ["a", "b", "b", "a"], "order alternates so neither always goes first"
     assert timings.extra_rounds == 2 and timings.noisy == {"a": False, "b": True}

@@ -20,7 +20,7 @@ from converter.preflight import compose_jobs, parse_argv
 from converter.results import JobResult
 from converter.runner import run_job
 
-QUICK = ["benchmark=off", "tracking=off", "security.allowed_prefixes=[tests]"]
+QUICK = ["benchmark=off", "tracking=off", "security.allowed_prefixes=[tests]", "validate.num_random_inputs=0"]
 
 
 def run(tmp_path: Path, name: str, *overrides: str) -> JobResult:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import re
@@ -92,7 +91,9 @@ def measured_peak_gflops(
     convolutions computed by Winograd or FFT do fewer multiplications than their nominal
     FLOPs, so a model can show more than 100% of it."""
     key = _machine_key(device, threads)
-    cache = json.loads(CACHE.read_text()) if CACHE.is_file() else {}
+    from converter.outcome import read_json
+
+    cache = read_json(CACHE)  # {} when missing or half-written by a concurrent job
     if key in cache:
         return {**cache[key], "cached": True}
     import torch
@@ -115,7 +116,9 @@ def measured_peak_gflops(
     entry = {"gflops": best, "matmul_size": size, "dtype": "float32"}
     CACHE.parent.mkdir(parents=True, exist_ok=True)
     cache[key] = entry
-    CACHE.write_text(json.dumps(cache, indent=2))
+    from converter.artifacts import write_json_atomically
+
+    write_json_atomically({**read_json(CACHE), **cache}, CACHE)  # jobs on other cores may write it too
     return {**entry, "cached": False}
 
 

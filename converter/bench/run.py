@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -22,6 +23,13 @@ from converter.errors import ConfigError
 from converter.inputs import make_inputs
 
 CONTENDERS = ("eager", "artifact")
+
+
+def _invoke(fn: Callable[..., Any], model: Mapping[str, Any], inputs: Mapping[str, Any]) -> Any:
+    """Eager and the artifact are called alike: keyword and constant inputs as declared."""
+    from converter.calls import invoke
+
+    return invoke(fn, model, inputs)
 
 
 @contextmanager
@@ -66,14 +74,14 @@ def batch_points(model: Mapping[str, Any], bench: Mapping[str, Any]) -> List[Dic
 def _case(
     module: Callable[..., Any],
     artifact: Callable[..., Any],
-    args: tuple,
+    call: Callable[[Callable[..., Any]], Any],
     items: int,
     plan: TimingPlan,
     device: str,
     peak: Optional[float],
     bench: Mapping[str, Any],
 ) -> Dict[str, Any]:
-    contenders = {"eager": lambda: module(*args), "artifact": lambda: artifact(*args)}
+    contenders = {"eager": lambda: call(module), "artifact": lambda: call(artifact)}
     timings = measure_interleaved(contenders, plan, device)
     stats = {name: LatencyStats.of(s) for name, s in timings.samples.items()}
     point, low, high = speedup_interval(timings.samples["eager"], timings.samples["artifact"], bench["confidence"])
@@ -122,9 +130,8 @@ def benchmark_artifact(
         for number, sizes in enumerate(batch_points(model, bench)):
             inputs = make_inputs(model, sizes, seed + 3000 + number, device)
             items = sizes.get(bench["batch_dim"], 1)
-            case = _case(
-                module, artifact, tuple(inputs.values()), items, plan, device, peak["gflops"] if peak else None, bench
-            )
+            call = functools.partial(_invoke, model=model, inputs=inputs)
+            case = _case(module, artifact, call, items, plan, device, peak["gflops"] if peak else None, bench)
             cases.append({"sizes": sizes, **case})
     return {
         "device": device,

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 from converter.bench.stats import LatencyStats, is_noisy
 
 
 @dataclass(frozen=True)
 class TimingPlan:
-    warmup: int = 3
-    min_iterations: int = 10
-    min_time_s: float = 1.0
-    cv_threshold: float = 0.10
-    max_extra_rounds: int = 3
+    """How long to measure; built from the benchmark config, whose dataclass owns the defaults."""
+
+    warmup: int
+    min_iterations: int
+    min_time_s: float
+    cv_threshold: float
+    max_extra_rounds: int
 
 
 @dataclass(frozen=True)
@@ -67,10 +69,16 @@ def _round(
         flip = not flip
 
 
-def measure_interleaved(contenders: Dict[str, Callable[[], Any]], plan: TimingPlan, device: str) -> Timings:
+def measure_interleaved(
+    contenders: Dict[str, Callable[[], Any]],
+    plan: TimingPlan,
+    device: str,
+    timer: Optional[Callable[[Callable[[], Any]], float]] = None,
+) -> Timings:
+    """`timer` (one call -> its seconds) defaults to the device's clock; tests pass a scripted one."""
     import torch
 
-    timer = _timer(device)
+    timer = timer or _timer(device)
     with torch.no_grad():
         for fn in contenders.values():
             for _ in range(plan.warmup):

@@ -18,7 +18,7 @@ log = logging.getLogger("converter")
 
 
 def first_divergence(
-    module: Any, artifact: Path, inputs: Mapping[str, Any], atol: float, rtol: float
+    module: Any, artifact: Path, inputs: Mapping[str, Any], atol: float, rtol: float, model: Mapping[str, Any]
 ) -> Optional[Dict[str, Any]]:
     """{module, class, file, line, max_abs_error, cosine_similarity} of the first submodule out of
     tolerance, or None (no submodule differs: the difference is in the top-level code)."""
@@ -29,9 +29,10 @@ def first_divergence(
     except Exception as exc:  # noqa: BLE001 (localization is extra evidence)
         log.info("divergence not localized: unflatten failed (%s)", exc)
         return None
-    args = [value.clone() if hasattr(value, "clone") else value for value in inputs.values()]
-    eager_order, eager = _record(module, args)
-    _, exported = _record(unflat, [a.clone() if hasattr(a, "clone") else a for a in args])
+    from converter.calls import copy_inputs, split
+
+    eager_order, eager = _record(module, split(model, copy_inputs(inputs)))
+    _, exported = _record(unflat, split(model, copy_inputs(inputs)))
     for path in eager_order:
         if path not in exported:
             continue
@@ -54,7 +55,7 @@ def first_divergence(
     return None
 
 
-def _record(root: Any, args: List[Any]) -> Tuple[List[str], Dict[str, Any]]:
+def _record(root: Any, call: Tuple[tuple, Dict[str, Any]]) -> Tuple[List[str], Dict[str, Any]]:
     """Run `root` once; each submodule's first tensor output (as float64), in call order."""
     import torch
 
@@ -73,7 +74,7 @@ def _record(root: Any, args: List[Any]) -> Tuple[List[str], Dict[str, Any]]:
     handles = [m.register_forward_hook(hook_for(p)) for p, m in root.named_modules() if p]
     try:
         with torch.no_grad():
-            root(*args)
+            root(*call[0], **call[1])
     finally:
         for handle in handles:
             handle.remove()

@@ -27,6 +27,7 @@ def diagnose_job(
     if failure.stage == "validate" and result.backend == "torch_export" and "reference" in state:
         _localize(cfg, result, state)
     request = state.get("request")
+    state["model"] = cfg["model"]
     context = FailureContext(
         stage=failure.stage,
         type=failure.type,
@@ -72,8 +73,10 @@ def _eager_structure(state: Dict[str, Any]) -> Optional[str]:
         return None
     import torch
 
+    from converter.calls import invoke
+
     with torch.no_grad():
-        return describe_structure(module(*cases[0].inputs.values()))
+        return describe_structure(invoke(module, state["model"], cases[0].inputs))
 
 
 def _draft_report(cfg: Mapping[str, Any], run_dir: Path, request: Any) -> None:
@@ -109,6 +112,7 @@ def _localize(cfg: Mapping[str, Any], result: Any, state: Dict[str, Any]) -> Non
         state["cases"][failing[0]].inputs,
         validation["atol"],
         validation["rtol"],
+        cfg["model"],
     )
     if found:
         validation["first_divergence"] = found

@@ -75,13 +75,21 @@ def dynamic_shapes(names):
     )
 
 
+def split(inputs):
+    spec = MODEL["inputs"]
+    args = tuple(v for n, v in inputs.items() if not (spec[n] or {{}}).get("keyword"))
+    return args, {{n: v for n, v in inputs.items() if (spec[n] or {{}}).get("keyword")}}
+
+
 def export(module, inputs):
-    args = tuple(inputs.values())
+    args, kwargs = split(inputs)
     backend = EXPORT["backend"]
     if backend == "torch_export":
         strict = EXPORT["strict"] if EXPORT["strict"] != "auto" else False  # auto ends in non-strict
         with torch.no_grad():
-            return torch.export.export(module, args, dynamic_shapes=dynamic_shapes(list(inputs)), strict=strict)
+            return torch.export.export(
+                module, args, kwargs or None, dynamic_shapes=dynamic_shapes(list(inputs)), strict=strict
+            )
     if backend == "torchscript_trace":
         return torch.jit.trace(module, args, strict=EXPORT["strict"] is not False)
     if backend == "torchscript_script":
@@ -98,7 +106,8 @@ def main():
         return
     inputs = torch.load(HERE / "inputs.pt", weights_only=False)
     if STAGE == "reference":
-        module(*inputs.values())
+        args, kwargs = split(inputs)
+        module(*args, **kwargs)
     elif STAGE == "export":
         with patched():
             export(module, inputs)
@@ -108,8 +117,10 @@ def main():
             torch.export.load(str(ARTIFACT)).module() if ARTIFACT.suffix == ".pt2" else torch.jit.load(str(ARTIFACT))
         )
         with torch.no_grad():
-            expected = module(*[v.clone() for v in failing.values()])
-            actual = artifact(*[v.clone() for v in failing.values()])
+            args, kwargs = split({{k: v.clone() if hasattr(v, "clone") else v for k, v in failing.items()}})
+            expected = module(*args, **kwargs)
+            args, kwargs = split({{k: v.clone() if hasattr(v, "clone") else v for k, v in failing.items()}})
+            actual = artifact(*args, **kwargs)
         torch.testing.assert_close(actual, expected, atol={atol!r}, rtol={rtol!r})
     print("no error: the failure did not reproduce")
 

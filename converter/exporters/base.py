@@ -12,12 +12,17 @@ class ExportRequest:
     """Everything a target needs, already built: no config parsing inside exporters."""
 
     module: Any
+    # The example call: positional inputs, then the keyword ones (model.inputs.X.keyword).
     example_inputs: Tuple[Any, ...]
-    # Positional, one entry per input: {dim index: torch.export.Dim} or None.
-    dynamic_shapes: Optional[Tuple[Optional[Dict[int, Any]], ...]]
+    # Positional, one entry per input: {dim index: torch.export.Dim} or None; by parameter name
+    # (a dict) when the call has keyword inputs.
+    dynamic_shapes: Any
     # True, False, or "auto" (torch.export: strict, then non-strict; others: as True).
     strict: Any
     options: Any = None
+    example_kwargs: Dict[str, Any] = field(default_factory=dict)
+    # Inputs that are constants (bool, int, str, None): tracing backends bind them into the module.
+    constant_inputs: Tuple[str, ...] = ()
     device: str = "cpu"
     # Submodules a scripting backend traces first (model.traced_submodules); others ignore it.
     traced_submodules: Tuple[str, ...] = ()

@@ -53,9 +53,10 @@ class OnnxExporter:
             program = torch.onnx.export(
                 request.module,
                 request.example_inputs,
+                kwargs=request.example_kwargs or None,
                 dynamo=True,
                 dynamic_shapes=request.dynamic_shapes,
-                input_names=list(request.input_names) or None,
+                input_names=_graph_input_names(request),
                 opset_version=request.options.opset,
                 optimize=request.options.optimize,
                 verbose=False,
@@ -87,6 +88,15 @@ class OnnxExporter:
         from converter.graph_facts import onnx_facts
 
         return onnx_facts(artifact.model_proto)
+
+
+def _graph_input_names(request: ExportRequest) -> Optional[list]:
+    """The graph's inputs named after the config's (constants are baked in); torch.onnx's own
+    names where an input is a list of tensors (one graph input per element)."""
+    values = [*request.example_inputs, *request.example_kwargs.values()]
+    if any(isinstance(v, (list, tuple)) for v in values):
+        return None
+    return [n for n in request.input_names if n not in request.constant_inputs] or None
 
 
 def _op_name(node: Any) -> str:
@@ -122,11 +132,14 @@ class OnnxRuntimeModule:
         self.out_spec = pytree.treespec_loads(spec) if spec else None
         self.device = device
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Called as eager is: the graph's inputs are the call's tensors in order (a list of
+        tensors is several inputs); constants were baked into the graph at export."""
         import torch
         import torch.utils._pytree as pytree
 
-        feeds = {name: value.detach().cpu().numpy() for name, value in zip(self.input_names, args, strict=False)}
+        tensors = [leaf for leaf in pytree.tree_leaves((args, kwargs)) if isinstance(leaf, torch.Tensor)]
+        feeds = {name: value.detach().cpu().numpy() for name, value in zip(self.input_names, tensors, strict=False)}
         outputs = [torch.from_numpy(array).to(self.device) for array in self.session.run(None, feeds)]
         if self.out_spec is None:
             return outputs[0] if len(outputs) == 1 else tuple(outputs)

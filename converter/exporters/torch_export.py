@@ -60,6 +60,7 @@ class TorchExportExporter:
             return torch.export.export(
                 request.module,
                 args=request.example_inputs,
+                kwargs=request.example_kwargs or None,
                 dynamic_shapes=request.dynamic_shapes,
                 strict=strict,
             )

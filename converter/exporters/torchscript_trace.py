@@ -25,14 +25,21 @@ class TorchScriptTraceExporter(TorchScriptArtifact):
     name = "torchscript_trace"
     Options = TraceOptions
 
+    # A trace takes tensors only, positionally: keyword and constant inputs are bound into a
+    # wrapper (converter.exporters.binding), and the artifact is called with the tensors alone.
+    tensors_only = True
+
     def export(self, request: ExportRequest) -> Any:
         import torch
 
+        from converter.exporters.binding import bound_for_tracing
+
+        module, example = bound_for_tracing(request)
         # `export.strict` maps to trace's own strictness: with strict=False, list and
         # dict outputs are allowed (the Core ML seed's DeepLab returns a dict).
         traced = torch.jit.trace(
-            request.module,
-            request.example_inputs,
+            module,
+            example,
             check_trace=request.options.check_trace,
             strict=request.strict is not False,  # "auto" is torch.export's; trace keeps its default
         )

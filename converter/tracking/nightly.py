@@ -73,10 +73,13 @@ def previous_sweep(client: Any, experiment_id: str, run_id: str) -> Optional[Any
 
 
 def compare_runs(previous: Dict[Key, Any], current: Dict[Key, Any], thresholds: Mapping[str, Any]) -> NightlyReport:
+    from converter.schema import TrackingConfig
+
+    defaults = TrackingConfig()
     report = NightlyReport(previous_run_id="")
-    slower = float(thresholds.get("latency_regression", 0.10))
-    drift = float(thresholds.get("error_drift", 10.0))
-    floor = float(thresholds.get("error_floor", 1e-5))
+    slower = float(thresholds.get("latency_regression", defaults.latency_regression))
+    drift = float(thresholds.get("error_drift", defaults.error_drift))
+    floor = float(thresholds.get("error_floor", defaults.error_floor))
     for key, run in sorted(current.items()):
         name = "/".join(k for k in key if k)
         before = previous.get(key)
@@ -130,13 +133,27 @@ def compare_with_previous(client: Any, experiment_id: str, run_id: str, threshol
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    from converter.schema import TrackingConfig
     from converter.tracking.store import client_and_experiment, default_uri
 
+    defaults = TrackingConfig()  # the thresholds' one home: tracking.* in the schema
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--experiment", default="nightly")
     parser.add_argument("--uri", default=None, help=f"tracking URI (default {default_uri()})")
     parser.add_argument(
-        "--latency-regression", type=float, default=0.10, help="fractional p50 increase that counts as slower"
+        "--latency-regression",
+        type=float,
+        default=defaults.latency_regression,
+        help="fractional p50 increase that counts as slower",
+    )
+    parser.add_argument(
+        "--error-drift",
+        type=float,
+        default=defaults.error_drift,
+        help="factor by which the max abs error may grow before it counts as drift",
+    )
+    parser.add_argument(
+        "--error-floor", type=float, default=defaults.error_floor, help="errors below this never count as drift"
     )
     args = parser.parse_args(argv)
     client, experiment_id = client_and_experiment({"uri": args.uri}, args.experiment)
@@ -146,9 +163,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not runs:
         print(f"No sweep in experiment '{args.experiment}'.", file=sys.stderr)
         return 2
-    report = compare_with_previous(
-        client, experiment_id, runs[0].info.run_id, {"latency_regression": args.latency_regression}
-    )
+    thresholds = {
+        "latency_regression": args.latency_regression,
+        "error_drift": args.error_drift,
+        "error_floor": args.error_floor,
+    }
+    report = compare_with_previous(client, experiment_id, runs[0].info.run_id, thresholds)
     print(report.markdown())
     return 1 if report.regressed else 0
 

@@ -1,0 +1,53 @@
+"""Keyword and constant inputs for backends whose artifact takes positional tensors only.
+
+torch.jit.trace records tensor operations on positional tensor arguments: a keyword input
+or a bool flag has nowhere to go. The module is wrapped so its forward takes the call's
+tensors in declaration order and passes each on as the model declares it (by position or
+keyword), with the constants bound; the artifact is later called with those tensors alone
+(`TensorsOnly`), so validation and the benchmark still call it the way eager is called.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Tuple
+
+from converter.exporters.base import ExportRequest
+
+
+def bound_for_tracing(request: ExportRequest) -> Tuple[Any, tuple]:
+    """(module, positional tensors): the request's module as it is when the call is plain."""
+    if not request.example_kwargs and not request.constant_inputs:
+        return request.module, request.example_inputs
+    import torch
+
+    names = list(request.input_names)
+    values = dict(zip(names, [*request.example_inputs, *request.example_kwargs.values()], strict=True))
+    keywords = set(request.example_kwargs)
+    constants = {name: values[name] for name in request.constant_inputs}
+    tensor_names = [name for name in names if name not in constants]
+
+    class BoundInputs(torch.nn.Module):
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *tensors: Any) -> Any:
+            given = {**constants, **dict(zip(tensor_names, tensors, strict=True))}
+            args = [given[n] for n in names if n not in keywords]
+            return self.model(*args, **{n: given[n] for n in names if n in keywords})
+
+    return BoundInputs(request.module), tuple(values[name] for name in tensor_names)
+
+
+class TensorsOnly:
+    """An artifact taking positional tensors, called the way eager is (constants dropped)."""
+
+    def __init__(self, artifact: Any, model: Mapping[str, Any]) -> None:
+        self.artifact = artifact
+        self.specs: Dict[str, Any] = model["inputs"]
+        self.names: List[str] = list(self.specs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        positional = [n for n in self.names if not (self.specs[n] or {}).get("keyword")]
+        given = {**dict(zip(positional, args, strict=False)), **kwargs}
+        return self.artifact(*[given[n] for n in self.names if not (self.specs[n] or {}).get("constant")])

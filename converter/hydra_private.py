@@ -1,0 +1,44 @@
+"""Every use of Hydra's private API, fenced in one place.
+
+Checked against hydra-core 1.3.8 (tests/test_hydra_private.py fails loudly when an upgrade
+moves or changes any of these). Each has no public equivalent in 1.3:
+
+- `get_args_parser`: the argparse parser of Hydra's own command line, so converter parses
+  `--multirun`, `--cfg`, `--config-dir` exactly as Hydra will.
+- `BasicSweeper.split_arguments`: how a multirun expands `a=1,2 b=x,y` into jobs, so preflight
+  checks every job before the sweep starts.
+- `Callbacks`: the callback runner Hydra's `run_job` expects, for the single-run path that
+  composes and checks before Hydra writes anything.
+- `_locate`: import a dotted path; `hydra.utils.get_object` wraps it but also logs an error line
+  for every miss, which preflight's own message replaces.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+HYDRA_CHECKED_VERSION = "1.3.8"
+
+
+def get_args_parser() -> Any:
+    from hydra._internal.utils import get_args_parser as parser
+
+    return parser()
+
+
+def basic_sweeper() -> Any:
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    return BasicSweeper
+
+
+def callbacks(config: Any) -> Any:
+    from hydra._internal.callbacks import Callbacks
+
+    return Callbacks(config)
+
+
+def locate(path: str) -> Any:
+    from hydra._internal.utils import _locate
+
+    return _locate(path)
