@@ -135,7 +135,10 @@ def sweep_section(sweep: Path | None) -> list[str]:
         if result["status"] != "ok" or not bench_file.is_file():
             failure = result.get("failure") or {}
             reason = (failure.get("message") or "").strip().splitlines()
-            failures.append(f"| {label} | {failure.get('stage', '?')}: {(reason[0] if reason else '')[:100]} |")
+            category = failure.get("category") or result["status"]
+            failures.append(
+                f"| {label} | {category} | {failure.get('stage', '?')}: {(reason[0] if reason else '')[:100]} |"
+            )
             continue
         bench = json.loads(bench_file.read_text())
         cold = bench.get("cold_start") or {}
@@ -144,7 +147,11 @@ def sweep_section(sweep: Path | None) -> list[str]:
             gflops = (case.get("achieved_gflops") or {}).get("artifact")
             fraction = (case.get("fraction_of_peak") or {}).get("artifact")
             memory = case.get("peak_memory_mb") or {}
-            mem = f"{memory['eager']:.1f} / {memory['artifact']:.1f}" if memory else "-"
+            mem = (
+                " / ".join("n/a" if memory.get(who) is None else f"{memory[who]:.1f}" for who in ("eager", "artifact"))
+                if memory
+                else "-"
+            )
             noisy = " (noisy)" if any(case["noisy"].values()) else ""
             sizes = ",".join(f"{k}={v}" for k, v in case["sizes"].items())
             rows.append(
@@ -153,7 +160,9 @@ def sweep_section(sweep: Path | None) -> list[str]:
                 f"{f'{gflops:.1f}' if gflops else '-'} | {f'{fraction * 100:.0f}%' if fraction else '-'} | {mem} | "
                 f"{bench['artifact_size_bytes'] / 2**20:.1f} | {bench['export_s']:.1f} | {cold.get('load_s', float('nan')):.2f} |"
             )
-    peak = next((json.loads(p.read_text()).get("machine_peak") for p in sweep.glob("*/bench.json")), None)
+    benches = [json.loads(p.read_text()) for p in sweep.glob("*/bench.json")]
+    peak = next((b.get("machine_peak") for b in benches), None)
+    theoretical = next((b.get("theoretical_peak") for b in benches if b.get("theoretical_peak")), None)
     lines = [
         "## Artifacts against eager",
         "",
@@ -162,17 +171,32 @@ def sweep_section(sweep: Path | None) -> list[str]:
         f"% of the machine's float32 matmul peak ({peak['gflops']:.0f} GFLOP/s measured, 2048x2048, best of 3)."
         if peak
         else "",
-        "Convolutions can show more than 100%: oneDNN computes many 3x3 convolutions with Winograd",
-        "transforms, which do fewer multiplications than the nominal FLOPs counted here.",
-        "Peak MiB: the most tensor memory one call holds at once beyond the weights (profiler allocation records on CPU).",
+        f"The theoretical FP32 peak is {theoretical['gflops']:.0f} GFLOP/s ({theoretical['basis']})."
+        if theoretical
+        else "",
+        "Rows above 100% of the measured peak did fewer operations than counted (oneDNN computes many",
+        "3x3 convolutions with Winograd transforms) or the measured peak is an underestimate.",
+        "Peak MiB: the most tensor memory one call holds at once beyond the weights (profiler allocation",
+        "records on CPU); n/a where the runtime allocates outside torch (ONNX Runtime).",
         "",
         "| model / backend | sizes | eager p50 ms | artifact p50 ms | speedup [95% CI] | items/s | GFLOP/s | % peak | peak MiB eager / artifact | size MiB | export s | cold load s |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
     ]
+    from converter.best_target import fastest_markdown
+    from converter.summary import collect_results
+
+    lines += fastest_markdown(collect_results(sweep))[1:] + [""]
     if failures:
-        lines += ["Jobs that did not produce a benchmark:", "", "| model / backend | why |", "|---|---|", *failures, ""]
+        lines += [
+            "Jobs that did not produce a benchmark:",
+            "",
+            "| model / backend | category | why |",
+            "|---|---|---|",
+            *failures,
+            "",
+        ]
     return lines
 
 

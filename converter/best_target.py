@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Tuple
 
+from converter.dims import sizes_label
 from converter.outcome import read_json
+from converter.results import Status
 
 Key = Tuple[str, str]  # model label, sizes ("batch=2")
 
@@ -15,17 +17,13 @@ def model_label(result: Mapping[str, Any]) -> str:
     return result["model"] + (f" ({result['variant']})" if result.get("variant") else "")
 
 
-def sizes_label(sizes: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sizes.items()) or "example"
-
-
 def fastest_targets(results: List[Mapping[str, Any]]) -> Dict[Key, Dict[str, Any]]:
     """(model, sizes) -> {backend, speedup: {ratio, low, high}} over validated, benchmarked jobs.
     A job whose validation was skipped (Core ML off macOS) never competes."""
     best: Dict[Key, Dict[str, Any]] = {}
     for result in results:
         validation = result.get("validation") or {}
-        if result["status"] != "ok" or validation.get("passed") is not True:
+        if result["status"] != Status.OK or validation.get("passed") is not True:
             continue
         for case in read_json(Path(result.get("run_dir", "")) / "bench.json").get("cases") or []:
             key = (model_label(result), sizes_label(case.get("sizes") or {}))

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Set
 
 from converter.artifacts import sha256_of, write_json_atomically
+from converter.results import Status
 
 ENGINE_DIR = Path(__file__).resolve().parent
 # Sections that say how a job runs or where it is recorded, not what it computes.
@@ -172,7 +173,7 @@ def would_reuse(job: Mapping[str, Any]) -> bool:
 
 
 def cacheable(result: Mapping[str, Any]) -> bool:
-    if result.get("status") == "ok":
+    if result.get("status") == Status.OK:
         return True
     failure = result.get("failure") or {}
     return result.get("status") == "failed" and failure.get("stage") in CACHEABLE_FAILED_STAGES

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional
 
-from converter.errors import ConfigError
+from converter.errors import ConfigError, first_line
 
 
 def parse_overrides(parser: Any, overrides: List[str]) -> List[Any]:
@@ -38,7 +38,7 @@ def compose_checked(compose: Any, config_name: str, overrides: List[str], hydra:
         key = getattr(exc, "full_key", None) or _field(text, "full_key") or ""
         raise ConfigError(
             key,
-            f"the override cannot be applied ({type(exc).__name__}: {text.splitlines()[0] if text else ''})",
+            f"the override cannot be applied ({type(exc).__name__}: {first_line(text)})",
             "set the key whole with a value of the schema's type, or delete it first with ~KEY",
         ) from exc
 
@@ -56,7 +56,7 @@ def _override_error(overrides: List[str], exc: Exception) -> ConfigError:
         except OverrideParseException:
             culprit = override
             break
-    text = str(exc).splitlines()[0]
+    text = first_line(exc)
     if culprit is None:
         return ConfigError("", text, "write overrides as key=value, +key=value to add, ~key to delete")
     key = culprit.lstrip("+~").split("=", 1)[0]
@@ -72,7 +72,7 @@ def _missing_config(exc: Any) -> ConfigError:
     text = str(exc)
     found = re.search(r"Could not find '([^/']+)/([^']+)'", text)
     if not found:
-        return ConfigError("", text.splitlines()[0], "check the config name and --config-dir")
+        return ConfigError("", first_line(text), "check the config name and --config-dir")
     group, name = found.groups()
     options = ", ".join(exc.options or []) or "none"
     return ConfigError(
@@ -90,9 +90,7 @@ def _composition_error(exc: Exception) -> ConfigError:
     if "No match in the defaults list" in str(exc):
         name = re.search(r"override '([^']+)'", str(exc))
         group = name.group(1) if name else "model"
-        return ConfigError(
-            group, str(exc).splitlines()[0], f"add a group that is not selected by default with '+{group}=NAME'"
-        )
+        return ConfigError(group, first_line(exc), f"add a group that is not selected by default with '+{group}=NAME'")
     if "Could not delete from config" in text:
         found = re.search(r"(?:value of|config\.) '([^']+)'", text)
         return ConfigError(

@@ -119,3 +119,8 @@ def to_torch_dynamic_shapes(
         per_index = dynamic_shapes.get(name)
         spec.append({int(i): torch_dims[str(d["name"])] for i, d in per_index.items()} if per_index else None)
     return tuple(spec)
+
+
+def sizes_label(sizes: Mapping[str, Any]) -> str:
+    """'batch=2,points=3' (or 'example' with no Dims): how a case's sizes are named everywhere."""
+    return ",".join(f"{k}={v}" for k, v in sizes.items()) or "example"

@@ -7,6 +7,17 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional
 
 
+def first_line(text: object) -> str:
+    """The first non-empty line of a message ('' for an empty one): what a one-line reason shows."""
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def one_line(exc: BaseException) -> str:
+    """'ExceptionClass: first line of its message', the short form every error report uses."""
+    return f"{type(exc).__name__}: {first_line(exc)}"
+
+
 class ConverterError(Exception):
     """Base of every error converter raises on purpose."""
 
@@ -66,6 +77,5 @@ class Failure:
         return replace(self, **fields)
 
     def summary(self, width: Optional[int] = 300) -> str:
-        first_line = self.message.strip().splitlines()[0] if self.message.strip() else ""
-        text = f"{self.stage}: {self.type.rsplit('.', 1)[-1]}: {first_line}"
+        text = f"{self.stage}: {self.type.rsplit('.', 1)[-1]}: {first_line(self.message)}"
         return text if width is None else text[:width]

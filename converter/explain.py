@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
 from converter.outcome import read_json
+from converter.results import Status
 
 RESULT_FILE = "result.json"
 
@@ -31,7 +32,7 @@ def results_under(path: Path) -> List[Dict[str, Any]]:
 
 def category_of(result: Mapping[str, Any]) -> Optional[str]:
     """The failure's category (the status for a job killed before it could say), None when ok."""
-    if result.get("status") == "ok":
+    if result.get("status") == Status.OK:
         return None
     return (result.get("failure") or {}).get("category") or result.get("status") or "unknown"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
 
-from converter.dims import collect_dims, example_sizes, validation_sizes
+from converter.dims import collect_dims, example_sizes, sizes_label, validation_sizes
 from converter.errors import ConfigError
 
 FILLS = ("low", "high")
@@ -105,7 +105,7 @@ def validation_cases(model: Mapping[str, Any], validate: Mapping[str, Any], seed
     example = example_sizes(dynamic, inputs)
     cases = [example_case(model, seed, device)]
     for number, sizes in enumerate(validation_sizes(collect_dims(dynamic, inputs)), start=1):
-        label = ",".join(f"{k}={v}" for k, v in sizes.items())
+        label = sizes_label(sizes)
         cases.append(
             InputCase(f"dims[{label}]", make_inputs(model, {**example, **sizes}, seed + 1000 + number, device))
         )

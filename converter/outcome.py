@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any, Dict, Iterable, List
 
+from converter.results import Status
+
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 NIGHTLY_FILE = "nightly.json"
 SWEEP_FILE = "sweep.json"
@@ -39,7 +41,7 @@ def runs_ok(run_dirs: Iterable[Path]) -> bool:
     if not dirs:
         return False
     for run_dir in dirs:
-        if read_json(run_dir / "result.json").get("status") != "ok":
+        if read_json(run_dir / "result.json").get("status") != Status.OK:
             return False
         tracking = read_json(run_dir / "tracking.json")
         if tracking and not tracking.get("logged"):

@@ -64,11 +64,13 @@ def compose_jobs(args: argparse.Namespace) -> SweepPlan:
 def _expand_sweep(overrides: List[str], args: argparse.Namespace) -> Any:
     """Each job's override list, as Hydra's basic sweeper would make them, and the sweep's base config."""
     from hydra import compose
+    from hydra.core.global_hydra import GlobalHydra
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     from converter.hydra_private import basic_sweeper
 
-    parser = OverridesParser.create()
+    # With the config loader, sweeps over a group's whole folder work: +tiny=glob(*)
+    parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
     parsed = parse_overrides(parser, overrides)
     fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
     try:  # as Hydra's multirun does: the fixed overrides alone, before any swept value is chosen

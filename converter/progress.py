@@ -16,8 +16,9 @@ from typing import Any, Dict, List, Optional, TextIO
 
 from converter.isolation import stage
 from converter.outcome import SWEEP_FILE, job_dirs, read_json
+from converter.results import Status
 
-COUNTED = ("ok", "failed", "crashed", "timeout", "oom")
+COUNTED = tuple(Status)
 
 
 @dataclass

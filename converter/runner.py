@@ -19,7 +19,7 @@ from converter.artifacts import load_verified, save_atomically, write_json_atomi
 from converter.context import running_in
 from converter.dims import collect_dims, to_torch_dynamic_shapes
 from converter.environment import versions
-from converter.errors import Failure, StageError, ValidationMismatch
+from converter.errors import Failure, StageError, ValidationMismatch, first_line
 from converter.exporters import build_options, get_exporter
 from converter.exporters.base import ExportRequest
 from converter.inputs import example_case, validation_cases
@@ -72,7 +72,7 @@ class _Stages:
             if (entry.category, entry.message) not in seen:
                 seen.add((entry.category, entry.message))
                 self.result.warnings.append(entry)
-                log.warning("%s: %s: %s", stage, entry.category, entry.message.splitlines()[0] if entry.message else "")
+                log.warning("%s: %s: %s", stage, entry.category, first_line(entry.message))
 
 
 def library_of(model: Mapping[str, Any]) -> str | None:

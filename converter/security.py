@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator, List, Mapping, Sequence, Tuple
 
-from converter.errors import ConfigError
+from converter.errors import ConfigError, one_line
 
 # The registry and the libraries its loaders call (see pyproject's dependencies).
 BUILTIN_PREFIXES = ("registry", "torchvision.models", "segment_anything", "sam2", "ultralytics", "transformers")
@@ -115,7 +115,7 @@ def check_checkpoint(path: Path) -> None:
     except Exception as exc:  # noqa: BLE001 (a damaged zip: say so rather than crash)
         raise ConfigError(
             "model.checkpoint",
-            f"'{path}' cannot be read as a torch checkpoint ({type(exc).__name__}: {str(exc).splitlines()[0]})",
+            f"'{path}' cannot be read as a torch checkpoint ({one_line(exc)})",
             "give an intact file saved with torch.save(model.state_dict(), PATH)",
         ) from exc
     if unsafe:

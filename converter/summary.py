@@ -18,7 +18,7 @@ from hydra.experimental.callback import Callback
 from converter.best_target import fastest_markdown
 from converter.explain import category_counts, category_of
 from converter.outcome import job_dirs
-from converter.results import failure_reason, worst_error
+from converter.results import Status, failure_reason, worst_error
 
 START, END = "<!-- matrix:start -->", "<!-- matrix:end -->"
 SUMMARY_FILE = "summary.md"
@@ -59,7 +59,7 @@ def collect_results(sweep_dir: Path) -> List[Dict[str, Any]]:
 
 def cell(result: Dict[str, Any], width: int = 90) -> str:
     cached = ", cached" if result.get("cached") else ""
-    if result["status"] == "ok":
+    if result["status"] == Status.OK:
         skipped = (result.get("validation") or {}).get("skipped")
         if skipped:
             return f"ok{cached} (not validated: {skipped})"
@@ -81,7 +81,7 @@ def matrix_markdown(results: List[Dict[str, Any]]) -> str:
     lines = ["| model | " + " | ".join(backends) + " |", "|---" * (len(backends) + 1) + "|"]
     for label, by_backend in sorted(rows.items()):
         lines.append(f"| {label} | " + " | ".join(by_backend.get(b, "–") for b in backends) + " |")
-    ok = sum(r["status"] == "ok" for r in results)
+    ok = sum(r["status"] == Status.OK for r in results)
     lines += ["", f"{ok} of {len(results)} jobs ok."]
     counts = {status: sum(r["status"] == status for r in results) for status in STATUS_ORDER}
     cached = sum(bool(r.get("cached")) for r in results)
@@ -98,7 +98,7 @@ def matrix_markdown(results: List[Dict[str, Any]]) -> str:
     if fixes:
         lines += ["", "Fixes the diagnosis suggests (`python -m converter explain SWEEP_DIR` says why):", ""]
         lines += [f"- {r['model']}/{r['backend']}: `{' '.join(r['failure']['fix_overrides'])}`" for r in fixes]
-    fell_back = [r for r in results if (r.get("strict_mode") or {}).get("strict_failure") and r["status"] == "ok"]
+    fell_back = [r for r in results if (r.get("strict_mode") or {}).get("strict_failure") and r["status"] == Status.OK]
     if fell_back:
         lines += ["", "export.strict=auto exported non-strict where strict failed:", ""]
         lines += [f"- {r['model']}: {r['strict_mode']['strict_failure'][:160]}" for r in fell_back]

@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from converter.best_target import fastest_targets, model_label, verdict
 from converter.explain import category_of
 from converter.outcome import read_json
-from converter.results import failure_reason, worst_error
+from converter.results import Status, failure_reason, worst_error
 
 REPORT_FILE = "report.html"
 NIGHTLY_REPORT_FILE = "nightly_report.md"
@@ -92,7 +92,7 @@ def _cell(result: Optional[Dict[str, Any]], links: Links) -> str:
     if result.get("cached"):
         parts.append('<span class="cached">cached</span>')
     run_dir = Path(result.get("run_dir", ""))
-    if status == "ok":
+    if status == Status.OK:
         details = []
         speed = _speedup(run_dir)
         if speed:
@@ -106,7 +106,7 @@ def _cell(result: Optional[Dict[str, Any]], links: Links) -> str:
         if details:
             parts.append(f'<span class="detail">{html.escape(" · ".join(details))}</span>')
     style = ""
-    if status != "ok":
+    if status != Status.OK:
         category = category_of(result) or "unknown"
         if category != status:
             parts.append(f'<span class="category">{html.escape(category)}</span>')

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
+from converter.errors import one_line
 from converter.outcome import SWEEP_FILE
 
 
@@ -108,7 +109,7 @@ def sync(path: Path, tracking: Mapping[str, Any]) -> SyncReport:
         try:
             run_id, created = log_job(record, result, run_dir, settings, experiment)
         except Exception as exc:  # noqa: BLE001 (report and go on with the other folders)
-            report.failed.append(f"{run_dir} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
+            report.failed.append(f"{run_dir} ({one_line(exc)})")
             continue
         (report.logged if created else report.already).append(str(run_dir))
         _mark_logged(run_dir, run_id)

@@ -7,7 +7,7 @@ from typing import Any
 
 def resolve(path: str, key: str) -> Any:
     """Import the object at `path` ("package.module.attr"); ConfigError naming `key` if absent."""
-    from converter.errors import ConfigError
+    from converter.errors import ConfigError, one_line
     from converter.hydra_private import locate as _locate
 
     if not isinstance(path, str) or not path.strip():
@@ -18,7 +18,7 @@ def resolve(path: str, key: str) -> Any:
         cause = exc.__cause__ or exc
         raise ConfigError(
             key,
-            f"'{path}' does not resolve ({type(cause).__name__}: {str(cause).splitlines()[0]})",
+            f"'{path}' does not resolve ({one_line(cause)})",
             "check the spelling, and that the package providing it is installed in this environment",
         ) from exc
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
 
 from converter.artifacts import write_json_atomically
-from converter.errors import Failure
+from converter.errors import Failure, one_line
 from converter.results import Status
 
 log = logging.getLogger("converter")
@@ -265,7 +265,7 @@ def track(job: Mapping[str, Any], record_config: Mapping[str, Any], result: Mapp
         run_id, _ = log_job(record_config, result, run_dir, tracking, tracking["experiment"] or result["model"])
         state = {"logged": True, "run_id": run_id}
     except Exception as exc:  # noqa: BLE001 (any MLflow or network failure)
-        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        reason = one_line(exc)
         print(
             f"Tracking error: could not log {result['model']}/{result['backend']} to MLflow at "
             f"{tracking['uri'] or 'the embedded store'} ({reason}). The run's files are in {run_dir}. "

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from converter.compare import OutputComparison, compare_outputs
+from converter.errors import one_line
 from converter.inputs import InputCase
 
 
@@ -124,7 +125,7 @@ def validate_artifact(
         try:
             actual = _call_on_copies(artifact, case.inputs, mutated)
         except Exception as exc:  # the artifact refusing an input is a validation verdict
-            message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+            message = one_line(exc)
             results.append(CaseResult(case.name, False, _shapes(case.inputs), error=message[:1000]))
             if worst_excess < math.inf:
                 worst, worst_excess = f"{case.name}: artifact raised {message[:300]}", math.inf

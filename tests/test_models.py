@@ -119,6 +119,7 @@ def test_yolo11_pose_non_strict_with_dynamic_batch_and_no_settings_outside_the_r
 # The seed's strict failure (export.strict=true): tests/test_diagnosis.py, with its diagnosis and fix.
 
 
+@pytest.mark.slow  # two exports of YOLO (half a minute); the static_shape diagnosis has its own fast test
 def test_yolo11_pose_head_shape_cache_pins_the_batch(run_cli) -> None:
     failure = failed(run_cli, "yolo11_pose", "model.loader.dynamic_head=false", "export.strict=false")
     assert "Constraints violated (batch)" in failure["message"]

@@ -6,6 +6,8 @@ import io
 from pathlib import Path
 from typing import Any, Dict
 
+from converter.dims import sizes_label
+
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f}"
@@ -34,7 +36,7 @@ def render_table(report: Dict[str, Any], title: str) -> str:
     ):
         table.add_column(column, justify="right" if column not in ("sizes", "who") else "left")
     for case in report["cases"]:
-        label = ",".join(f"{k}={v}" for k, v in case["sizes"].items()) or "example"
+        label = sizes_label(case["sizes"])
         for who in ("eager", "artifact"):
             s = case["latency_s"][who]
             speed = case["speedup"]
@@ -76,7 +78,7 @@ def write_chart(report: Dict[str, Any], path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = [",".join(f"{k}={v}" for k, v in c["sizes"].items()) or "example" for c in report["cases"]]
+    labels = [sizes_label(c["sizes"]) for c in report["cases"]]
     fig, ax = plt.subplots(figsize=(max(4, 1.6 * len(labels) + 2), 3.6))
     width = 0.38
     for offset, who in ((-width / 2, "eager"), (width / 2, "artifact")):

@@ -80,6 +80,7 @@ def _case(
     device: str,
     peak: Optional[float],
     bench: Mapping[str, Any],
+    memory_visible: bool = True,
 ) -> Dict[str, Any]:
     contenders = {"eager": lambda: call(module), "artifact": lambda: call(artifact)}
     timings = measure_interleaved(contenders, plan, device)
@@ -94,7 +95,11 @@ def _case(
         "noisy": timings.noisy,
         "extra_rounds": timings.extra_rounds,
         "flops_per_call": flops,
-        "peak_memory_mb": {name: peak_memory_mb(fn, device) for name, fn in contenders.items()}
+        # None where the runtime allocates outside torch (ONNX Runtime): a 0 would be a false figure.
+        "peak_memory_mb": {
+            name: peak_memory_mb(fn, device) if name == "eager" or memory_visible else None
+            for name, fn in contenders.items()
+        }
         if bench["memory"]
         else None,
     }
@@ -124,6 +129,9 @@ def benchmark_artifact(
         bench["warmup"], bench["min_iterations"], bench["min_time_s"], bench["cv_threshold"], bench["max_extra_rounds"]
     )
     device = bench.get("device") or device
+    from converter.exporters import get_exporter
+
+    memory_visible = getattr(get_exporter(backend), "memory_visible", True)
     with torch_threads(bench.get("threads")) as threads:
         peak = measured_peak_gflops(device, threads) if bench["peak"] else None
         cases = []
@@ -131,7 +139,9 @@ def benchmark_artifact(
             inputs = make_inputs(model, sizes, seed + 3000 + number, device)
             items = sizes.get(bench["batch_dim"], 1)
             call = functools.partial(_invoke, model=model, inputs=inputs)
-            case = _case(module, artifact, call, items, plan, device, peak["gflops"] if peak else None, bench)
+            case = _case(
+                module, artifact, call, items, plan, device, peak["gflops"] if peak else None, bench, memory_visible
+            )
             cases.append({"sizes": sizes, **case})
     return {
         "device": device,

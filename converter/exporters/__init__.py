@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, Dict, Mapping
 
-from converter.errors import ConfigError
+from converter.errors import ConfigError, first_line
 
 BACKENDS: Dict[str, str] = {
     "torch_export": "converter.exporters.torch_export:TorchExportExporter",
@@ -43,7 +43,7 @@ def build_options(exporter: Any, options: Mapping[str, Any]) -> Any:
     except OmegaConfBaseException as exc:
         raise ConfigError(
             f"export.options.{getattr(exc, 'key', '') or ''}".rstrip("."),
-            f"{str(exc).splitlines()[0]} for backend '{exporter.name}'",
+            f"{first_line(exc)} for backend '{exporter.name}'",
             f"use only the options of {exporter.Options.__name__}: " + ", ".join(exporter.Options.__dataclass_fields__),
         ) from exc
     try:

@@ -43,6 +43,8 @@ class OnnxExporter:
     suffix = ".onnx"
     Options = OnnxOptions
     requires = ("onnx", "onnxruntime", "onnxscript")
+    # ONNX Runtime allocates outside torch: the profiler cannot see its memory.
+    memory_visible = False
     extra = "onnx"
 
     def export(self, request: ExportRequest) -> Any:

@@ -23,8 +23,9 @@ class TorchExportOptions:
 
 
 def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0] if lines else ''}"[:500]
+    from converter.errors import one_line
+
+    return one_line(exc)[:500]
 
 
 class TorchExportExporter:

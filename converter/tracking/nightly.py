@@ -9,6 +9,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from converter.results import Status
+
 Key = Tuple[str, str, str]  # model, variant, backend
 
 
@@ -87,11 +89,11 @@ def compare_runs(previous: Dict[Key, Any], current: Dict[Key, Any], thresholds: 
             report.new_jobs.append(f"{name}: {run.data.tags.get('status')}")
             continue
         was, now = before.data.tags.get("status"), run.data.tags.get("status")
-        if was == "ok" and now != "ok":
+        if was == Status.OK and now != Status.OK:
             report.status_changes.append(
                 f"{name}: ok -> {now} ({run.data.tags.get('failure_stage', '')}: {run.data.tags.get('failure_message', '')[:160]})"
             )
-        elif was != "ok" and now == "ok":
+        elif was != Status.OK and now == Status.OK:
             report.recoveries.append(f"{name}: {was} -> ok")
         old_p50, new_p50 = before.data.metrics.get("artifact_p50_ms"), run.data.metrics.get("artifact_p50_ms")
         if old_p50 and new_p50 and new_p50 > old_p50 * (1 + slower):
@@ -115,7 +117,7 @@ def compare_runs(previous: Dict[Key, Any], current: Dict[Key, Any], thresholds: 
 def _category_counts(runs: Dict[Key, Any]) -> Dict[str, int]:
     counts: Dict[str, int] = {}
     for run in runs.values():
-        if run.data.tags.get("status") != "ok":
+        if run.data.tags.get("status") != Status.OK:
             category = run.data.tags.get("failure_category") or run.data.tags.get("status", "unknown")
             counts[category] = counts.get(category, 0) + 1
     return counts

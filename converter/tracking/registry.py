@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional
 
+from converter.results import Status
+
 LATEST_OK = "latest-ok"
 
 
@@ -38,7 +40,7 @@ def version_tags(result: Mapping[str, Any]) -> Dict[str, str]:
 
 
 def validated(result: Mapping[str, Any]) -> bool:
-    return result.get("status") == "ok" and bool((result.get("validation") or {}).get("passed"))
+    return result.get("status") == Status.OK and bool((result.get("validation") or {}).get("passed"))
 
 
 def register(client: Any, run_id: str, result: Mapping[str, Any]) -> Optional[str]:

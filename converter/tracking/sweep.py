@@ -14,6 +14,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
 from converter.artifacts import save_atomically, write_json_atomically
+from converter.errors import one_line
 from converter.outcome import NIGHTLY_FILE
 from converter.results import worst_error
 from converter.sweep_report import NIGHTLY_REPORT_FILE, write_report
@@ -31,7 +32,7 @@ def experiment_name(config: Any) -> str:
 
 
 def _report_outage(what: str, tracking: Dict[str, Any], sweep_dir: Path, exc: Exception) -> None:
-    reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    reason = one_line(exc)
     print(
         f"Tracking error: could not {what} at {tracking.get('uri') or 'the embedded store'} ({reason}). "
         f"The sweep goes on and its files stay in {sweep_dir}. "
