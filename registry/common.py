@@ -9,10 +9,11 @@ from torch import nn
 
 
 class SelectOutput(nn.Module):
-    """Return one entry of a dict output: tracing refuses dicts ("Only tensors or tuples of
-    tensors can be output from traced functions"), as the Core ML seed found with DeepLab."""
+    """Return one entry of a dict output (or, with an integer key, of a tuple): tracing refuses
+    dicts ("Only tensors or tuples of tensors can be output from traced functions"), as the Core
+    ML seed found with DeepLab, and nested lists it cannot type (YOLO's raw outputs)."""
 
-    def __init__(self, model: nn.Module, key: str = "out") -> None:
+    def __init__(self, model: nn.Module, key: Any = "out") -> None:
         super().__init__()
         self.model = model
         self.key = key

@@ -118,3 +118,19 @@ class SumImages(nn.Module):
 
     def forward(self, images: List[torch.Tensor]) -> torch.Tensor:
         return torch.stack([self.conv(image) for image in images]).sum(0)
+
+
+@torch.library.custom_op("converter_tests::shifted", mutates_args=())
+def shifted(x: torch.Tensor) -> torch.Tensor:
+    """A custom operator torch.export can trace (it has a fake kernel) but ONNX has no function for."""
+    return x + 1
+
+
+@shifted.register_fake
+def _shifted_fake(x: torch.Tensor) -> torch.Tensor:
+    return torch.empty_like(x)
+
+
+class CustomOpWithFake(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return shifted(x) * 2

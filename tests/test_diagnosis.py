@@ -139,6 +139,14 @@ def test_an_operator_without_a_fake_kernel_is_a_missing_op(tmp_path: Path) -> No
     check_fixed(tmp_path, failed, overrides)
 
 
+def test_an_operator_the_target_lacks_is_an_unsupported_op(tmp_path: Path) -> None:
+    overrides = toy("tests.broken.CustomOpWithFake", "export=onnx")
+    failed = run(tmp_path, "failed", *overrides)
+    assert (failed.failure.category, failed.failure.fix_overrides) == ("unsupported_op", [])
+    assert "converter_tests" in failed.failure.hint and "another target" in failed.failure.hint
+    assert run(tmp_path, "torch_export", *toy("tests.broken.CustomOpWithFake")).ok, "torch.export takes it"
+
+
 def test_a_write_into_an_input_is_an_input_mutation_with_the_clone_patch(tmp_path: Path) -> None:
     failed = run(tmp_path, "failed", *toy("tests.broken.WritesThroughData", "export.strict=false"))
     failure = failed.failure
@@ -285,3 +293,21 @@ def test_the_readme_lists_every_category_and_every_target_as_the_code_renders_th
     assert set(categories.DESCRIPTIONS) == set(categories.CATEGORIES)
     for module in (categories, targets):
         assert readme.split(module.START)[1].split(module.END)[0].strip() == module.render(), "run `make readme`"
+
+
+def test_a_nested_tuple_output_gets_the_first_output_wrapper() -> None:
+    """YOLO11-pose traced: 'Tracer cannot infer type of (tensor, [tensors])' even non-strict."""
+    from converter.diagnosis import FailureContext, diagnose
+
+    context = FailureContext(
+        stage="export",
+        type="builtins.RuntimeError",
+        message="Tracer cannot infer type of (tensor([[[4., 12.]]]), [tensor([1.])])\n:List inputs to traced functions",
+        job={"model": {"inputs": {}}, "export": {"backend": "torchscript_trace", "strict": True}},
+        eager_structure=lambda: "(Tensor[2, 56, 420], [Tensor[2, 65, 20, 20], Tensor[2, 51, 420]])",
+    )
+    diagnosis = diagnose(context)
+    assert (diagnosis.category, diagnosis.fix_overrides) == (
+        "unsupported_output",
+        ["model.wrapper={_target_:registry.common.SelectOutput,key:0}"],
+    )

@@ -180,6 +180,15 @@ def unsupported_output(context: FailureContext, location: Optional[Location]) ->
             "seed's fix for DeepLab), or use export=torch_export, which takes the dict as it is.",
             [f"model.wrapper={{_target_:registry.common.SelectOutput,key:{keys[0]}}}"],
         )
+    if structure and structure[:1] in "([" and structure[1:].startswith("Tensor"):
+        return Diagnosis(
+            "unsupported_output",
+            f"{context.backend} refuses the model's output {structure}: a trace returns tensors and tuples of "
+            "tensors, and this one nests a list (or a value) it cannot type. Wrap the model to return its first "
+            "output, registry.common.SelectOutput with key 0 (the rest is dropped: write a wrapper returning a "
+            "flat tuple to keep it), or use export=torch_export, which takes nested outputs as they are.",
+            ["model.wrapper={_target_:registry.common.SelectOutput,key:0}"],
+        )
     return Diagnosis(
         "unsupported_output",
         f"{context.backend} refuses the model's output{' ' + structure if structure else ''}: strict tracing takes "
@@ -326,12 +335,20 @@ def missing_op(context: FailureContext, location: Optional[Location]) -> Optiona
             "shapes only), or use export=torchscript_trace, which runs the real kernel.",
             ["export=torchscript_trace"],
         )
-    if _has(message, "Unknown builtin op", "not supported in opset", "Unsupported: ONNX export of operator"):
+    if _has(
+        message,
+        "Unknown builtin op",
+        "not supported in opset",
+        "Unsupported: ONNX export of operator",
+        "No ONNX function",
+    ):
+        op = re.search(r"No ONNX function found for <OpOverload\(op='([\w.]+)'", message)
+        named = f"{op.group(1)}" if op else _first_line(message)[:200]
         return Diagnosis(
             "unsupported_op",
-            f"{_at(location)}the target has no implementation of an operator the model calls "
-            f"({_first_line(message)}). Replace the call with supported ones (a patch in model.patches), or pick "
-            "another target.",
+            f"{_at(location)}{context.backend} has no implementation of an operator the model calls ({named}). "
+            "Replace the call with supported ones (a patch in model.patches), register a translation for it "
+            "(ONNX: torch.onnx's custom_translation_table), or pick another target.",
             [],
         )
     return None
