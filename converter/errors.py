@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import traceback
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
 
 def first_line(text: object) -> str:
-    """The first non-empty line of a message ('' for an empty one): what a one-line reason shows."""
-    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    """The first non-empty line of a message ('' for an empty one), terminal colour codes removed
+    (torch.onnx colours its errors): what a one-line reason shows."""
+    lines = [line.strip() for line in _ANSI.sub("", str(text)).strip().splitlines() if line.strip()]
     return lines[0] if lines else ""
 
 

@@ -80,7 +80,8 @@ def worst_error(result: Mapping[str, Any], figure: str = "max_abs_error") -> Opt
 
 def failure_reason(result: Mapping[str, Any]) -> str:
     """'stage: ExceptionClass: first line of the message' of a result.json's failure."""
+    from converter.errors import first_line
+
     failure = result.get("failure") or {}
-    message = (failure.get("message") or "").strip().splitlines()
     kind = (failure.get("type") or "?").rsplit(".", 1)[-1]
-    return f"{failure.get('stage', '?')}: {kind}: {message[0] if message else ''}"
+    return f"{failure.get('stage', '?')}: {kind}: {first_line(failure.get('message') or '')}"

@@ -341,6 +341,8 @@ def missing_op(context: FailureContext, location: Optional[Location]) -> Optiona
         "not supported in opset",
         "Unsupported: ONNX export of operator",
         "No ONNX function",
+        "Unsupported fx node",  # coremltools' frontend
+        "Core ML only supports tensors with rank",
     ):
         op = re.search(r"No ONNX function found for <OpOverload\(op='([\w.]+)'", message)
         named = f"{op.group(1)}" if op else _first_line(message)[:200]
