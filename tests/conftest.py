@@ -158,20 +158,3 @@ def chromium() -> str:
     if found is None:
         pytest.fail("Debian's chromium is not installed and `apt-get install -y chromium` did not install it")
     return found
-
-
-# The longest tests start first, so two xdist workers finish together instead of one worker
-# running the slowest tests alone at the end (measured with --durations; a stable sort).
-# The fault sweep under joblib runs two jobs at once itself: it goes after the other long ones,
-# so its hang is not starved of CPU while importing torch.
-LONGEST_FIRST = ("test_isolation", "test_tracking", "test_models", "test_cache", "test_targets", "test_diagnosis")
-
-
-def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
-        if module == "test_isolation" and item.nodeid.endswith("[joblib]"):
-            return len(LONGEST_FIRST)
-        return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST) + 1
-
-    items.sort(key=rank)

@@ -142,24 +142,28 @@ def check_mlflow(tmp_path: Path, results: Dict[str, Dict]) -> None:
 @pytest.mark.guarantee("A job leaves processes behind (one in a session of its own)", "none survives the job")
 @pytest.mark.parametrize("launcher", ["basic", "joblib"])
 def test_one_bad_model_costs_one_job_never_the_sweep(launcher: str, run_cli, tmp_path: Path) -> None:
+    """Every fault under each launcher but one: the hang (20 s of waiting) under joblib only, the
+    memory hog under the basic launcher only, so each fault is proved and the suite stays short."""
     extra = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"] if launcher == "joblib" else []
-    run = run_cli(*sweep_args(["classification", *FAULTS, "spawner"], *extra), timeout=300)
+    faults = {k: v for k, v in FAULTS.items() if k != ("hang" if launcher == "basic" else "hog")}
+    run = run_cli(*sweep_args(["classification", *faults, "spawner"], *extra), timeout=300)
     assert run.returncode == 1, (run.stdout + run.stderr)[-3000:]
     results = by_model(run.results())
-    assert set(results) == {*GOOD, *FAULTS}
-    check_faults(results, FAULTS)
+    assert set(results) == {*GOOD, *faults}
+    check_faults(results, faults)
     for model in GOOD:
         check_intact(results[model])
     spawned = [int(p) for p in (Path(results["spawner"]["artifact"]["path"]).parent / PIDS_FILE).read_text().split()]
     assert len(spawned) == 2 and not any(alive(pid) for pid in spawned), "a job's processes outlived it"
     sweep_dir = Path(results["classification"]["artifact"]["path"]).parents[1]
     summary = (sweep_dir / "summary.md").read_text()
-    assert "By status: 2 ok, 3 crashed, 1 timeout, 1 oom." in summary
+    verdict = "1 oom" if launcher == "basic" else "1 timeout"
+    assert f"By status: 2 ok, 3 crashed, {verdict}." in summary
     check_mlflow(tmp_path, results)
     if launcher == "basic":  # plain progress: one line per finished job, in job order
         lines = [line for line in run.stdout.splitlines() if line.startswith("[sweep ")]
-        assert lines[0] == "[sweep 1/7] classification/torch_export: ok"
-        assert "[sweep 2/7] segfault/torch_export: crashed" in lines and len(lines) == 7
+        assert lines[0] == "[sweep 1/6] classification/torch_export: ok"
+        assert "[sweep 2/6] segfault/torch_export: crashed" in lines and len(lines) == 6
 
 
 @pytest.mark.guarantee(

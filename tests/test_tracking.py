@@ -17,7 +17,7 @@ from tests.conftest import cli_env, free_port
 
 
 def test_sweep_with_joblib_logs_parent_and_children_to_a_server(
-    mlflow_server: str, run_cli, tmp_path: Path, monkeypatch
+    mlflow_server: str, run_cli, chromium: str, tmp_path: Path, monkeypatch
 ) -> None:
     from mlflow.tracking import MlflowClient
 
@@ -86,6 +86,49 @@ def test_sweep_with_joblib_logs_parent_and_children_to_a_server(
     )
     parent_files = {f.path for f in client.list_artifacts(parent.info.run_id)}
     assert {"jobs.json", "summary.md", "summary.png"} <= parent_files
+    assert " · best: classification torchscript_trace " in parent.info.run_name  # what to deploy
+    check_one_click_review(run, client, mlflow_server, experiment.experiment_id, parent, chromium, tmp_path)
+
+
+def check_one_click_review(run, client, server: str, experiment_id: str, parent, chromium: str, tmp_path: Path) -> None:
+    """The sweep printed its parent run and its jobs table; `make ui`'s landing command prints the
+    same; each run's description is its headline with the hint and fix; the table, opened in a
+    real browser, shows the sweep (the README's screenshot is taken here)."""
+    import re
+
+    from tests.test_sweep_report import CHROMIUM_FLAGS
+
+    table = re.search(r"jobs table: (\S+)", run.stdout).group(1)
+    assert table == (
+        f"{server}/#/experiments/{experiment_id}/runs?searchFilter="
+        f"tags.mlflow.parentRunId%20%3D%20%27{parent.info.run_id}%27"
+    )
+    assert f"parent run: {server}/#/experiments/{experiment_id}/runs/{parent.info.run_id}" in run.stdout
+    landing = subprocess.run(
+        [sys.executable, "-m", "converter.tracking.landing", "--uri", server, "--ui", server],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+    )
+    assert f"jobs table: {table}" in landing.stdout, landing.stdout + landing.stderr
+    children = client.search_runs([experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    notes = {r.data.tags["model"]: r.data.tags["mlflow.note.content"] for r in children}
+    assert notes["classification"] == "classification/torchscript_trace: ok"
+    assert notes["input_confirm"].startswith("input_confirm/torchscript_trace: failed [trace_divergence]")
+    assert notes["input_confirm"].endswith("Fix: `export=torchscript_script`")
+    shot = tmp_path / "mlflow-runs.png"
+    browse = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000"]
+    # MLflow 3.17 lists the sweep's parent with its jobs folded under it (one click expands them)
+    for _ in range(3):  # the UI fetches the runs after it loads: a busy machine may need another look
+        dom = subprocess.run([*browse, "--dump-dom", table], capture_output=True, text=True, timeout=180).stdout
+        if parent.info.run_name in dom:
+            break
+    assert parent.info.run_name in dom and "matching runs" in dom
+    subprocess.run([*browse, "--window-size=1500,800", f"--screenshot={shot}", table], capture_output=True, timeout=180)
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("CONVERTER_UPDATE_DOCS"):  # the README's screenshot comes from this test
+        (Path(__file__).resolve().parents[1] / "docs").mkdir(exist_ok=True)
+        shutil.copyfile(shot, Path(__file__).resolve().parents[1] / "docs" / "mlflow-runs.png")
 
 
 def test_single_run_logs_to_the_embedded_sqlite_store_with_artifacts_beside_it(run_cli, tmp_path: Path) -> None:
@@ -300,64 +343,3 @@ def test_nightly_comparison_finds_breaks_slowdowns_and_drift(tmp_path: Path) -> 
     quiet = compare_with_previous(client, experiment_id, third, {})
     assert not quiet.regressed and quiet.recoveries == ["resnet18/torch_export: failed -> ok"]
     assert subprocess.run(cli, capture_output=True, text=True, env=cli_env()).returncode == 0
-
-
-def test_the_newest_sweep_is_one_click_from_make_ui(mlflow_server: str, run_cli, chromium: str, tmp_path: Path) -> None:
-    """The sweep prints its parent run and its jobs table; the table, opened in a real browser,
-    lists the sweep's jobs; each run's description is its headline with the hint and fix."""
-    import re
-
-    from mlflow.tracking import MlflowClient
-
-    from tests.test_sweep_report import CHROMIUM_FLAGS
-
-    run = run_cli(
-        "--multirun",
-        "+tiny=classification,input_confirm",
-        "export=torchscript_trace",
-        f"tracking.uri={mlflow_server}",
-        "tracking.experiment=review",
-        "benchmark=off",
-    )
-    assert run.returncode == 1
-    client = MlflowClient(tracking_uri=mlflow_server)
-    experiment = client.get_experiment_by_name("review")
-    (parent,) = client.search_runs([experiment.experiment_id], filter_string="tags.kind = 'sweep'")
-    table = re.search(r"jobs table: (\S+)", run.stdout).group(1)
-    assert table == (
-        f"{mlflow_server}/#/experiments/{experiment.experiment_id}/runs?searchFilter="
-        f"tags.mlflow.parentRunId%20%3D%20%27{parent.info.run_id}%27"
-    )
-    assert (
-        f"parent run: {mlflow_server}/#/experiments/{experiment.experiment_id}/runs/{parent.info.run_id}" in run.stdout
-    )
-
-    landing = subprocess.run(
-        [sys.executable, "-m", "converter.tracking.landing", "--uri", mlflow_server, "--ui", mlflow_server],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-    )
-    assert f"jobs table: {table}" in landing.stdout, landing.stdout + landing.stderr
-
-    children = client.search_runs(
-        [experiment.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
-    )
-    notes = {r.data.tags["model"]: r.data.tags["mlflow.note.content"] for r in children}
-    assert notes["classification"] == "classification/torchscript_trace: ok"
-    assert notes["input_confirm"].startswith("input_confirm/torchscript_trace: failed [trace_divergence]")
-    assert notes["input_confirm"].endswith("Fix: `export=torchscript_script`")
-
-    shot = tmp_path / "mlflow-runs.png"
-    browse = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000"]
-    # MLflow 3.17 lists the sweep's parent with its jobs folded under it (one click expands them)
-    for _ in range(3):  # the UI fetches the runs after it loads: a busy machine may need another look
-        dom = subprocess.run([*browse, "--dump-dom", table], capture_output=True, text=True, timeout=180).stdout
-        if parent.info.run_name in dom:
-            break
-    assert parent.info.run_name in dom and "matching runs" in dom
-    subprocess.run([*browse, "--window-size=1500,800", f"--screenshot={shot}", table], capture_output=True, timeout=180)
-    assert shot.stat().st_size > 10_000
-    if os.environ.get("CONVERTER_UPDATE_DOCS"):  # the README's screenshot comes from this test
-        (Path(__file__).resolve().parents[1] / "docs").mkdir(exist_ok=True)
-        shutil.copyfile(shot, Path(__file__).resolve().parents[1] / "docs" / "mlflow-runs.png")
