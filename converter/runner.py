@@ -268,15 +268,15 @@ def _benchmark(
     from converter.bench.run import benchmark_artifact
 
     report = benchmark_artifact(
-        module,
-        artifact,
-        cfg["model"],
-        cfg["benchmark"],
-        cfg["device"],
-        int(cfg["seed"]),
-        cfg["export"]["backend"],
-        path,
-        result.artifact.sha256,
+        module=module,
+        artifact=artifact,
+        model=cfg["model"],
+        bench=cfg["benchmark"],
+        device=cfg["device"],
+        seed=int(cfg["seed"]),
+        backend=cfg["export"]["backend"],
+        artifact_path=path,
+        artifact_sha256=result.artifact.sha256,
     )
     report.update(artifact_size_bytes=result.artifact.size_bytes, export_s=result.stages.get("export"))
     write_json_atomically(report, run_dir / BENCH_FILE)

@@ -72,6 +72,7 @@ def batch_points(model: Mapping[str, Any], bench: Mapping[str, Any]) -> List[Dic
 
 
 def _case(
+    *,
     module: Callable[..., Any],
     artifact: Callable[..., Any],
     call: Callable[[Callable[..., Any]], Any],
@@ -115,6 +116,7 @@ def _case(
 
 
 def benchmark_artifact(
+    *,
     module: Callable[..., Any],
     artifact: Callable[..., Any],
     model: Mapping[str, Any],
@@ -125,9 +127,7 @@ def benchmark_artifact(
     artifact_path: Path,
     artifact_sha256: str,
 ) -> Dict[str, Any]:
-    plan = TimingPlan(
-        bench["warmup"], bench["min_iterations"], bench["min_time_s"], bench["cv_threshold"], bench["max_extra_rounds"]
-    )
+    plan = TimingPlan(**{name: bench[name] for name in TimingPlan.__dataclass_fields__})
     device = bench.get("device") or device
     from converter.exporters import get_exporter
 
@@ -140,7 +140,15 @@ def benchmark_artifact(
             items = sizes.get(bench["batch_dim"], 1)
             call = functools.partial(_invoke, model=model, inputs=inputs)
             case = _case(
-                module, artifact, call, items, plan, device, peak["gflops"] if peak else None, bench, memory_visible
+                module=module,
+                artifact=artifact,
+                call=call,
+                items=items,
+                plan=plan,
+                device=device,
+                peak=peak["gflops"] if peak else None,
+                bench=bench,
+                memory_visible=memory_visible,
             )
             cases.append({"sizes": sizes, **case})
     return {
