@@ -85,3 +85,8 @@ def failure_reason(result: Mapping[str, Any]) -> str:
     failure = result.get("failure") or {}
     kind = (failure.get("type") or "?").rsplit(".", 1)[-1]
     return f"{failure.get('stage', '?')}: {kind}: {first_line(failure.get('message') or '')}"
+
+
+def not_validated(result: Mapping[str, Any]) -> Optional[str]:
+    """Why an ok job's artifact was not validated (Core ML off macOS), or None: never a pass."""
+    return (result.get("validation") or {}).get("skipped")

@@ -169,7 +169,7 @@ def _run_stages(
     state["request"] = request
     with stages.stage("export"), apply_patches(patches):
         artifact = exporter.export(request)
-    _record_strict_mode(result, request)
+    _record_export_notes(result, request)
 
     suffix = exporter.suffix_for(options) if hasattr(exporter, "suffix_for") else exporter.suffix
     path = run_dir / f"{ARTIFACT_STEM}{suffix}"
@@ -246,7 +246,7 @@ def _caller(fn: Any, model: Mapping[str, Any]) -> Any:
     return lambda inputs: invoke(fn, model, inputs)
 
 
-def _record_strict_mode(result: JobResult, request: ExportRequest) -> None:
+def _record_export_notes(result: JobResult, request: ExportRequest) -> None:
     """export.strict=auto: the mode that produced the artifact, and why strict did not; and
     what else the exporter noted (AOTInductor's compile seconds and inductor configs)."""
     notes = dict(request.notes)

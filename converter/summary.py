@@ -15,10 +15,10 @@ from typing import Any, Dict, List, Optional
 
 from hydra.experimental.callback import Callback
 
-from converter.best_target import fastest_markdown
+from converter.best_target import fastest_markdown, model_label
 from converter.explain import category_counts, category_of
 from converter.outcome import job_dirs
-from converter.results import Status, failure_reason, worst_error
+from converter.results import Status, failure_reason, not_validated, worst_error
 
 START, END = "<!-- matrix:start -->", "<!-- matrix:end -->"
 SUMMARY_FILE = "summary.md"
@@ -60,7 +60,7 @@ def collect_results(sweep_dir: Path) -> List[Dict[str, Any]]:
 def cell(result: Dict[str, Any], width: int = 90) -> str:
     cached = ", cached" if result.get("cached") else ""
     if result["status"] == Status.OK:
-        skipped = (result.get("validation") or {}).get("skipped")
+        skipped = not_validated(result)
         if skipped:
             return f"ok{cached} (not validated: {skipped})"
         worst = worst_error(result)
@@ -76,7 +76,7 @@ def matrix_markdown(results: List[Dict[str, Any]]) -> str:
     backends = sorted({r["backend"] for r in results})
     rows: Dict[str, Dict[str, str]] = {}
     for r in results:
-        label = r["model"] + (f" ({r['variant']})" if r.get("variant") else "")
+        label = model_label(r)
         rows.setdefault(label, {})[r["backend"]] = cell(r)
     lines = ["| model | " + " | ".join(backends) + " |", "|---" * (len(backends) + 1) + "|"]
     for label, by_backend in sorted(rows.items()):
@@ -144,12 +144,9 @@ def graph_facts_markdown(results: List[Dict[str, Any]]) -> List[str]:
 
 
 def embed_in_readme(readme: Path, table: str, note: str) -> None:
-    text = readme.read_text()
-    if START not in text or END not in text:
-        raise SystemExit(f"{readme} has no {START} ... {END} section to fill")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{note}\n\n{table}\n{END}{tail}")
+    from converter.readme_section import embed
+
+    embed(readme, START, END, f"{note}\n\n{table}")
 
 
 def write_summary(sweep_dir: Path, tracking: Optional[Dict[str, Any]] = None) -> Optional[str]:

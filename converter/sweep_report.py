@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from converter.best_target import fastest_targets, model_label, verdict
 from converter.explain import category_of
 from converter.outcome import read_json
-from converter.results import Status, failure_reason, worst_error
+from converter.results import Status, failure_reason, not_validated, worst_error
 
 REPORT_FILE = "report.html"
 NIGHTLY_REPORT_FILE = "nightly_report.md"
@@ -100,7 +100,7 @@ def _cell(result: Optional[Dict[str, Any]], links: Links) -> str:
         worst = worst_error(result)
         if worst is not None:
             details.append(f"max abs err {worst:.1e}")
-        skipped = (result.get("validation") or {}).get("skipped")
+        skipped = not_validated(result)
         if skipped:
             details.append(f"not validated: {skipped}")
         if details:

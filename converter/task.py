@@ -16,7 +16,7 @@ from typing import Any, Dict, Mapping, Optional
 
 from converter.artifacts import write_json_atomically
 from converter.errors import Failure, one_line
-from converter.results import Status
+from converter.results import Status, not_validated
 
 log = logging.getLogger("converter")
 RESULT_FILE = "result.json"
@@ -58,7 +58,7 @@ def headline(result: Mapping[str, Any]) -> str:
     where = f"{result['model']}/{result['backend']}"
     cached = " (cached)" if result.get("cached") else ""
     if result["status"] == Status.OK:
-        return f"{where}: ok{cached}{not_validated(result)}"
+        return f"{where}: ok{cached}{not_validated_note(result)}"
     record = result.get("failure") or {}
     failure = Failure(**{k: record.get(k, "") for k in ("stage", "type", "message", "traceback")})
     text = f"{where}: {result['status']}{cached} [{record.get('category') or 'unknown'}] ({failure.summary()})"
@@ -67,9 +67,9 @@ def headline(result: Mapping[str, Any]) -> str:
     return text
 
 
-def not_validated(result: Mapping[str, Any]) -> str:
+def not_validated_note(result: Mapping[str, Any]) -> str:
     """' (not validated: why)' for an ok job whose artifact could not run here (Core ML off macOS)."""
-    skipped = (result.get("validation") or {}).get("skipped")
+    skipped = not_validated(result)
     return f" (not validated: {skipped})" if skipped else ""
 
 

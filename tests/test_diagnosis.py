@@ -288,11 +288,12 @@ def test_the_nightly_report_shows_categories_that_appeared_or_disappeared() -> N
 def test_the_readme_lists_every_category_and_every_target_as_the_code_renders_them() -> None:
     from converter.diagnosis import catalog as categories
     from converter.exporters import catalog as targets
+    from converter.readme_section import section_of
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert set(categories.DESCRIPTIONS) == set(categories.CATEGORIES)
     for module in (categories, targets):
-        assert readme.split(module.START)[1].split(module.END)[0].strip() == module.render(), "run `make readme`"
+        assert section_of(readme, module.START, module.END) == module.render(), "run `make readme`"
 
 
 def test_a_nested_tuple_output_gets_the_first_output_wrapper() -> None:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from converter.diagnosis.location import Frame, Location, locate, location_at
 from converter.diagnosis.shapes import dim_override, pinned_dimensions, suggested_fixes
+from converter.errors import first_line
 
 CATEGORIES = (
     "static_shape",
@@ -213,7 +214,7 @@ def strict_tracing(context: FailureContext, location: Optional[Location]) -> Opt
     return Diagnosis(
         "strict_tracing",
         f"{_at(location)}strict export traces with Dynamo, which failed on this model's Python "
-        f"({context.type.rsplit('.', 1)[-1]}: {_first_line(context.message)}). Non-strict export runs the Python "
+        f"({context.type.rsplit('.', 1)[-1]}: {first_line(context.message)}). Non-strict export runs the Python "
         "as Python and traces only tensor operations; it got the YOLO11-pose seed through. export.strict=auto "
         "tries strict, then non-strict.",
         ["export.strict=false"],
@@ -248,7 +249,7 @@ def static_shape(context: FailureContext, location: Optional[Location]) -> Optio
         return Diagnosis(
             "static_shape",
             f"{_at(location)}a declared dynamic dimension does not hold over its whole range: "
-            f"{'; '.join(notes) or _first_line(context.message)}. torch.export's own suggested fixes are "
+            f"{'; '.join(notes) or first_line(context.message)}. torch.export's own suggested fixes are "
             "turned into the overrides below.",
             overrides,
         )
@@ -286,7 +287,7 @@ def _places(name: str, per_index: Mapping[Any, Any]) -> List[tuple]:
 def script_unsupported(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
     if context.stage != "export" or context.backend != "torchscript_script":
         return None
-    construct = (_first_line(context.message) or context.type.rsplit(".", 1)[-1])[:160]
+    construct = (first_line(context.message) or context.type.rsplit(".", 1)[-1])[:160]
     library = _library_of(location)
     return Diagnosis(
         "script_unsupported",
@@ -345,7 +346,7 @@ def missing_op(context: FailureContext, location: Optional[Location]) -> Optiona
         "Core ML only supports tensors with rank",
     ):
         op = re.search(r"No ONNX function found for <OpOverload\(op='([\w.]+)'", message)
-        named = f"{op.group(1)}" if op else _first_line(message)[:200]
+        named = f"{op.group(1)}" if op else first_line(message)[:200]
         return Diagnosis(
             "unsupported_op",
             f"{_at(location)}{context.backend} has no implementation of an operator the model calls ({named}). "
@@ -368,7 +369,7 @@ def validation_mismatch(context: FailureContext, location: Optional[Location]) -
             "trace_divergence",
             f"{_at(where)}the trace recorded one path through the model and the artifact differs from eager on "
             f"{', '.join(failing)}"
-            f"{': the tracer warned ' + repr(_first_line(tracer['message'])[:120]) if tracer else ''}. A tensor "
+            f"{': the tracer warned ' + repr(first_line(tracer['message'])[:120]) if tracer else ''}. A tensor "
             "turned into a Python bool or int froze that branch (the InputConfirm seed). Script the model, which "
             "keeps control flow (export=torchscript_script), or trace only the submodules without branches and "
             "script the rest (model.traced_submodules=[...] with export=torchscript_script).",
@@ -404,11 +405,6 @@ def _divergence_location(divergence: Optional[Mapping[str, Any]]) -> Optional[Lo
     if not divergence or not divergence.get("file"):
         return None
     return location_at(divergence["file"], int(divergence.get("line") or 0))
-
-
-def _first_line(message: str) -> str:
-    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    return lines[0] if lines else ""
 
 
 RULES: List[Rule] = [

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
-from pathlib import Path
 from typing import List, Optional
 
 from converter.exporters import BACKENDS
+from converter.readme_section import render_or_embed
 
 START, END = "<!-- targets:start -->", "<!-- targets:end -->"
 
@@ -42,22 +41,8 @@ def render() -> str:
     return "\n".join(lines)
 
 
-def embed(readme: Path) -> None:
-    text = readme.read_text()
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{render()}\n{END}{tail}")
-
-
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--readme", type=Path)
-    args = parser.parse_args(argv)
-    if args.readme:
-        embed(args.readme)
-    else:
-        print(render())
-    return 0
+    return render_or_embed(render, START, END, __doc__, argv)
 
 
 if __name__ == "__main__":

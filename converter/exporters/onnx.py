@@ -105,29 +105,43 @@ def _op_name(node: Any) -> str:
     return f"{node.domain or 'ai.onnx'}::{node.op_type}"
 
 
+def _session_options(threads: int, level: str) -> Any:
+    import onnxruntime as ort
+
+    settings = ort.SessionOptions()
+    settings.intra_op_num_threads = threads
+    settings.graph_optimization_level = {
+        "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+        "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+        "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+        "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+    }[level]
+    return settings
+
+
 class OnnxRuntimeModule:
     """An ONNX Runtime session called like the eager module: tensors in, the eager structure out."""
 
     def __init__(self, path: Path, device: str, threads: Optional[int]) -> None:
-        import onnx
+        """One session on the default settings; a second only when the file asks for others (its
+        metadata is read from the session, so the model is parsed once on the usual path)."""
         import onnxruntime as ort
         import torch
         import torch.utils._pytree as pytree
 
-        metadata = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
-        settings = ort.SessionOptions()
-        settings.intra_op_num_threads = int(metadata.get(THREADS_KEY) or threads or torch.get_num_threads())
-        settings.graph_optimization_level = {
-            "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
-            "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
-            "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
-            "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
-        }[metadata.get(LEVEL_KEY, "all")]
         providers = ["CPUExecutionProvider"]
         if device.startswith("cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
-        self.session = ort.InferenceSession(str(path), settings, providers=providers)
-        self.threads = settings.intra_op_num_threads
+        wanted = {"threads": int(threads or torch.get_num_threads()), "level": "all"}
+        self.session = ort.InferenceSession(str(path), _session_options(**wanted), providers=providers)
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        stored = {
+            "threads": int(metadata.get(THREADS_KEY) or wanted["threads"]),
+            "level": metadata.get(LEVEL_KEY, "all"),
+        }
+        if stored != wanted:
+            self.session = ort.InferenceSession(str(path), _session_options(**stored), providers=providers)
+        self.threads = stored["threads"]
         self.providers = self.session.get_providers()
         self.input_names = [i.name for i in self.session.get_inputs()]
         spec = metadata.get(OUT_SPEC_KEY)
