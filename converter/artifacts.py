@@ -53,19 +53,19 @@ def verify(path: Path, expected_sha256: str) -> None:
 
 
 def load_verified(
-    exporter: Any, artifact: ArtifactInfo, device: str, threads: Optional[int] = None, model: Any = None
+    exporter: Any, artifact: ArtifactInfo, device: str, threads: Optional[int] = None, specs: Any = None
 ) -> Any:
     """Load an artifact only after its bytes are checked against the recorded sha256. With the
-    model's config, an artifact that takes tensors only is wrapped to be called as eager is."""
+    model's input specs, an artifact that takes tensors only is wrapped to be called as eager is."""
     verify(Path(artifact.path), artifact.sha256)
     loaded = exporter.load(Path(artifact.path), device, threads)
-    if model is not None and getattr(exporter, "tensors_only", False):
+    if specs is not None and getattr(exporter, "tensors_only", False):
         from converter.calls import plain_call
 
-        if not plain_call(model):
+        if not plain_call(specs):
             from converter.exporters.binding import TensorsOnly
 
-            return TensorsOnly(loaded, model)
+            return TensorsOnly(loaded, specs)
     return loaded
 
 

@@ -161,7 +161,8 @@ def key_of(job: Mapping[str, Any]) -> str:
     from converter.environment import versions
     from converter.runner import library_of
 
-    return job_key(job, versions(library_of(job["model"])))
+    model = job["model"]
+    return job_key(job, versions(library_of(model.get("library"), model["loader"]["_target_"])))
 
 
 def would_reuse(job: Mapping[str, Any]) -> bool:

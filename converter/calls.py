@@ -12,27 +12,31 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, Dict, List, Mapping, Tuple
 
+from converter.schema import InputConfig
 
-def split(model: Mapping[str, Any], inputs: Mapping[str, Any]) -> Tuple[tuple, Dict[str, Any]]:
+# model.inputs: input name -> its spec, in declaration order.
+Specs = Mapping[str, InputConfig]
+
+
+def split(specs: Specs, inputs: Mapping[str, Any]) -> Tuple[tuple, Dict[str, Any]]:
     """(args, kwargs) in declaration order: keyword inputs by name, the rest positionally."""
-    specs = model["inputs"]
-    args = tuple(value for name, value in inputs.items() if not (specs.get(name) or {}).get("keyword"))
-    kwargs = {name: value for name, value in inputs.items() if (specs.get(name) or {}).get("keyword")}
+    args = tuple(value for name, value in inputs.items() if not specs[name].keyword)
+    kwargs = {name: value for name, value in inputs.items() if specs[name].keyword}
     return args, kwargs
 
 
-def invoke(fn: Callable[..., Any], model: Mapping[str, Any], inputs: Mapping[str, Any]) -> Any:
-    args, kwargs = split(model, inputs)
+def invoke(fn: Callable[..., Any], specs: Specs, inputs: Mapping[str, Any]) -> Any:
+    args, kwargs = split(specs, inputs)
     return fn(*args, **kwargs)
 
 
-def constant_names(model: Mapping[str, Any]) -> List[str]:
-    return [name for name, spec in model["inputs"].items() if (spec or {}).get("constant")]
+def constant_names(specs: Specs) -> List[str]:
+    return [name for name, spec in specs.items() if spec.constant]
 
 
-def plain_call(model: Mapping[str, Any]) -> bool:
+def plain_call(specs: Specs) -> bool:
     """Every input a positional tensor (or list of tensors): the call every target takes as it is."""
-    return not any((spec or {}).get("keyword") or (spec or {}).get("constant") for spec in model["inputs"].values())
+    return not any(spec.keyword or spec.constant for spec in specs.values())
 
 
 def copy_inputs(inputs: Mapping[str, Any]) -> Dict[str, Any]:
@@ -43,7 +47,7 @@ def copy_inputs(inputs: Mapping[str, Any]) -> Dict[str, Any]:
     return {k: pytree.tree_map_only(torch.Tensor, lambda t: t.clone(), v) for k, v in inputs.items()}
 
 
-def by_parameter(module: Any, model: Mapping[str, Any], per_input: Mapping[str, Any]) -> Dict[str, Any]:
+def by_parameter(module: Any, specs: Specs, per_input: Mapping[str, Any]) -> Dict[str, Any]:
     """torch.export's `dynamic_shapes` by parameter name, for a call with keyword inputs: each
     positional input takes the name of the forward parameter at its position, a keyword input
     its own (nested under `**kwargs` when forward collects them there)."""
@@ -52,12 +56,12 @@ def by_parameter(module: Any, model: Mapping[str, Any], per_input: Mapping[str, 
     var_positional = next((p.name for p in parameters if p.kind is p.VAR_POSITIONAL), None)
     var_keyword = next((p.name for p in parameters if p.kind is p.VAR_KEYWORD), None)
     named = {p.name for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
-    specs, extra_args = model["inputs"], []
+    extra_args: List[Any] = []
     shapes: Dict[str, Any] = {}
     position = 0
-    for name in model["inputs"]:
+    for name in specs:
         spec = per_input.get(name)
-        if (specs[name] or {}).get("keyword"):
+        if specs[name].keyword:
             if name in named or var_keyword is None:
                 shapes[name] = spec
             else:

@@ -18,8 +18,9 @@ def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
     backend, options, device, Dims, checkpoint file. Nothing is imported."""
     from omegaconf import OmegaConf
 
-    from converter.dims import collect_dims
     from converter.exporters import build_options, check_packages, get_exporter
+    from converter.inputs import InputPlan
+    from converter.schema import job_config
     from converter.security import check_allowlist_source, check_targets
 
     # Hydra's own node (present on a run's config) holds interpolations only a running job resolves.
@@ -97,11 +98,12 @@ def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
             )
         if spec.get("count") is not None and spec["count"] < 1:
             raise ConfigError(f"model.inputs.{name}.count", f"{spec['count']} is out of range", "give 1 or more")
-    collect_dims(model["dynamic_shapes"], model["inputs"])
-    if cfg.benchmark.enabled:
+    config = job_config(job)
+    plan = InputPlan.of(config.model)  # checks every Dim against the inputs
+    if config.benchmark.enabled:
         from converter.bench.run import batch_points
 
-        batch_points(model, OmegaConf.to_container(cfg.benchmark))
+        batch_points(plan, config.benchmark)
     if model.get("checkpoint"):
         checkpoint = Path(model["checkpoint"]).expanduser()
         if not checkpoint.is_file():

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from converter.errors import ConfigError
+from converter.schema import DimConfig, InputConfig
+
+# input name -> dimension index -> Dim, as model.dynamic_shapes declares it.
+DynamicShapes = Mapping[str, Mapping[int, DimConfig]]
 
 
 @dataclass(frozen=True)
@@ -23,10 +27,7 @@ class DimRange:
         return tuple(sorted({self.min, (self.min + self.max) // 2, self.max}))
 
 
-def collect_dims(
-    dynamic_shapes: Mapping[str, Mapping[int, Mapping[str, Any]]],
-    inputs: Mapping[str, Mapping[str, Any]],
-) -> Dict[str, DimRange]:
+def collect_dims(dynamic_shapes: DynamicShapes, inputs: Mapping[str, InputConfig]) -> Dict[str, DimRange]:
     """Check every declared Dim against the inputs and return one range per Dim name."""
     dims: Dict[str, DimRange] = {}
     for input_name, per_index in dynamic_shapes.items():
@@ -37,10 +38,10 @@ def collect_dims(
                 f"'{input_name}' is not one of the model's inputs {sorted(inputs)}",
                 "name an input declared under model.inputs, or remove the entry",
             )
-        shape = inputs[input_name].get("shape")
+        shape = inputs[input_name].shape
         for index, dim in per_index.items():
             dim_key = f"{key}.{index}"
-            found = DimRange(str(dim["name"]), int(dim["min"]), int(dim["max"]))
+            found = DimRange(str(dim.name), int(dim.min), int(dim.max))
             if found.min < 0 or found.min > found.max:
                 raise ConfigError(
                     dim_key,
@@ -73,18 +74,15 @@ def collect_dims(
     return dims
 
 
-def example_sizes(
-    dynamic_shapes: Mapping[str, Mapping[int, Mapping[str, Any]]],
-    inputs: Mapping[str, Mapping[str, Any]],
-) -> Dict[str, int]:
+def example_sizes(dynamic_shapes: DynamicShapes, inputs: Mapping[str, InputConfig]) -> Dict[str, int]:
     """The size each Dim takes in the example inputs (inputs built by a factory have none)."""
     sizes: Dict[str, int] = {}
     for input_name, per_index in dynamic_shapes.items():
-        shape = inputs[input_name].get("shape")
+        shape = inputs[input_name].shape
         if shape is None:
             continue
         for index, dim in per_index.items():
-            sizes.setdefault(str(dim["name"]), int(shape[index]))
+            sizes.setdefault(str(dim.name), int(shape[index]))
     return sizes
 
 
@@ -104,9 +102,7 @@ def validation_sizes(dims: Mapping[str, DimRange]) -> List[Dict[str, int]]:
 
 
 def to_torch_dynamic_shapes(
-    input_names: Sequence[str],
-    dynamic_shapes: Mapping[str, Mapping[int, Mapping[str, Any]]],
-    dims: Mapping[str, DimRange],
+    input_names: Sequence[str], dynamic_shapes: DynamicShapes, dims: Mapping[str, DimRange]
 ) -> Optional[Tuple[Optional[Dict[int, Any]], ...]]:
     """Positional `dynamic_shapes` for `torch.export.export`; one Dim object per name."""
     if not dynamic_shapes:
@@ -117,7 +113,7 @@ def to_torch_dynamic_shapes(
     spec = []
     for name in input_names:
         per_index = dynamic_shapes.get(name)
-        spec.append({int(i): torch_dims[str(d["name"])] for i, d in per_index.items()} if per_index else None)
+        spec.append({int(i): torch_dims[str(d.name)] for i, d in per_index.items()} if per_index else None)
     return tuple(spec)
 
 

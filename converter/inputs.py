@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
 
-from converter.dims import collect_dims, example_sizes, sizes_label, validation_sizes
+from converter.dims import DimRange, DynamicShapes, collect_dims, example_sizes, sizes_label, validation_sizes
 from converter.errors import ConfigError
+from converter.schema import InputConfig, ModelConfig, ValidateConfig
 
 FILLS = ("low", "high")
 
@@ -32,19 +33,19 @@ def torch_dtype(name: str, key: str) -> Any:
     return dtype
 
 
-def _shape_at(shape: List[int], per_index: Mapping[int, Mapping[str, Any]], sizes: Mapping[str, int]) -> List[int]:
+def _shape_at(shape: List[int], per_index: Mapping[int, Any], sizes: Mapping[str, int]) -> List[int]:
     shape = list(shape)
     for index, dim in per_index.items():
-        if dim["name"] in sizes:
-            shape[int(index)] = sizes[dim["name"]]
+        if dim.name in sizes:
+            shape[int(index)] = sizes[dim.name]
     return shape
 
 
-def make_tensor(spec: Mapping[str, Any], shape: List[int], generator: Any, fill: Optional[str], key: str) -> Any:
+def make_tensor(spec: InputConfig, shape: List[int], generator: Any, fill: Optional[str], key: str) -> Any:
     import torch
 
-    dtype = torch_dtype(spec["dtype"], f"{key}.dtype")
-    low, high = spec["low"], spec["high"]
+    dtype = torch_dtype(spec.dtype, f"{key}.dtype")
+    low, high = spec.low, spec.high
     if fill is not None:
         value = low if fill == "low" else high
         return torch.full(shape, value, dtype=dtype)
@@ -56,62 +57,64 @@ def make_tensor(spec: Mapping[str, Any], shape: List[int], generator: Any, fill:
     return torch.randint(int(low), int(high) + 1, shape, generator=generator, dtype=dtype)
 
 
-def make_inputs(
-    model: Mapping[str, Any],
-    sizes: Mapping[str, int],
-    seed: int,
-    device: str,
-    fill: Optional[str] = None,
-) -> Dict[str, Any]:
-    """All of a model's inputs at the given Dim sizes, in declaration order."""
-    import torch
-    from hydra.utils import instantiate
+@dataclass(frozen=True)
+class InputPlan:
+    """A job's inputs, worked out once from `model.inputs` and `model.dynamic_shapes`: the specs,
+    each Dim's checked range and the size it takes in the example. Every stage that builds
+    inputs (the example, validation cases, benchmark sizes, the exporter's Dims) asks this."""
 
-    generator = torch.Generator().manual_seed(seed)
-    dynamic = model.get("dynamic_shapes") or {}
-    values: Dict[str, Any] = {}
-    for name, spec in model["inputs"].items():
-        key = f"model.inputs.{name}"
-        if spec.get("constant"):
-            values[name] = spec.get("value")
-            continue
-        if spec.get("factory"):
-            values[name] = instantiate(spec["factory"], dims=dict(sizes), generator=generator, device=device)
-            continue
-        if spec.get("shape") is None:
-            raise ConfigError(
-                key,
-                f"input '{name}' has neither a shape nor a factory",
-                "give shape: [...] or factory: {_target_: ...}",
-            )
-        shape = _shape_at(spec["shape"], dynamic.get(name, {}), sizes)
-        if spec.get("count") is not None:
-            values[name] = [make_tensor(spec, shape, generator, fill, key).to(device) for _ in range(spec["count"])]
-        else:
-            values[name] = make_tensor(spec, shape, generator, fill, key).to(device)
-    return values
+    specs: Mapping[str, InputConfig]
+    dynamic: DynamicShapes
+    dims: Mapping[str, DimRange]
+    example_sizes: Mapping[str, int]
 
+    @classmethod
+    def of(cls, model: ModelConfig) -> InputPlan:
+        dynamic = model.dynamic_shapes or {}
+        return cls(model.inputs, dynamic, collect_dims(dynamic, model.inputs), example_sizes(dynamic, model.inputs))
 
-def example_case(model: Mapping[str, Any], seed: int, device: str) -> InputCase:
-    """The inputs the export traces with."""
-    sizes = example_sizes(model.get("dynamic_shapes") or {}, model["inputs"])
-    return InputCase("example", make_inputs(model, sizes, seed, device))
+    def make(self, sizes: Mapping[str, int], seed: int, device: str, fill: Optional[str] = None) -> Dict[str, Any]:
+        """All inputs at the given Dim sizes, in declaration order."""
+        import torch
+        from hydra.utils import instantiate
 
+        generator = torch.Generator().manual_seed(seed)
+        values: Dict[str, Any] = {}
+        for name, spec in self.specs.items():
+            key = f"model.inputs.{name}"
+            if spec.constant:
+                values[name] = spec.value
+                continue
+            if spec.factory:
+                values[name] = instantiate(spec.factory, dims=dict(sizes), generator=generator, device=device)
+                continue
+            if spec.shape is None:
+                raise ConfigError(
+                    key,
+                    f"input '{name}' has neither a shape nor a factory",
+                    "give shape: [...] or factory: {_target_: ...}",
+                )
+            shape = _shape_at(spec.shape, self.dynamic.get(name, {}), sizes)
+            if spec.count is not None:
+                values[name] = [make_tensor(spec, shape, generator, fill, key).to(device) for _ in range(spec.count)]
+            else:
+                values[name] = make_tensor(spec, shape, generator, fill, key).to(device)
+        return values
 
-def validation_cases(model: Mapping[str, Any], validate: Mapping[str, Any], seed: int, device: str) -> List[InputCase]:
-    """The example, each Dim's min/middle/max, fresh random draws, and the value-range edges."""
-    inputs = model["inputs"]
-    dynamic = model.get("dynamic_shapes") or {}
-    example = example_sizes(dynamic, inputs)
-    cases = [example_case(model, seed, device)]
-    for number, sizes in enumerate(validation_sizes(collect_dims(dynamic, inputs)), start=1):
-        label = sizes_label(sizes)
-        cases.append(
-            InputCase(f"dims[{label}]", make_inputs(model, {**example, **sizes}, seed + 1000 + number, device))
-        )
-    for number in range(int(validate.get("num_random_inputs", 0))):
-        cases.append(InputCase(f"random[{number}]", make_inputs(model, example, seed + 2000 + number, device)))
-    if validate.get("edge_values", False):
-        for fill in FILLS:
-            cases.append(InputCase(f"edge[{fill}]", make_inputs(model, example, seed, device, fill=fill)))
-    return cases
+    def example_case(self, seed: int, device: str) -> InputCase:
+        """The inputs the export traces with."""
+        return InputCase("example", self.make(self.example_sizes, seed, device))
+
+    def validation_cases(self, validate: ValidateConfig, seed: int, device: str) -> List[InputCase]:
+        """The example, each Dim's min/middle/max, fresh random draws, and the value-range edges."""
+        example = dict(self.example_sizes)
+        cases = [self.example_case(seed, device)]
+        for number, sizes in enumerate(validation_sizes(self.dims), start=1):
+            label = sizes_label(sizes)
+            cases.append(InputCase(f"dims[{label}]", self.make({**example, **sizes}, seed + 1000 + number, device)))
+        for number in range(validate.num_random_inputs):
+            cases.append(InputCase(f"random[{number}]", self.make(example, seed + 2000 + number, device)))
+        if validate.edge_values:
+            for fill in FILLS:
+                cases.append(InputCase(f"edge[{fill}]", self.make(example, seed, device, fill=fill)))
+        return cases

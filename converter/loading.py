@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from converter.errors import ConfigError
+from converter.schema import ModelConfig
 
 STATE_DICT_KEYS = ("state_dict", "model")
 
@@ -54,16 +55,16 @@ def _call(instantiate: Any, config: Mapping[str, Any], key: str, *args: Any) -> 
         ) from exc
 
 
-def load_model(model: Mapping[str, Any], device: str) -> Any:
+def load_model(model: ModelConfig, device: str) -> Any:
     """The loaded (and wrapped) nn.Module in eval mode on `device`."""
     import inspect
 
     import torch
     from hydra.utils import instantiate
 
-    module = _call(instantiate, model["loader"], "model.loader")
+    module = _call(instantiate, model.loader, "model.loader")
     is_module = isinstance(module, torch.nn.Module)
-    if not is_module and not model.get("wrapper"):
+    if not is_module and not model.wrapper:
         kind = "bound method" if inspect.ismethod(module) else type(module).__name__
         raise ConfigError(
             "model.loader",
@@ -71,15 +72,15 @@ def load_model(model: Mapping[str, Any], device: str) -> Any:
             "wrap it: model.wrapper={_target_:registry.common.CallableAsModule} turns a callable into a module, "
             "or point _target_ at a function that returns the nn.Module (see registry/ for examples)",
         )
-    if model.get("checkpoint"):
+    if model.checkpoint:
         target = module if is_module else getattr(module, "__self__", None)
         if not isinstance(target, torch.nn.Module):
             raise ConfigError("model.checkpoint", "the loader's result has no weights to load", "drop model.checkpoint")
-        target.load_state_dict(read_checkpoint(model["checkpoint"]), strict=True)
+        target.load_state_dict(read_checkpoint(model.checkpoint), strict=True)
     if is_module:
         module.eval()
-    if model.get("wrapper"):
-        module = _call(instantiate, model["wrapper"], "model.wrapper", module)
+    if model.wrapper:
+        module = _call(instantiate, model.wrapper, "model.wrapper", module)
         if not isinstance(module, torch.nn.Module):
             raise ConfigError(
                 "model.wrapper",

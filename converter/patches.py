@@ -9,28 +9,29 @@ from __future__ import annotations
 
 import types
 from contextlib import ExitStack, contextmanager
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Sequence
 from unittest import mock
 
 from converter.errors import ConfigError
+from converter.schema import PatchConfig
 from converter.targets import resolve
 
 
 @contextmanager
-def apply_patches(patches: Sequence[Mapping[str, Any]]) -> Iterator[None]:
+def apply_patches(patches: Sequence[PatchConfig]) -> Iterator[None]:
     """Replace each `target` attribute by the object at `replacement` for the block's duration."""
     with ExitStack() as stack:
         for index, patch in enumerate(patches):
             key = f"model.patches[{index}]"
-            replacement = resolve(patch["replacement"], f"{key}.replacement")
-            resolve(patch["target"], f"{key}.target")
-            replacement = named_like(replacement, patch["target"].rsplit(".", 1)[-1])
+            replacement = resolve(patch.replacement, f"{key}.replacement")
+            resolve(patch.target, f"{key}.target")
+            replacement = named_like(replacement, patch.target.rsplit(".", 1)[-1])
             try:
-                stack.enter_context(mock.patch(patch["target"], new=replacement))
+                stack.enter_context(mock.patch(patch.target, new=replacement))
             except (AttributeError, ImportError, TypeError, ValueError) as exc:
                 raise ConfigError(
                     f"{key}.target",
-                    f"cannot patch '{patch['target']}': {exc}",
+                    f"cannot patch '{patch.target}': {exc}",
                     "give 'package.module.Class.attribute' of an attribute that exists",
                 ) from exc
         yield

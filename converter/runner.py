@@ -1,9 +1,10 @@
 """One job: load -> wrap -> patch -> export -> save -> reload -> validate, from a resolved config.
 
-`run_job` needs nothing but the resolved config (a plain dict) and a directory, so a job
-can run in this process, a child process or on a cluster node alike. Each stage is a
-plain function; the job records its seconds and warnings, and a stage that raises ends
-the job as `failed` with the exception kept whole.
+`run_job` needs nothing but the resolved config (a plain dict, as config.yaml holds it) and a
+directory, so a job can run in this process, a child process or on a cluster node alike. The
+dict becomes the schema's dataclasses once, and its inputs an `InputPlan` once; each stage
+takes the typed section it needs. A stage that raises ends the job as `failed` with the
+exception kept whole.
 """
 
 from __future__ import annotations
@@ -17,16 +18,17 @@ from typing import Any, Dict, Iterator, List, Mapping
 
 from converter.artifacts import load_verified, save_atomically, write_json_atomically
 from converter.context import running_in
-from converter.dims import collect_dims, to_torch_dynamic_shapes
+from converter.dims import to_torch_dynamic_shapes
 from converter.environment import versions
 from converter.errors import Failure, StageError, ValidationMismatch, first_line
 from converter.exporters import build_options, get_exporter
 from converter.exporters.base import ExportRequest
-from converter.inputs import example_case, validation_cases
+from converter.inputs import InputPlan
 from converter.isolation import stage as stage_file
 from converter.loading import load_model
 from converter.patches import apply_patches
 from converter.results import STATUS_FAILED, STATUS_OK, CapturedWarning, JobResult
+from converter.schema import ConverterConfig, job_config
 from converter.targets import top_package
 from converter.validate import effective_tolerance, run_reference, validate_artifact
 
@@ -75,48 +77,51 @@ class _Stages:
                 log.warning("%s: %s: %s", stage, entry.category, first_line(entry.message))
 
 
-def library_of(model: Mapping[str, Any]) -> str | None:
+def library_of(library: str | None, loader_target: str) -> str | None:
     """The distribution whose version decides the model's code (model.library, else the loader's package)."""
-    if model.get("library"):
-        return model["library"]
-    package = top_package(model["loader"]["_target_"])
+    if library:
+        return library
+    package = top_package(loader_target)
     return None if package == "registry" else package
 
 
-def new_result(cfg: Mapping[str, Any]) -> JobResult:
-    model, export = cfg["model"], cfg["export"]
+def new_result(job: Mapping[str, Any]) -> JobResult:
+    """The record of a job not yet run; the job's resolved dict is kept whole as its config.
+    Read from the dict, so the supervisor can record a job whose child never started."""
+    model, export = job["model"], job["export"]
     return JobResult(
         model=model["name"],
         backend=export["backend"],
         strict=export["strict"],
-        device=cfg["device"],
+        device=job["device"],
         variant=model.get("variant"),
-        config=dict(cfg),
+        config=dict(job),
     )
 
 
-def run_job(cfg: Mapping[str, Any], run_dir: Path) -> JobResult:
+def run_job(job: Mapping[str, Any], run_dir: Path) -> JobResult:
     """Run one job and write its files into `run_dir`, result.json last. A stage that raises
     (an export error, a validation mismatch, a config problem found late) is a result, not
     an exception, so one bad job never stops a sweep."""
     import torch
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    result = new_result(cfg)
-    result.versions = versions(library_of(cfg["model"]))
-    _write_config(cfg, run_dir / CONFIG_FILE)
+    config = job_config(job)
+    result = new_result(job)
+    result.versions = versions(library_of(config.model.library, config.model.loader["_target_"]))
+    _write_config(job, run_dir / CONFIG_FILE)
     stages = _Stages(result, run_dir)
     state: Dict[str, Any] = {}
     try:
         with torch.random.fork_rng(devices=[]), running_in(run_dir):
-            torch.manual_seed(int(cfg["seed"]))
-            _run_stages(cfg, run_dir, result, stages, state)
+            torch.manual_seed(config.seed)
+            _run_stages(config, run_dir, result, stages, state)
         result.status = STATUS_OK
     except StageError as exc:
         result.status = STATUS_FAILED
         result.failure = Failure.from_exception(exc.stage, exc.cause)
         with running_in(run_dir):
-            explain_failure(cfg, run_dir, result, exc.cause, state)
+            explain_failure(job, run_dir, result, exc.cause, state)
     write_json_atomically(result.to_dict(), run_dir / RESULT_FILE)
     stage_file.clear(run_dir)
     log.info(result.headline())
@@ -124,14 +129,15 @@ def run_job(cfg: Mapping[str, Any], run_dir: Path) -> JobResult:
 
 
 def explain_failure(
-    cfg: Mapping[str, Any], run_dir: Path, result: JobResult, cause: BaseException, state: Dict[str, Any]
+    job: Mapping[str, Any], run_dir: Path, result: JobResult, cause: BaseException, state: Dict[str, Any]
 ) -> None:
     """Add the diagnosis to the failure, and the reports that need the live objects (draft
-    export, divergence, reproducer). Never raises: a diagnosis that fails leaves the failure whole."""
+    export, divergence, reproducer). Never raises: a diagnosis that fails leaves the failure whole.
+    The rules read the job as recorded (the dict), as they do for a crashed child's result.json."""
     from converter.diagnosis.report import diagnose_job
 
     try:
-        result.failure = diagnose_job(cfg, run_dir, result, cause, state)
+        result.failure = diagnose_job(job, run_dir, result, cause, state)
     except Exception as exc:  # noqa: BLE001
         log.warning("diagnosing the failure failed (%s: %s); the failure is kept whole", type(exc).__name__, exc)
         return
@@ -141,33 +147,30 @@ def explain_failure(
 
 
 def _run_stages(
-    cfg: Mapping[str, Any], run_dir: Path, result: JobResult, stages: _Stages, state: Dict[str, Any]
+    config: ConverterConfig, run_dir: Path, result: JobResult, stages: _Stages, state: Dict[str, Any]
 ) -> None:
-    model_cfg, export_cfg, validate_cfg = cfg["model"], cfg["export"], cfg["validate"]
-    device = cfg["device"]
-    exporter = get_exporter(export_cfg["backend"])
-    options = build_options(exporter, export_cfg.get("options") or {})
-    patches = model_cfg.get("patches") or []
+    model, validate, device = config.model, config.validate, config.device
+    exporter = get_exporter(config.export.backend)
+    options = build_options(exporter, config.export.options)
 
-    validating = bool(validate_cfg["enabled"])
-    with stages.stage("load"), apply_patches(patches):
-        module = state["module"] = load_model(model_cfg, device)
+    with stages.stage("load"), apply_patches(model.patches):
+        module = state["module"] = load_model(model, device)
+        plan = state["inputs"] = InputPlan.of(model)
         # Without validation only the example is needed, to export with.
-        seed = int(cfg["seed"])
         cases = (
-            validation_cases(model_cfg, validate_cfg, seed, device)
-            if validating
-            else [example_case(model_cfg, seed, device)]
+            plan.validation_cases(validate, config.seed, device)
+            if validate.enabled
+            else [plan.example_case(config.seed, device)]
         )
         state["cases"] = cases
 
-    if validating:
-        with stages.stage("reference"), apply_patches(patches if validate_cfg["reference_patched"] else []):
-            reference = state["reference"] = run_reference(_caller(module, model_cfg), cases)
+    if validate.enabled:
+        with stages.stage("reference"), apply_patches(model.patches if validate.reference_patched else []):
+            reference = state["reference"] = run_reference(_caller(module, plan), cases)
 
-    request = _export_request(cfg, module, cases[0].inputs, options)
+    request = _export_request(config, plan, module, cases[0].inputs, options)
     state["request"] = request
-    with stages.stage("export"), apply_patches(patches):
+    with stages.stage("export"), apply_patches(model.patches):
         artifact = exporter.export(request)
     _record_export_notes(result, request)
 
@@ -183,14 +186,15 @@ def _run_stages(
     unavailable = exporter.runtime_unavailable() if hasattr(exporter, "runtime_unavailable") else None
     if unavailable:  # the conversion is the result; never call a check that did not run a pass
         log.warning("validation and benchmark skipped: %s", unavailable)
-        result.validation = {"passed": None, "skipped": unavailable} if validating else None
+        result.validation = {"passed": None, "skipped": unavailable} if validate.enabled else None
         return
-    if validating:
-        tolerance = effective_tolerance(model_cfg, validate_cfg)
+    threads = config.benchmark.threads
+    if validate.enabled:
+        tolerance = effective_tolerance(model.tolerance, validate)
         with stages.stage("validate"):
-            reloaded = load_verified(exporter, result.artifact, device, cfg["benchmark"].get("threads"), model_cfg)
+            reloaded = load_verified(exporter, result.artifact, device, threads, plan.specs)
             report = validate_artifact(
-                _caller(reloaded, model_cfg), cases, reference.outputs, tolerance.atol, tolerance.rtol
+                _caller(reloaded, plan), cases, reference.outputs, tolerance.atol, tolerance.rtol
             )
             result.validation = {
                 **report.to_dict(),
@@ -200,50 +204,47 @@ def _run_stages(
             if not report.passed:
                 raise ValidationMismatch(f"artifact differs from eager: {report.worst}")
 
-    if cfg["benchmark"]["enabled"]:
+    if config.benchmark.enabled:
         with stages.stage("benchmark"):
-            reloaded = (
-                reloaded
-                if reloaded is not None
-                else load_verified(exporter, result.artifact, device, cfg["benchmark"].get("threads"), model_cfg)
-            )
-            result.benchmark = _benchmark(cfg, module, reloaded, path, run_dir, result)
+            if reloaded is None:
+                reloaded = load_verified(exporter, result.artifact, device, threads, plan.specs)
+            result.benchmark = _benchmark(config, plan, module, reloaded, path, run_dir, result)
 
 
-def _export_request(cfg: Mapping[str, Any], module: Any, example: Dict[str, Any], options: Any) -> ExportRequest:
+def _export_request(
+    config: ConverterConfig, plan: InputPlan, module: Any, example: Dict[str, Any], options: Any
+) -> ExportRequest:
     from converter.calls import by_parameter, constant_names, split
 
-    model_cfg, export_cfg = cfg["model"], cfg["export"]
-    dynamic = (model_cfg.get("dynamic_shapes") or {}) if export_cfg["dynamic"] else {}
-    positional = to_torch_dynamic_shapes(list(example), dynamic, collect_dims(dynamic, model_cfg["inputs"]))
+    dynamic = plan.dynamic if config.export.dynamic else {}
+    positional = to_torch_dynamic_shapes(list(example), dynamic, plan.dims)
     if positional is not None:  # a list of tensors takes its Dims on every element
         positional = tuple(
             [spec] * len(value) if spec is not None and isinstance(value, list) else spec
             for spec, value in zip(positional, example.values(), strict=True)
         )
-    args, kwargs = split(model_cfg, example)
+    args, kwargs = split(plan.specs, example)
     shapes: Any = positional
     if kwargs and positional is not None:  # torch.export matches a call with keywords by parameter name
-        shapes = by_parameter(module, model_cfg, dict(zip(example, positional, strict=True)))
+        shapes = by_parameter(module, plan.specs, dict(zip(example, positional, strict=True)))
     return ExportRequest(
         module=module,
         example_inputs=args,
         example_kwargs=kwargs,
-        constant_inputs=tuple(constant_names(model_cfg)),
+        constant_inputs=tuple(constant_names(plan.specs)),
         dynamic_shapes=shapes,
-        strict=export_cfg["strict"],
+        strict=config.export.strict,
         options=options,
         input_names=tuple(example),
-        device=cfg["device"],
-        traced_submodules=tuple(model_cfg.get("traced_submodules") or ()),
+        traced_submodules=tuple(config.model.traced_submodules),
     )
 
 
-def _caller(fn: Any, model: Mapping[str, Any]) -> Any:
+def _caller(fn: Any, plan: InputPlan) -> Any:
     """Named inputs -> fn's output, called as the model's inputs say (keywords, constants)."""
     from converter.calls import invoke
 
-    return lambda inputs: invoke(fn, model, inputs)
+    return lambda inputs: invoke(fn, plan.specs, inputs)
 
 
 def _record_export_notes(result: JobResult, request: ExportRequest) -> None:
@@ -261,7 +262,7 @@ def _record_export_notes(result: JobResult, request: ExportRequest) -> None:
 
 
 def _benchmark(
-    cfg: Mapping[str, Any], module: Any, artifact: Any, path: Path, run_dir: Path, result: JobResult
+    config: ConverterConfig, plan: InputPlan, module: Any, artifact: Any, path: Path, run_dir: Path, result: JobResult
 ) -> Dict[str, Any]:
     """bench.json, bench.png and a table in the log; result.json keeps the headline figures."""
     from converter.bench.report import render_table, write_chart
@@ -270,11 +271,11 @@ def _benchmark(
     report = benchmark_artifact(
         module=module,
         artifact=artifact,
-        model=cfg["model"],
-        bench=cfg["benchmark"],
-        device=cfg["device"],
-        seed=int(cfg["seed"]),
-        backend=cfg["export"]["backend"],
+        inputs=plan,
+        bench=config.benchmark,
+        device=config.device,
+        seed=config.seed,
+        backend=config.export.backend,
         artifact_path=path,
         artifact_sha256=result.artifact.sha256,
     )
@@ -293,7 +294,7 @@ def _benchmark(
     }
 
 
-def _write_config(cfg: Mapping[str, Any], path: Path) -> None:
+def _write_config(job: Mapping[str, Any], path: Path) -> None:
     from omegaconf import OmegaConf
 
-    path.write_text(OmegaConf.to_yaml(OmegaConf.create(dict(cfg))))
+    path.write_text(OmegaConf.to_yaml(OmegaConf.create(dict(job))))

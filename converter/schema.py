@@ -8,7 +8,7 @@ imports neither torch nor any model library: `--help` and `--cfg` stay fast.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from omegaconf import MISSING
 
@@ -214,3 +214,20 @@ def register_schema() -> None:
     from hydra.core.config_store import ConfigStore
 
     ConfigStore.instance().store(name=SCHEMA_NAME, node=ConverterConfig)
+
+
+def job_config(job: Mapping[str, Any]) -> ConverterConfig:
+    """The resolved job (plain dicts: what config.yaml and result.json hold) as the schema's
+    dataclasses, built once per job so each stage takes the typed section it needs."""
+    from omegaconf import OmegaConf
+
+    merged = OmegaConf.merge(OmegaConf.structured(ConverterConfig), {k: v for k, v in job.items() if k != "hydra"})
+    config: ConverterConfig = OmegaConf.to_object(merged)
+    if config.model is not None:
+        # OmegaConf 2.3.1's merge leaves a dict two containers deep untyped (Dict[str, Dict[int, DimConfig]]
+        # comes back as dicts of dicts); the job's dict holds every field, so the dataclass takes it whole.
+        config.model.dynamic_shapes = {
+            name: {int(index): dim if isinstance(dim, DimConfig) else DimConfig(**dim) for index, dim in per.items()}
+            for name, per in config.model.dynamic_shapes.items()
+        }
+    return config

@@ -19,6 +19,7 @@ from converter.best_target import fastest_markdown, model_label
 from converter.explain import category_counts, category_of
 from converter.outcome import job_dirs
 from converter.results import Status, failure_reason, not_validated, worst_error
+from converter.schema import TrackingConfig
 
 START, END = "<!-- matrix:start -->", "<!-- matrix:end -->"
 SUMMARY_FILE = "summary.md"
@@ -149,7 +150,7 @@ def embed_in_readme(readme: Path, table: str, note: str) -> None:
     embed(readme, START, END, f"{note}\n\n{table}")
 
 
-def write_summary(sweep_dir: Path, tracking: Optional[Dict[str, Any]] = None) -> Optional[str]:
+def write_summary(sweep_dir: Path, tracking: Optional[TrackingConfig] = None) -> Optional[str]:
     """summary.md and report.html in the sweep folder; returns the markdown table."""
     results = collect_results(sweep_dir)
     if not results:
@@ -159,7 +160,7 @@ def write_summary(sweep_dir: Path, tracking: Optional[Dict[str, Any]] = None) ->
 
     table = matrix_markdown(results)
     save_atomically(lambda path: path.write_text(table + "\n"), sweep_dir / SUMMARY_FILE)
-    write_report(sweep_dir, results, tracking or {})
+    write_report(sweep_dir, results, tracking or TrackingConfig())
     return table
 
 
@@ -186,7 +187,7 @@ class SummaryCallback(Callback):
 
         sweep_dir = Path(config.hydra.sweep.dir)
         if sweep_dir.is_dir():
-            table = write_summary(sweep_dir, OmegaConf.to_container(config.tracking, resolve=True))
+            table = write_summary(sweep_dir, OmegaConf.to_object(config.tracking))
             if table:
                 print(
                     f"\nSweep summary ({sweep_dir / SUMMARY_FILE}, {sweep_dir / 'report.html'}):\n\n{table}\n",

@@ -15,12 +15,13 @@ import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Optional
 
 from converter.best_target import fastest_targets, model_label, verdict
 from converter.explain import category_of
 from converter.outcome import read_json
 from converter.results import Status, failure_reason, not_validated, worst_error
+from converter.schema import TrackingConfig
 
 REPORT_FILE = "report.html"
 NIGHTLY_REPORT_FILE = "nightly_report.md"
@@ -56,10 +57,10 @@ class Links:
         return f"{self.ui.rstrip('/')}/#/experiments/{self.experiment_id}/runs/{run_id}"
 
 
-def ui_url(tracking: Mapping[str, Any]) -> str:
+def ui_url(tracking: TrackingConfig) -> str:
     """The MLflow UI for this store: tracking.ui_url, the server itself, or what `make ui` serves."""
-    uri = tracking.get("uri") or ""
-    return tracking.get("ui_url") or (uri if uri.startswith(("http://", "https://")) else LOCAL_UI)
+    uri = tracking.uri or ""
+    return tracking.ui_url or (uri if uri.startswith(("http://", "https://")) else LOCAL_UI)
 
 
 def _speedup(run_dir: Path) -> Optional[Dict[str, float]]:
@@ -137,7 +138,7 @@ def _chart(results: List[Dict[str, Any]]) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def render(sweep_dir: Path, results: List[Dict[str, Any]], tracking: Mapping[str, Any]) -> str:
+def render(sweep_dir: Path, results: List[Dict[str, Any]], tracking: TrackingConfig) -> str:
     from converter.summary import STATUS_ORDER
 
     parent = read_json(sweep_dir / ".mlflow_parent.json")
@@ -200,7 +201,7 @@ def render(sweep_dir: Path, results: List[Dict[str, Any]], tracking: Mapping[str
     return "\n".join(out)
 
 
-def write_report(sweep_dir: Path, results: List[Dict[str, Any]], tracking: Mapping[str, Any]) -> Path:
+def write_report(sweep_dir: Path, results: List[Dict[str, Any]], tracking: TrackingConfig) -> Path:
     from converter.artifacts import save_atomically
 
     page = render(sweep_dir, results, tracking)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from converter.errors import one_line
 from converter.outcome import SWEEP_FILE
+from converter.schema import TrackingConfig
 
 
 @dataclass
@@ -59,7 +60,7 @@ def _launcher_alive(sweep_dir: Path) -> bool:
         return False
 
 
-def _parent_state(tracking: Mapping[str, Any], sweep_dir: Path) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
+def _parent_state(tracking: TrackingConfig, sweep_dir: Path) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     """The sweep's parent marker and its run's status in this store (None: no such run here)."""
     from converter.tracking.job import PARENT_FILE
     from converter.tracking.store import client_and_experiment
@@ -75,10 +76,10 @@ def _parent_state(tracking: Mapping[str, Any], sweep_dir: Path) -> Tuple[Optiona
         return marker, None
 
 
-def _sweep_experiment(sweep_dir: Path, runs: List[Path], tracking: Mapping[str, Any]) -> Tuple[str, str]:
+def _sweep_experiment(sweep_dir: Path, runs: List[Path], tracking: TrackingConfig) -> Tuple[str, str]:
     config = _config_of(runs[0]) if runs else {}
-    sweep = (config.get("tracking") or {}).get("sweep") or tracking.get("sweep") or "sweep"
-    experiment = (config.get("tracking") or {}).get("experiment") or tracking.get("experiment") or sweep
+    sweep = (config.get("tracking") or {}).get("sweep") or tracking.sweep or "sweep"
+    experiment = (config.get("tracking") or {}).get("experiment") or tracking.experiment or sweep
     return sweep, experiment
 
 
@@ -89,7 +90,8 @@ def _config_of(run_dir: Path) -> Dict[str, Any]:
         return {}
 
 
-def sync(path: Path, tracking: Mapping[str, Any]) -> SyncReport:
+def sync(path: Path, tracking: TrackingConfig) -> SyncReport:
+    """Log every run folder under `path` not yet in the store, with its sweep's parent run."""
     from converter.tracking.job import log_job
     from converter.tracking.sweep import finish_parent_run, start_parent_run
 
@@ -100,12 +102,12 @@ def sync(path: Path, tracking: Mapping[str, Any]) -> SyncReport:
         marker, status = _parent_state(tracking, sweep_dir)
         if marker is None or status is None:
             sweep, experiment = _sweep_experiment(sweep_dir, [r for r in runs if r.parent == sweep_dir], tracking)
-            start_parent_run(dict(tracking), sweep_dir, sweep, experiment)
+            start_parent_run(tracking, sweep_dir, sweep, experiment)
     for run_dir in runs:
         result = json.loads((run_dir / "result.json").read_text())
         record = result.get("config") or {}
         experiment = (record.get("tracking") or {}).get("experiment") or result["model"]
-        settings = {**tracking, "sweep": (record.get("tracking") or {}).get("sweep")}
+        settings = replace(tracking, sweep=(record.get("tracking") or {}).get("sweep"))
         try:
             run_id, created = log_job(record, result, run_dir, settings, experiment)
         except Exception as exc:  # noqa: BLE001 (report and go on with the other folders)
@@ -117,7 +119,7 @@ def sync(path: Path, tracking: Mapping[str, Any]) -> SyncReport:
         marker, status = _parent_state(tracking, sweep_dir)
         if status == "RUNNING" and not _launcher_alive(sweep_dir):
             finished = (sweep_dir / "summary.md").is_file()
-            finish_parent_run(dict(tracking), sweep_dir, "FINISHED" if finished else "KILLED")
+            finish_parent_run(tracking, sweep_dir, "FINISHED" if finished else "KILLED")
             report.parents_closed.append(str(sweep_dir))
     return report
 
@@ -140,7 +142,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     import os
 
-    tracking: Dict[str, Any] = {"uri": os.environ.get("CONVERTER_TRACKING_URI"), "log_artifact_file": True}
+    tracking = TrackingConfig(uri=os.environ.get("CONVERTER_TRACKING_URI"), log_artifact_file=True)
     for override in args.overrides:
         key, _, value = override.partition("=")
         if key not in ("tracking.uri", "tracking.log_artifact_file") or not value:
@@ -149,7 +151,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        tracking[key.split(".", 1)[1]] = value if key == "tracking.uri" else value.lower() == "true"
+        if key == "tracking.uri":
+            tracking.uri = value
+        else:
+            tracking.log_artifact_file = value.lower() == "true"
     if not args.path.exists():
         print(f"sync: no folder at '{args.path}'. Fix: give a run folder, a sweep folder or outputs/.", file=sys.stderr)
         return 2
@@ -158,7 +163,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     problem = check_reachable(tracking_uri(tracking))
     if problem:
         print(
-            f"sync: no MLflow server answers at {tracking['uri']} ({problem}). Fix: start it or correct tracking.uri.",
+            f"sync: no MLflow server answers at {tracking.uri} ({problem}). Fix: start it or correct tracking.uri.",
             file=sys.stderr,
         )
         return 2

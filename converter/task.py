@@ -17,6 +17,7 @@ from typing import Any, Dict, Mapping, Optional
 from converter.artifacts import write_json_atomically
 from converter.errors import Failure, one_line
 from converter.results import Status, not_validated
+from converter.schema import JobConfig, TrackingConfig, job_config
 
 log = logging.getLogger("converter")
 RESULT_FILE = "result.json"
@@ -49,8 +50,9 @@ def task(cfg: Any) -> str:
     if single:
         first, *rest = headline(result).split("\n")
         print("\n".join([f"{first}  [{run_dir}]", *rest]), flush=True)
-    if job["tracking"]["enabled"]:
-        track(job, record_config, result, run_dir)
+    tracking = job_config(job).tracking
+    if tracking.enabled:
+        track(tracking, record_config, result, run_dir)
     return result["status"]
 
 
@@ -123,11 +125,11 @@ def run_supervised(
     from converter import cache
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    settings = job["job"]
+    settings = job_config(job).job
     key = cache.key_of(job)
-    cache_dir = Path(settings["cache_dir"])
+    cache_dir = Path(settings.cache_dir)
     rejected = None
-    if settings["cache"]:
+    if settings.cache:
         found = cache.lookup(cache_dir, key)
         if isinstance(found, cache.CacheHit):
             result = cache.reuse(found, run_dir)
@@ -138,7 +140,7 @@ def run_supervised(
         if rejected:
             log.warning("cache entry not trusted, running the job again: %s", rejected)
     (run_dir / RESULT_FILE).unlink(missing_ok=True)
-    if settings["isolate"]:
+    if settings.isolate:
         result = _run_in_child(job, run_dir, settings, echo, prestart_next, fresh_child)
     else:
         from converter.runner import run_job
@@ -147,7 +149,7 @@ def run_supervised(
         result["process"] = {"isolated": False}
     result.update(config=record_config, job_key=key, cached=False, cache_rejected=rejected)
     result = _write_result(result, run_dir)
-    if settings["cache"] and cache.cacheable(result) and result.get("written", True):
+    if settings.cache and cache.cacheable(result) and result.get("written", True):
         try:
             cache.store(cache_dir, key, run_dir)
         except OSError as exc:
@@ -158,7 +160,7 @@ def run_supervised(
 def _run_in_child(
     job: Dict[str, Any],
     run_dir: Path,
-    settings: Mapping[str, Any],
+    settings: JobConfig,
     echo: Optional[Any],
     prestart_next: bool,
     fresh_child: bool,
@@ -170,7 +172,7 @@ def _run_in_child(
 
     config_file = run_dir / CONFIG_FILE
     save_atomically(lambda path: path.write_text(OmegaConf.to_yaml(OmegaConf.create(job))), config_file)
-    limits = Limits(settings["timeout_s"], settings["max_memory_mb"], settings["poll_interval_s"])
+    limits = Limits(settings.timeout_s, settings.max_memory_mb, settings.poll_interval_s)
     outcome = supervise(config_file, run_dir, limits, echo, prestart_next, fresh_child)
     if outcome.status is None:
         result = json.loads((run_dir / RESULT_FILE).read_text())
@@ -188,20 +190,20 @@ def _run_in_child(
     return result
 
 
-def _failure(outcome: Any, settings: Mapping[str, Any]) -> Failure:
+def _failure(outcome: Any, settings: JobConfig) -> Failure:
     stage = outcome.stage or "start"
     during = f"during stage '{stage}' after {outcome.seconds:.1f} s"
     if outcome.status == Status.TIMEOUT:
         kind, message = (
             "converter.isolation.Timeout",
-            f"the job ran past job.timeout_s={settings['timeout_s']:g} s {during} and was killed. "
+            f"the job ran past job.timeout_s={settings.timeout_s:g} s {during} and was killed. "
             "Fix: raise job.timeout_s if it was only slow, or look at the end of convert.log for where it hangs",
         )
     elif outcome.status == Status.OOM:
         kind, message = (
             "converter.isolation.MemoryLimit",
             f"the job's processes held {outcome.peak_memory_mb:.0f} MiB, over job.max_memory_mb="
-            f"{settings['max_memory_mb']}, {during} and were killed. "
+            f"{settings.max_memory_mb}, {during} and were killed. "
             "Fix: raise job.max_memory_mb, or use smaller inputs or a smaller variant (+tiny=NAME)",
         )
     elif outcome.signal and stage == "save":
@@ -255,20 +257,19 @@ def _write_result(result: Dict[str, Any], run_dir: Path) -> Dict[str, Any]:
     return result
 
 
-def track(job: Mapping[str, Any], record_config: Mapping[str, Any], result: Mapping[str, Any], run_dir: Path) -> None:
+def track(tracking: TrackingConfig, record_config: Mapping[str, Any], result: Mapping[str, Any], run_dir: Path) -> None:
     """Log the job to MLflow. Its files are already on disk, so a tracking failure costs the
     MLflow record only: tracking.json says so, and `python -m converter sync` logs it later."""
     from converter.tracking.job import log_job
 
-    tracking = job["tracking"]
     try:
-        run_id, _ = log_job(record_config, result, run_dir, tracking, tracking["experiment"] or result["model"])
+        run_id, _ = log_job(record_config, result, run_dir, tracking, tracking.experiment or result["model"])
         state = {"logged": True, "run_id": run_id}
     except Exception as exc:  # noqa: BLE001 (any MLflow or network failure)
         reason = one_line(exc)
         print(
             f"Tracking error: could not log {result['model']}/{result['backend']} to MLflow at "
-            f"{tracking['uri'] or 'the embedded store'} ({reason}). The run's files are in {run_dir}. "
+            f"{tracking.uri or 'the embedded store'} ({reason}). The run's files are in {run_dir}. "
             f"Fix: once the server is back, run `python -m converter sync {run_dir}`.",
             file=sys.stderr,
         )

@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from converter.compare import OutputComparison, compare_outputs
 from converter.errors import one_line
 from converter.inputs import InputCase
+from converter.schema import DEFAULT_ATOL, DEFAULT_RTOL, ToleranceConfig, ValidateConfig
 
 
 @dataclass(frozen=True)
@@ -45,16 +46,15 @@ class Tolerance:
     source: Dict[str, str]
 
 
-def effective_tolerance(model: Dict[str, Any], validate: Dict[str, Any]) -> Tolerance:
+def effective_tolerance(model: Optional[ToleranceConfig], validate: ValidateConfig) -> Tolerance:
     """An explicit validate.atol/rtol beats the model's tolerance block, which beats the default
     (as optimum's exporters do: `if atol is None: atol = config.ATOL_FOR_VALIDATION`)."""
-    from converter.schema import DEFAULT_ATOL, DEFAULT_RTOL
-
     values, source = {}, {}
     for name, default in (("atol", DEFAULT_ATOL), ("rtol", DEFAULT_RTOL)):
-        from_model = (model.get("tolerance") or {}).get(name)
-        if validate.get(name) is not None:
-            values[name], source[name] = float(validate[name]), f"validate.{name}"
+        from_model = getattr(model, name) if model is not None else None
+        explicit = getattr(validate, name)
+        if explicit is not None:
+            values[name], source[name] = float(explicit), f"validate.{name}"
         elif from_model is not None:
             values[name], source[name] = float(from_model), f"model.tolerance.{name}"
         else:

@@ -19,6 +19,7 @@ import pytest
 from converter.preflight import compose_jobs, parse_argv
 from converter.results import JobResult
 from converter.runner import run_job
+from converter.schema import TrackingConfig
 
 QUICK = ["benchmark=off", "tracking=off", "security.allowed_prefixes=[tests]", "validate.num_random_inputs=0"]
 
@@ -278,7 +279,9 @@ def test_the_nightly_report_shows_categories_that_appeared_or_disappeared() -> N
         }
 
     report = compare_runs(
-        runs(a="data_dependent", b="static_shape", c="ok"), runs(a="data_dependent", b="ok", c="strict_tracing"), {}
+        runs(a="data_dependent", b="static_shape", c="ok"),
+        runs(a="data_dependent", b="ok", c="strict_tracing"),
+        TrackingConfig(),
     )
     assert report.categories_appeared == ["strict_tracing: 1 job(s)"]
     assert report.categories_disappeared == ["static_shape: 1 job(s) before"]

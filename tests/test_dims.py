@@ -2,12 +2,13 @@ import pytest
 
 from converter.dims import DimRange, collect_dims, example_sizes, to_torch_dynamic_shapes, validation_sizes
 from converter.errors import ConfigError
+from converter.schema import DimConfig, InputConfig
 
-INPUTS = {"image": {"shape": [2, 3, 32, 32]}, "mask": {"shape": [2, 1, 32, 32]}}
+INPUTS = {"image": InputConfig(shape=[2, 3, 32, 32]), "mask": InputConfig(shape=[2, 1, 32, 32])}
 
 
-def batch(min_: int = 1, max_: int = 8, name: str = "batch") -> dict:
-    return {"name": name, "min": min_, "max": max_}
+def batch(min_: int = 1, max_: int = 8, name: str = "batch") -> DimConfig:
+    return DimConfig(name=name, min=min_, max=max_)
 
 
 def test_same_name_in_two_inputs_is_one_dim() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from converter.schema import DEFAULT_ATOL
+from converter.schema import DEFAULT_ATOL, ToleranceConfig, ValidateConfig
 from converter.validate import effective_tolerance
 
-MODEL_WITH_TOLERANCE = {"tolerance": {"atol": 1e-3, "rtol": 2e-3}}
+MODEL_WITH_TOLERANCE = ToleranceConfig(atol=1e-3, rtol=2e-3)
 
 
 @pytest.mark.parametrize(
@@ -15,12 +15,16 @@ MODEL_WITH_TOLERANCE = {"tolerance": {"atol": 1e-3, "rtol": 2e-3}}
     [
         (
             MODEL_WITH_TOLERANCE,
-            {"atol": None, "rtol": None},
+            ValidateConfig(atol=None, rtol=None),
             (1e-3, 2e-3, "model.tolerance.atol", "model.tolerance.rtol"),
         ),
-        (MODEL_WITH_TOLERANCE, {"atol": 1e-9, "rtol": 0.0}, (1e-9, 0.0, "validate.atol", "validate.rtol")),
-        (MODEL_WITH_TOLERANCE, {"atol": 1e-9, "rtol": None}, (1e-9, 2e-3, "validate.atol", "model.tolerance.rtol")),
-        ({"tolerance": None}, {"atol": None, "rtol": None}, (DEFAULT_ATOL, DEFAULT_ATOL, "default", "default")),
+        (MODEL_WITH_TOLERANCE, ValidateConfig(atol=1e-9, rtol=0.0), (1e-9, 0.0, "validate.atol", "validate.rtol")),
+        (
+            MODEL_WITH_TOLERANCE,
+            ValidateConfig(atol=1e-9, rtol=None),
+            (1e-9, 2e-3, "validate.atol", "model.tolerance.rtol"),
+        ),
+        (None, ValidateConfig(atol=None, rtol=None), (DEFAULT_ATOL, DEFAULT_ATOL, "default", "default")),
     ],
 )
 def test_explicit_tolerance_beats_the_model_which_beats_the_default(model, validate, expected) -> None:

@@ -1,20 +1,25 @@
 import torch
 
-from converter.inputs import make_inputs, validation_cases
+from converter.inputs import InputPlan
+from converter.schema import DimConfig, InputConfig, ModelConfig, ValidateConfig
 
-VALIDATE = {"num_random_inputs": 2, "edge_values": True}
-
-
-def model(**inputs) -> dict:
-    return {"inputs": inputs, "dynamic_shapes": {}}
+VALIDATE = ValidateConfig(num_random_inputs=2, edge_values=True)
 
 
-def spec(shape, dtype="float32", low=0.0, high=1.0, factory=None) -> dict:
-    return {"shape": shape, "dtype": dtype, "low": low, "high": high, "factory": factory}
+def plan(inputs: dict, dynamic_shapes: dict | None = None) -> InputPlan:
+    return InputPlan.of(ModelConfig(name="m", loader={}, inputs=inputs, dynamic_shapes=dynamic_shapes or {}))
+
+
+def make_inputs(inputs: dict, sizes: dict, seed: int, device: str) -> dict:
+    return plan(inputs).make(sizes, seed, device)
+
+
+def spec(shape, dtype="float32", low=0.0, high=1.0, factory=None) -> InputConfig:
+    return InputConfig(shape=shape, dtype=dtype, low=low, high=high, factory=factory)
 
 
 def test_same_seed_same_inputs_and_range_respected() -> None:
-    m = model(x=spec([4, 5], low=-2.0, high=3.0))
+    m = {"x": spec([4, 5], low=-2.0, high=3.0)}
     a, b = make_inputs(m, {}, 7, "cpu"), make_inputs(m, {}, 7, "cpu")
     assert torch.equal(a["x"], b["x"])
     assert a["x"].min() >= -2.0 and a["x"].max() <= 3.0 and a["x"].dtype == torch.float32
@@ -22,18 +27,15 @@ def test_same_seed_same_inputs_and_range_respected() -> None:
 
 
 def test_integer_range_is_inclusive_and_bool_is_bool() -> None:
-    m = model(ids=spec([2000], dtype="int64", low=0, high=2), flags=spec([3], dtype="bool"))
+    m = {"ids": spec([2000], dtype="int64", low=0, high=2), "flags": spec([3], dtype="bool")}
     values = make_inputs(m, {}, 0, "cpu")
     assert set(values["ids"].unique().tolist()) == {0, 1, 2}
     assert values["flags"].dtype == torch.bool
 
 
 def test_cases_cover_example_dims_random_and_edges() -> None:
-    m = {
-        "inputs": {"x": spec([2, 3], low=-1.0, high=1.0)},
-        "dynamic_shapes": {"x": {0: {"name": "batch", "min": 1, "max": 9}}},
-    }
-    cases = validation_cases(m, VALIDATE, 0, "cpu")
+    m = plan({"x": spec([2, 3], low=-1.0, high=1.0)}, {"x": {0: DimConfig(name="batch", min=1, max=9)}})
+    cases = m.validation_cases(VALIDATE, 0, "cpu")
     names = [c.name for c in cases]
     assert names == [
         "example",
@@ -50,10 +52,10 @@ def test_cases_cover_example_dims_random_and_edges() -> None:
 
 
 def test_factory_input_gets_dim_sizes() -> None:
-    m = {
-        "inputs": {"points": spec(None, factory={"_target_": "tests.helpers.points_factory", "scale": 10.0})},
-        "dynamic_shapes": {"points": {0: {"name": "points", "min": 1, "max": 4}}},
-    }
-    cases = validation_cases(m, {"num_random_inputs": 0, "edge_values": False}, 0, "cpu")
+    m = plan(
+        {"points": spec(None, factory={"_target_": "tests.helpers.points_factory", "scale": 10.0})},
+        {"points": {0: DimConfig(name="points", min=1, max=4)}},
+    )
+    cases = m.validation_cases(ValidateConfig(num_random_inputs=0, edge_values=False), 0, "cpu")
     assert [c.inputs["points"].shape[0] for c in cases] == [3, 1, 2, 4]
     assert cases[0].inputs["points"].max() > 1.0  # kwargs reach the factory

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.test_cli_e2e import check_ok_result
+from tests.checks import check_ok_result
 
 # These tests are about the models; isolation has its own (test_isolation.py). In-process jobs
 # save each run a second interpreter and torch import.
@@ -174,13 +174,14 @@ def test_deeplabv3_dict_output_exports_with_torch_export(run_cli) -> None:
 
 def _eos_reached_by_example() -> int:
     """A token the test model emits when completing the example input: as EOS it stops the loop early."""
-    from converter.inputs import make_inputs
+    from converter.inputs import InputPlan
+    from converter.schema import InputConfig, ModelConfig
     from registry.gpt2 import FinishMySentence, build_gpt2
 
     torch.manual_seed(0)  # the runner seeds like this before loading
     model = FinishMySentence(build_gpt2("test"), eos=-1, max_new_tokens=8)
-    spec = {"x": {"shape": [5], "dtype": "int64", "low": 0, "high": 511, "factory": None}}
-    example = make_inputs({"inputs": spec, "dynamic_shapes": {}}, {}, 0, "cpu")["x"]
+    spec = {"x": InputConfig(shape=[5], dtype="int64", low=0, high=511)}
+    example = InputPlan.of(ModelConfig(name="gpt2", loader={}, inputs=spec)).make({}, 0, "cpu")["x"]
     with torch.no_grad():
         return int(model(example)[5 + 2])
 
@@ -189,7 +190,9 @@ def test_gpt2_completion_hybrid_keeps_the_early_stop_that_trace_drops(run_cli) -
     eos = _eos_reached_by_example()
     result = ok(run_cli, "gpt2_completion", f"model.wrapper.eos={eos}", backend="torchscript_script")
     graph = (result["artifact"]["path"].rsplit("/", 1)[0]) + "/graph.txt"
-    assert "for" in open(graph).read() or "loop" in open(graph).read().lower()
+    lines = [line.strip() for line in open(graph).read().splitlines()]
+    # the scripted loop and its early stop, both kept (a trace unrolls the one and drops the other)
+    assert "while _1:" in lines and "if torch.eq(_3, eos):" in lines
     failure = failed(run_cli, "gpt2_completion", f"model.wrapper.eos={eos}", backend="torchscript_trace")
     assert failure["stage"] == "validate" and "shape" in failure["message"], "the trace ran all 8 steps"
 

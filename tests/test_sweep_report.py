@@ -8,6 +8,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from converter.schema import TrackingConfig
 from converter.summary import collect_results
 from converter.sweep_report import fastest_targets, render, write_report
 
@@ -118,13 +119,13 @@ def test_a_target_is_faster_or_slower_only_when_its_whole_interval_says_so() -> 
 
 
 def test_the_report_needs_no_network_and_no_script(tmp_path: Path) -> None:
-    page = render(tmp_path, make_sweep(tmp_path), {"uri": None})
+    page = render(tmp_path, make_sweep(tmp_path), TrackingConfig())
     assert "<script" not in page and "http://" not in page.replace("http://127.0.0.1:5000/#/experiments/", "")
     assert 'src="data:image/png;base64,' in page and "<link" not in page
 
 
 def test_chromium_renders_the_matrix_in_status_colours(tmp_path: Path, chromium: str) -> None:
-    report = write_report(tmp_path / "sweep", make_sweep(tmp_path / "sweep"), {"uri": None})
+    report = write_report(tmp_path / "sweep", make_sweep(tmp_path / "sweep"), TrackingConfig())
     probe = tmp_path / "probe.html"
     probe.write_text(report.read_text().replace("</body>", READBACK + "</body>"))
     proc = subprocess.run(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from converter.schema import TrackingConfig
 from converter.tracking.nightly import compare_with_previous
 from converter.tracking.store import client_and_experiment, default_uri
 from tests.conftest import cli_env, free_port
@@ -244,7 +245,7 @@ def _log_many(uri: str, folder: str, count: int) -> None:
         run_dir.mkdir(parents=True)
         result = {"model": "m", "backend": "b", "strict": True, "device": "cpu", "status": "ok", "stages": {}}
         (run_dir / "result.json").write_text(json.dumps(result))
-        log_job({"model": {"name": "m"}}, result, run_dir, {"uri": uri, "sweep": None}, "concurrent")
+        log_job({"model": {"name": "m"}}, result, run_dir, TrackingConfig(uri=uri), "concurrent")
 
 
 @pytest.mark.guarantee("Sweeps write to one embedded SQLite store at once", "no record lost (3 concurrent writers)")
@@ -300,7 +301,7 @@ def _nightly(client, experiment_id: str, start: int, jobs: dict) -> str:
 
 
 def test_nightly_comparison_finds_breaks_slowdowns_and_drift(tmp_path: Path) -> None:
-    tracking = {"uri": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    tracking = TrackingConfig(uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
     client, experiment_id = client_and_experiment(tracking, "nightly")
     first = _nightly(
         client,
@@ -314,7 +315,7 @@ def test_nightly_comparison_finds_breaks_slowdowns_and_drift(tmp_path: Path) -> 
             ("yolo11_pose", "torch_export"): ("ok", 20.0, 1e-6),
         },
     )
-    assert compare_with_previous(client, experiment_id, first, {}).previous_run_id is None
+    assert compare_with_previous(client, experiment_id, first, TrackingConfig()).previous_run_id is None
     second = _nightly(
         client,
         experiment_id,
@@ -327,7 +328,7 @@ def test_nightly_comparison_finds_breaks_slowdowns_and_drift(tmp_path: Path) -> 
             ("yolo11_pose", "torch_export"): ("ok", 21.0, 2e-6),  # within thresholds
         },
     )
-    report = compare_with_previous(client, experiment_id, second, {"latency_regression": 0.10})
+    report = compare_with_previous(client, experiment_id, second, TrackingConfig(latency_regression=0.10))
     assert report.previous_run_id == first and report.regressed
     assert [line.split(":")[0] for line in report.status_changes] == ["resnet18/torch_export"]
     assert [line.split(":")[0] for line in report.latency_regressions] == ["sam/torch_export"]
@@ -335,11 +336,11 @@ def test_nightly_comparison_finds_breaks_slowdowns_and_drift(tmp_path: Path) -> 
     assert [line.split(":")[0] for line in report.recoveries] == ["blip/torch_export"]
     assert "yolo11_pose" not in report.markdown().split("## Fixed")[0]
 
-    cli = [sys.executable, "-m", "converter.tracking.nightly", "--experiment", "nightly", "--uri", tracking["uri"]]
+    cli = [sys.executable, "-m", "converter.tracking.nightly", "--experiment", "nightly", "--uri", tracking.uri]
     proc = subprocess.run(cli, capture_output=True, text=True, env=cli_env())
     assert proc.returncode == 1 and "Broke" in proc.stdout
 
     third = _nightly(client, experiment_id, 3_000, {("resnet18", "torch_export"): ("ok", 10.0, 1e-6)})
-    quiet = compare_with_previous(client, experiment_id, third, {})
+    quiet = compare_with_previous(client, experiment_id, third, TrackingConfig())
     assert not quiet.regressed and quiet.recoveries == ["resnet18/torch_export: failed -> ok"]
     assert subprocess.run(cli, capture_output=True, text=True, env=cli_env()).returncode == 0

@@ -18,18 +18,18 @@ from converter.bench.resources import (
 )
 from converter.bench.stats import LatencyStats, speedup_interval
 from converter.bench.timing import TimingPlan, measure_interleaved
-from converter.dims import collect_dims, example_sizes
 from converter.errors import ConfigError
-from converter.inputs import make_inputs
+from converter.inputs import InputPlan
+from converter.schema import BenchmarkConfig
 
 CONTENDERS = ("eager", "artifact")
 
 
-def _invoke(fn: Callable[..., Any], model: Mapping[str, Any], inputs: Mapping[str, Any]) -> Any:
+def _invoke(fn: Callable[..., Any], plan: InputPlan, inputs: Mapping[str, Any]) -> Any:
     """Eager and the artifact are called alike: keyword and constant inputs as declared."""
     from converter.calls import invoke
 
-    return invoke(fn, model, inputs)
+    return invoke(fn, plan.specs, inputs)
 
 
 @contextmanager
@@ -46,19 +46,17 @@ def torch_threads(threads: Optional[int]) -> Iterator[int]:
         torch.set_num_threads(saved)
 
 
-def batch_points(model: Mapping[str, Any], bench: Mapping[str, Any]) -> List[Dict[str, int]]:
+def batch_points(plan: InputPlan, bench: BenchmarkConfig) -> List[Dict[str, int]]:
     """Dim sizes to measure at: the example's, with the batch Dim set to each requested size."""
-    dynamic, inputs = model.get("dynamic_shapes") or {}, model["inputs"]
-    base = example_sizes(dynamic, inputs)
-    sizes = list(bench.get("batch_sizes") or [])
+    base = dict(plan.example_sizes)
+    sizes = list(bench.batch_sizes)
     if not sizes:
         return [base]
-    dims = collect_dims(dynamic, inputs)
-    dim = dims.get(bench["batch_dim"])
+    dim = plan.dims.get(bench.batch_dim)
     if dim is None:
         raise ConfigError(
             "benchmark.batch_dim",
-            f"the model has no Dim named '{bench['batch_dim']}' (it has {sorted(dims) or 'none'})",
+            f"the model has no Dim named '{bench.batch_dim}' (it has {sorted(plan.dims) or 'none'})",
             "set benchmark.batch_dim to one of its Dims, or benchmark.batch_sizes=[] to measure the example only",
         )
     outside = [s for s in sizes if not dim.min <= s <= dim.max]
@@ -80,19 +78,19 @@ def _case(
     plan: TimingPlan,
     device: str,
     peak: Optional[float],
-    bench: Mapping[str, Any],
+    bench: BenchmarkConfig,
     memory_visible: bool = True,
 ) -> Dict[str, Any]:
     contenders = {"eager": lambda: call(module), "artifact": lambda: call(artifact)}
     timings = measure_interleaved(contenders, plan, device)
     stats = {name: LatencyStats.of(s) for name, s in timings.samples.items()}
-    point, low, high = speedup_interval(timings.samples["eager"], timings.samples["artifact"], bench["confidence"])
-    flops = count_flops(contenders["eager"]) if bench["flops"] else None
+    point, low, high = speedup_interval(timings.samples["eager"], timings.samples["artifact"], bench.confidence)
+    flops = count_flops(contenders["eager"]) if bench.flops else None
     case: Dict[str, Any] = {
         "items_per_call": items,
         "latency_s": {name: asdict(s) for name, s in stats.items()},
         "throughput_items_per_s": {name: items / s.p50 for name, s in stats.items()},
-        "speedup": {"ratio": point, "low": low, "high": high, "confidence": bench["confidence"]},
+        "speedup": {"ratio": point, "low": low, "high": high, "confidence": bench.confidence},
         "noisy": timings.noisy,
         "extra_rounds": timings.extra_rounds,
         "flops_per_call": flops,
@@ -101,7 +99,7 @@ def _case(
             name: peak_memory_mb(fn, device) if name == "eager" or memory_visible else None
             for name, fn in contenders.items()
         }
-        if bench["memory"]
+        if bench.memory
         else None,
     }
     if flops:
@@ -119,26 +117,26 @@ def benchmark_artifact(
     *,
     module: Callable[..., Any],
     artifact: Callable[..., Any],
-    model: Mapping[str, Any],
-    bench: Mapping[str, Any],
+    inputs: InputPlan,
+    bench: BenchmarkConfig,
     device: str,
     seed: int,
     backend: str,
     artifact_path: Path,
     artifact_sha256: str,
 ) -> Dict[str, Any]:
-    plan = TimingPlan(**{name: bench[name] for name in TimingPlan.__dataclass_fields__})
-    device = bench.get("device") or device
+    plan = TimingPlan(**{name: getattr(bench, name) for name in TimingPlan.__dataclass_fields__})
+    device = bench.device or device
     from converter.exporters import get_exporter
 
     memory_visible = getattr(get_exporter(backend), "memory_visible", True)
-    with torch_threads(bench.get("threads")) as threads:
-        peak = measured_peak_gflops(device, threads) if bench["peak"] else None
+    with torch_threads(bench.threads) as threads:
+        peak = measured_peak_gflops(device, threads) if bench.peak else None
         cases = []
-        for number, sizes in enumerate(batch_points(model, bench)):
-            inputs = make_inputs(model, sizes, seed + 3000 + number, device)
-            items = sizes.get(bench["batch_dim"], 1)
-            call = functools.partial(_invoke, model=model, inputs=inputs)
+        for number, sizes in enumerate(batch_points(inputs, bench)):
+            values = inputs.make(sizes, seed + 3000 + number, device)
+            items = sizes.get(bench.batch_dim, 1)
+            call = functools.partial(_invoke, plan=inputs, inputs=values)
             case = _case(
                 module=module,
                 artifact=artifact,
@@ -158,7 +156,5 @@ def benchmark_artifact(
         "machine_peak": peak,
         "theoretical_peak": theoretical_peak_gflops(device, threads),
         "cases": cases,
-        "cold_start": measure_cold_start(backend, artifact_path, device, artifact_sha256)
-        if bench["cold_start"]
-        else None,
+        "cold_start": measure_cold_start(backend, artifact_path, device, artifact_sha256) if bench.cold_start else None,
     }

@@ -18,7 +18,7 @@ log = logging.getLogger("converter")
 
 
 def first_divergence(
-    module: Any, artifact: Path, inputs: Mapping[str, Any], atol: float, rtol: float, model: Mapping[str, Any]
+    module: Any, artifact: Path, inputs: Mapping[str, Any], atol: float, rtol: float, specs: Mapping[str, Any]
 ) -> Optional[Dict[str, Any]]:
     """{module, class, file, line, max_abs_error, cosine_similarity} of the first submodule out of
     tolerance, or None (no submodule differs: the difference is in the top-level code)."""
@@ -31,8 +31,8 @@ def first_divergence(
         return None
     from converter.calls import copy_inputs, split
 
-    eager_order, eager = _record(module, split(model, copy_inputs(inputs)))
-    _, exported = _record(unflat, split(model, copy_inputs(inputs)))
+    eager_order, eager = _record(module, split(specs, copy_inputs(inputs)))
+    _, exported = _record(unflat, split(specs, copy_inputs(inputs)))
     for path in eager_order:
         if path not in exported:
             continue

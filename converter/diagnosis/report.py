@@ -25,9 +25,8 @@ def diagnose_job(
 ) -> Failure:
     failure: Failure = result.failure
     if failure.stage == "validate" and result.backend == "torch_export" and "reference" in state:
-        _localize(cfg, result, state)
+        _localize(result, state)
     request = state.get("request")
-    state["model"] = cfg["model"]
     context = FailureContext(
         stage=failure.stage,
         type=failure.type,
@@ -68,15 +67,15 @@ def _eager_structure(state: Dict[str, Any]) -> Optional[str]:
     reference = state.get("reference")
     if reference is not None and reference.outputs:
         return describe_structure(reference.outputs[0])
-    module, cases = state.get("module"), state.get("cases")
-    if module is None or not cases:
+    module, cases, plan = state.get("module"), state.get("cases"), state.get("inputs")
+    if module is None or not cases or plan is None:
         return None
     import torch
 
     from converter.calls import invoke
 
     with torch.no_grad():
-        return describe_structure(invoke(module, state["model"], cases[0].inputs))
+        return describe_structure(invoke(module, plan.specs, cases[0].inputs))
 
 
 def _draft_report(cfg: Mapping[str, Any], run_dir: Path, request: Any) -> None:
@@ -99,7 +98,7 @@ def _draft_report(cfg: Mapping[str, Any], run_dir: Path, request: Any) -> None:
     log.info("draft_export report: %s", run_dir / DRAFT_REPORT_FILE)
 
 
-def _localize(cfg: Mapping[str, Any], result: Any, state: Dict[str, Any]) -> None:
+def _localize(result: Any, state: Dict[str, Any]) -> None:
     from converter.diagnosis.divergence import first_divergence
 
     validation = result.validation or {}
@@ -112,7 +111,7 @@ def _localize(cfg: Mapping[str, Any], result: Any, state: Dict[str, Any]) -> Non
         state["cases"][failing[0]].inputs,
         validation["atol"],
         validation["rtol"],
-        cfg["model"],
+        state["inputs"].specs,
     )
     if found:
         validation["first_divergence"] = found

@@ -23,7 +23,6 @@ class ExportRequest:
     example_kwargs: Dict[str, Any] = field(default_factory=dict)
     # Inputs that are constants (bool, int, str, None): tracing backends bind them into the module.
     constant_inputs: Tuple[str, ...] = ()
-    device: str = "cpu"
     # Submodules a scripting backend traces first (model.traced_submodules); others ignore it.
     traced_submodules: Tuple[str, ...] = ()
     # The inputs' names in order (ONNX and Core ML name their graph inputs after them).

@@ -9,9 +9,10 @@ keyword), with the constants bound; the artifact is later called with those tens
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, List, Mapping, Tuple
 
 from converter.exporters.base import ExportRequest
+from converter.schema import InputConfig
 
 
 def bound_for_tracing(request: ExportRequest) -> Tuple[Any, tuple]:
@@ -42,12 +43,12 @@ def bound_for_tracing(request: ExportRequest) -> Tuple[Any, tuple]:
 class TensorsOnly:
     """An artifact taking positional tensors, called the way eager is (constants dropped)."""
 
-    def __init__(self, artifact: Any, model: Mapping[str, Any]) -> None:
+    def __init__(self, artifact: Any, specs: Mapping[str, InputConfig]) -> None:
         self.artifact = artifact
-        self.specs: Dict[str, Any] = model["inputs"]
-        self.names: List[str] = list(self.specs)
+        self.specs = specs
+        self.names: List[str] = list(specs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        positional = [n for n in self.names if not (self.specs[n] or {}).get("keyword")]
+        positional = [n for n in self.names if not self.specs[n].keyword]
         given = {**dict(zip(positional, args, strict=False)), **kwargs}
-        return self.artifact(*[given[n] for n in self.names if not (self.specs[n] or {}).get("constant")])
+        return self.artifact(*[given[n] for n in self.names if not self.specs[n].constant])

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
+from converter.schema import TrackingConfig
 from converter.tracking.store import client_and_experiment, git_commit
 
 log = logging.getLogger("converter")
@@ -150,7 +151,7 @@ def log_job(
     record: Mapping[str, Any],
     result: Mapping[str, Any],
     run_dir: Path,
-    tracking: Mapping[str, Any],
+    tracking: TrackingConfig,
     experiment: str,
 ) -> Tuple[str, bool]:
     """Create the job's run (a child of the sweep's run when there is one) and log everything.
@@ -171,7 +172,7 @@ def log_job(
         existing = find_logged(client, experiment_id, run_dir)
         if existing:
             return existing, False
-        tags = job_tags(result, tracking.get("sweep"))
+        tags = job_tags(result, tracking.sweep)
         tags["run_dir"] = str(run_dir.resolve())
         tags[MLFLOW_RUN_NOTE] = _note(result)
         if parent:
@@ -187,7 +188,7 @@ def log_job(
             client.log_batch(run_id, metrics=metrics[start : start + 100], params=params[start : start + 100], tags=[])
         _log_files(client, run_id, record, run_dir, result, tracking)
         client.set_terminated(run_id, RUN_STATUS.get(result["status"], "FAILED"))
-        if tracking.get("register"):
+        if tracking.register:
             from converter.tracking.registry import register
 
             version = register(client, run_id, result)
@@ -217,7 +218,7 @@ def _log_files(
     record: Mapping[str, Any],
     run_dir: Path,
     result: Mapping[str, Any],
-    tracking: Mapping[str, Any],
+    tracking: TrackingConfig,
 ) -> None:
     from omegaconf import OmegaConf
 
@@ -227,5 +228,5 @@ def _log_files(
         if name != "config.yaml" and (run_dir / name).is_file():
             client.log_artifact(run_id, str(run_dir / name))
     artifact = (result.get("artifact") or {}).get("path")
-    if artifact and tracking.get("log_artifact_file", True) and Path(artifact).is_file():
+    if artifact and tracking.log_artifact_file and Path(artifact).is_file():
         client.log_artifact(run_id, artifact, artifact_path="artifact")

@@ -54,13 +54,13 @@ def newest_sweep(tracking_uri: str) -> Optional[Dict[str, str]]:
 def main(argv: Optional[List[str]] = None) -> int:
     import argparse
 
-    from converter.tracking.store import tracking_uri
+    from converter.tracking.store import default_uri
 
     parser = argparse.ArgumentParser(prog="python -m converter.tracking.landing", description=__doc__)
     parser.add_argument("--uri", default=None, help="tracking URI (default: the embedded store)")
     parser.add_argument("--ui", default="http://127.0.0.1:5000", help="where the MLflow UI is served")
     args = parser.parse_args(argv)
-    newest = newest_sweep(tracking_uri({"uri": args.uri}))
+    newest = newest_sweep(args.uri or default_uri())
     if newest is None:
         print(f"No sweep in the store yet: run one (make run), then open {args.ui}")
         return 0

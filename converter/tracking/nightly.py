@@ -7,9 +7,10 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from converter.results import Status
+from converter.schema import TrackingConfig
 
 Key = Tuple[str, str, str]  # model, variant, backend
 
@@ -74,14 +75,10 @@ def previous_sweep(client: Any, experiment_id: str, run_id: str) -> Optional[Any
     return earlier[0] if earlier else None
 
 
-def compare_runs(previous: Dict[Key, Any], current: Dict[Key, Any], thresholds: Mapping[str, Any]) -> NightlyReport:
-    from converter.schema import TrackingConfig
-
-    defaults = TrackingConfig()
+def compare_runs(previous: Dict[Key, Any], current: Dict[Key, Any], thresholds: TrackingConfig) -> NightlyReport:
+    """tracking.latency_regression, error_drift and error_floor decide what counts as slower or drifted."""
     report = NightlyReport(previous_run_id="")
-    slower = float(thresholds.get("latency_regression", defaults.latency_regression))
-    drift = float(thresholds.get("error_drift", defaults.error_drift))
-    floor = float(thresholds.get("error_floor", defaults.error_floor))
+    slower, drift, floor = thresholds.latency_regression, thresholds.error_drift, thresholds.error_floor
     for key, run in sorted(current.items()):
         name = "/".join(k for k in key if k)
         before = previous.get(key)
@@ -123,7 +120,7 @@ def _category_counts(runs: Dict[Key, Any]) -> Dict[str, int]:
     return counts
 
 
-def compare_with_previous(client: Any, experiment_id: str, run_id: str, thresholds: Mapping[str, Any]) -> NightlyReport:
+def compare_with_previous(client: Any, experiment_id: str, run_id: str, thresholds: TrackingConfig) -> NightlyReport:
     previous = previous_sweep(client, experiment_id, run_id)
     if previous is None:
         return NightlyReport(previous_run_id=None)
@@ -135,7 +132,6 @@ def compare_with_previous(client: Any, experiment_id: str, run_id: str, threshol
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from converter.schema import TrackingConfig
     from converter.tracking.store import client_and_experiment, default_uri
 
     defaults = TrackingConfig()  # the thresholds' one home: tracking.* in the schema
@@ -158,18 +154,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         "--error-floor", type=float, default=defaults.error_floor, help="errors below this never count as drift"
     )
     args = parser.parse_args(argv)
-    client, experiment_id = client_and_experiment({"uri": args.uri}, args.experiment)
+    client, experiment_id = client_and_experiment(TrackingConfig(uri=args.uri), args.experiment)
     runs = client.search_runs(
         [experiment_id], filter_string="tags.kind = 'sweep'", order_by=["attributes.start_time DESC"], max_results=1
     )
     if not runs:
         print(f"No sweep in experiment '{args.experiment}'.", file=sys.stderr)
         return 2
-    thresholds = {
-        "latency_regression": args.latency_regression,
-        "error_drift": args.error_drift,
-        "error_floor": args.error_floor,
-    }
+    thresholds = TrackingConfig(
+        latency_regression=args.latency_regression, error_drift=args.error_drift, error_floor=args.error_floor
+    )
     report = compare_with_previous(client, experiment_id, runs[0].info.run_id, thresholds)
     print(report.markdown())
     return 1 if report.regressed else 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional, Tuple
+from typing import Any, Iterator, Optional, Tuple
+
+from converter.schema import TrackingConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,8 +17,8 @@ def default_uri() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'outputs' / 'mlflow.db'}"
 
 
-def tracking_uri(tracking: Mapping[str, Any]) -> str:
-    return tracking.get("uri") or default_uri()
+def tracking_uri(tracking: TrackingConfig) -> str:
+    return tracking.uri or default_uri()
 
 
 def artifact_root(uri: str) -> Optional[str]:
@@ -48,7 +50,7 @@ def check_reachable(uri: str, timeout: float = 5.0) -> Optional[str]:
         return f"{type(exc).__name__}: {exc}"
 
 
-def client_and_experiment(tracking: Mapping[str, Any], name: str) -> Tuple[Any, str]:
+def client_and_experiment(tracking: TrackingConfig, name: str) -> Tuple[Any, str]:
     """An MlflowClient and the id of experiment `name`, created (with local artifacts) if new."""
     import os
 
@@ -77,7 +79,7 @@ def git_commit() -> Optional[str]:
 
 
 @contextmanager
-def tracking_lock(tracking: Mapping[str, Any]) -> Iterator[None]:
+def tracking_lock(tracking: TrackingConfig) -> Iterator[None]:
     """Serialise writers of an embedded SQLite store across processes (sweeps, joblib workers).
 
     SQLite allows one writer at a time, and MLflow's first use of a new file runs its schema

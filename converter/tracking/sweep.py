@@ -17,6 +17,7 @@ from converter.artifacts import save_atomically, write_json_atomically
 from converter.errors import one_line
 from converter.outcome import NIGHTLY_FILE
 from converter.results import worst_error
+from converter.schema import TrackingConfig
 from converter.sweep_report import NIGHTLY_REPORT_FILE, write_report
 from converter.tracking.job import PARENT_FILE
 
@@ -31,10 +32,10 @@ def experiment_name(config: Any) -> str:
     return OmegaConf.select(config, "tracking.experiment") or sweep_name(config)
 
 
-def _report_outage(what: str, tracking: Dict[str, Any], sweep_dir: Path, exc: Exception) -> None:
+def _report_outage(what: str, tracking: TrackingConfig, sweep_dir: Path, exc: Exception) -> None:
     reason = one_line(exc)
     print(
-        f"Tracking error: could not {what} at {tracking.get('uri') or 'the embedded store'} ({reason}). "
+        f"Tracking error: could not {what} at {tracking.uri or 'the embedded store'} ({reason}). "
         f"The sweep goes on and its files stay in {sweep_dir}. "
         f"Fix: once MLflow is reachable, run `python -m converter sync {sweep_dir}`.",
         file=sys.stderr,
@@ -42,7 +43,7 @@ def _report_outage(what: str, tracking: Dict[str, Any], sweep_dir: Path, exc: Ex
     )
 
 
-def start_parent_run(tracking: Dict[str, Any], sweep_dir: Path, sweep: str, experiment: str) -> str:
+def start_parent_run(tracking: TrackingConfig, sweep_dir: Path, sweep: str, experiment: str) -> str:
     """The sweep's parent run, recorded in the sweep folder so that jobs (any process) and sync find it."""
     from converter.tracking.store import client_and_experiment, git_commit, tracking_lock
 
@@ -60,7 +61,7 @@ def start_parent_run(tracking: Dict[str, Any], sweep_dir: Path, sweep: str, expe
     return run.info.run_id
 
 
-def finish_parent_run(tracking: Dict[str, Any], sweep_dir: Path, status: str = "FINISHED") -> Optional[Any]:
+def finish_parent_run(tracking: TrackingConfig, sweep_dir: Path, status: str = "FINISHED") -> Optional[Any]:
     """Log the job table, summary and chart to the parent run and close it; for nightlies, compare
     with the previous sweep (nightly.json in the sweep folder holds the verdict)."""
     from converter.best_target import run_name_suffix
@@ -77,7 +78,7 @@ def finish_parent_run(tracking: Dict[str, Any], sweep_dir: Path, status: str = "
         if best:  # the parent run's name says what to deploy
             name = client.get_run(parent["run_id"]).info.run_name
             client.set_tag(parent["run_id"], "mlflow.runName", f"{name}{best}"[:250])
-        if tracking.get("compare_with_previous"):
+        if tracking.compare_with_previous:
             from converter.tracking.nightly import compare_with_previous
 
             report = compare_with_previous(client, parent["experiment_id"], parent["run_id"], tracking)
@@ -94,8 +95,8 @@ def finish_parent_run(tracking: Dict[str, Any], sweep_dir: Path, status: str = "
 
 class TrackingCallback(Callback):
     def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
-        tracking = OmegaConf.to_container(config.tracking, resolve=True)
-        if not tracking["enabled"]:
+        tracking: TrackingConfig = OmegaConf.to_object(config.tracking)
+        if not tracking.enabled:
             return
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
@@ -107,7 +108,7 @@ class TrackingCallback(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         if not (sweep_dir / PARENT_FILE).is_file():
             return
-        tracking = OmegaConf.to_container(config.tracking, resolve=True)
+        tracking = OmegaConf.to_object(config.tracking)
         try:
             report = finish_parent_run(tracking, sweep_dir)
         except Exception as exc:  # noqa: BLE001 (the parent stays RUNNING; sync closes it)
