@@ -1,28 +1,11 @@
 """The CLI as a user runs it: one process per job, real exports, artifacts reloaded from disk."""
 
-import hashlib
-from pathlib import Path
-
 import pytest
 import torch
 
+from tests.checks import check_ok_result
+
 BACKENDS = ["torch_export", "torchscript_trace", "torchscript_script"]
-STAGES = {"load", "reference", "export", "save", "validate"}
-
-
-def check_ok_result(result: dict, backend: str) -> None:
-    assert result["status"] == "ok", result["failure"]
-    assert result["backend"] == backend and set(result["stages"]) == STAGES
-    artifact = Path(result["artifact"]["path"])
-    assert artifact.is_file() and artifact.suffix == (".pt2" if backend == "torch_export" else ".pt")
-    assert result["artifact"]["size_bytes"] == artifact.stat().st_size
-    assert result["artifact"]["sha256"] == hashlib.sha256(artifact.read_bytes()).hexdigest()
-    assert result["validation"]["passed"] is True
-    assert {"python", "torch"} <= set(result["versions"])
-    assert result["config"]["export"]["backend"] == backend
-    run_dir = artifact.parent
-    assert (run_dir / "config.yaml").is_file() and (run_dir / "convert.log").is_file()
-    assert not [p for p in run_dir.iterdir() if p.name.startswith(".model")], "no scratch files left"
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -108,7 +91,9 @@ def test_dict_output_trace_fails_without_the_wrapper(run_cli, user_model) -> Non
     trusted = "security.allowed_prefixes=[tests]"
     run = run_cli("--config-dir", str(conf), "+model=dict_net", "export=torchscript_trace", trusted)
     assert run.returncode == 1
-    assert "Only tensors" in run.result()["failure"]["message"] or "dict" in run.result()["failure"]["message"]
+    failure = run.result()["failure"]
+    assert (failure["stage"], failure["category"]) == ("export", "unsupported_output")
+    assert failure["message"].startswith("Encountering a dict at the output of the tracer might cause the trace")
     # export.strict=false is the other fix: trace then keeps the dict, and validation compares both leaves
     run = run_cli(
         "--config-dir",

@@ -1,0 +1,23 @@
+"""Assertions more than one test module makes about a job's result (one place, so they agree)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+STAGES = {"load", "reference", "export", "save", "validate"}
+
+
+def check_ok_result(result: dict, backend: str) -> None:
+    assert result["status"] == "ok", result["failure"]
+    assert result["backend"] == backend and set(result["stages"]) == STAGES
+    artifact = Path(result["artifact"]["path"])
+    assert artifact.is_file() and artifact.suffix == (".pt2" if backend == "torch_export" else ".pt")
+    assert result["artifact"]["size_bytes"] == artifact.stat().st_size
+    assert result["artifact"]["sha256"] == hashlib.sha256(artifact.read_bytes()).hexdigest()
+    assert result["validation"]["passed"] is True
+    assert {"python", "torch"} <= set(result["versions"])
+    assert result["config"]["export"]["backend"] == backend
+    run_dir = artifact.parent
+    assert (run_dir / "config.yaml").is_file() and (run_dir / "convert.log").is_file()
+    assert not [p for p in run_dir.iterdir() if p.name.startswith(".model")], "no scratch files left"
