@@ -19,7 +19,7 @@ import pytest
 from converter.preflight import compose_jobs, parse_argv
 from converter.results import JobResult
 from converter.runner import run_job
-from converter.schema import TrackingConfig
+from converter.schema import ConverterConfig, ExportConfig, ModelConfig, TrackingConfig
 
 QUICK = ["benchmark=off", "tracking=off", "security.allowed_prefixes=[tests]", "validate.num_random_inputs=0"]
 
@@ -307,7 +307,10 @@ def test_a_nested_tuple_output_gets_the_first_output_wrapper() -> None:
         stage="export",
         type="builtins.RuntimeError",
         message="Tracer cannot infer type of (tensor([[[4., 12.]]]), [tensor([1.])])\n:List inputs to traced functions",
-        job={"model": {"inputs": {}}, "export": {"backend": "torchscript_trace", "strict": True}},
+        job=ConverterConfig(
+            model=ModelConfig(name="yolo11_pose", loader={}, inputs={}),
+            export=ExportConfig(backend="torchscript_trace", strict=True),
+        ),
         eager_structure=lambda: "(Tensor[2, 56, 420], [Tensor[2, 65, 20, 20], Tensor[2, 51, 420]])",
     )
     diagnosis = diagnose(context)

@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 from converter.diagnosis.location import Frame, Location, locate, location_at
 from converter.diagnosis.shapes import dim_override, pinned_dimensions, suggested_fixes
 from converter.errors import first_line
+from converter.schema import ConverterConfig, ModelConfig
 
 CATEGORIES = (
     "static_shape",
@@ -44,7 +45,7 @@ class FailureContext:
     stage: str
     type: str
     message: str
-    job: Mapping[str, Any]
+    job: ConverterConfig
     status: str = "failed"
     frames: Sequence[Frame] = ()
     validation: Optional[Mapping[str, Any]] = None
@@ -58,11 +59,11 @@ class FailureContext:
 
     @property
     def backend(self) -> str:
-        return str(self.job["export"]["backend"])
+        return self.job.export.backend
 
     @property
-    def model(self) -> Mapping[str, Any]:
-        return self.job["model"]
+    def model(self) -> ModelConfig:
+        return self.job.model
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,9 @@ def _has(text: str, *needles: str) -> bool:
 
 def supervised(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
     """The isolation verdicts: the child left no result of its own."""
-    settings = context.job.get("job") or {}
+    settings = context.job.job
     if context.status == "timeout":
-        limit = float(settings.get("timeout_s") or 0)
+        limit = float(settings.timeout_s)
         return Diagnosis(
             "timeout",
             f"the job ran past job.timeout_s={limit:g} s in stage '{context.stage}' and was killed. If it was only "
@@ -120,7 +121,7 @@ def supervised(context: FailureContext, location: Optional[Location]) -> Optiona
             [f"job.timeout_s={math.ceil(limit * 2)}"] if limit else [],
         )
     if context.status == "oom":
-        cap = settings.get("max_memory_mb")
+        cap = settings.max_memory_mb
         peak = context.process.get("peak_memory_mb")
         return Diagnosis(
             "oom",
@@ -202,7 +203,7 @@ def unsupported_output(context: FailureContext, location: Optional[Location]) ->
 def strict_tracing(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
     if context.stage != "export" or context.backend != "torch_export":
         return None
-    strict = context.job["export"].get("strict")
+    strict = context.job.export.strict
     dynamo = context.type.startswith("torch._dynamo.") or "PendingUnbackedSymbolNotFound" in context.type
     if (
         strict is not True
@@ -254,13 +255,13 @@ def static_shape(context: FailureContext, location: Optional[Location]) -> Optio
             overrides,
         )
     errors = [c.get("error") or "" for c in (context.validation or {}).get("cases") or []]
-    pinned = pinned_dimensions(errors, list(model.get("inputs") or {}))
+    pinned = pinned_dimensions(errors, list(model.inputs))
     if context.stage != "validate" or not pinned:
         return None
     failing = [c["name"] for c in context.validation["cases"] if not c.get("passed")]
-    declared = {place for name, per in (model.get("dynamic_shapes") or {}).items() for place in _places(name, per)}
+    declared = {(name, int(index)) for name, per in model.dynamic_shapes.items() for index in per}
     what = ", ".join(f"{name}.shape[{index}] == {size}" for (name, index), size in sorted(pinned.items()))
-    if set(pinned) <= declared and not context.job["export"].get("dynamic", True):
+    if set(pinned) <= declared and not context.job.export.dynamic:
         return Diagnosis(
             "static_shape",
             f"the artifact was exported with static shapes (export.dynamic=false) and refuses other sizes: it "
@@ -278,10 +279,6 @@ def static_shape(context: FailureContext, location: Optional[Location]) -> Optio
         "dimension was exported static. Declare it as a Dim so the exporter keeps it symbolic.",
         overrides,
     )
-
-
-def _places(name: str, per_index: Mapping[Any, Any]) -> List[tuple]:
-    return [(str(name), int(index)) for index in (per_index or {})]
 
 
 def script_unsupported(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:

@@ -13,6 +13,7 @@ from typing import Any, Dict, Mapping, Optional
 from converter.diagnosis.categories import Diagnosis, FailureContext, diagnose
 from converter.diagnosis.location import traceback_frames
 from converter.errors import Failure
+from converter.schema import job_config
 
 log = logging.getLogger("converter")
 
@@ -21,8 +22,9 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def diagnose_job(
-    cfg: Mapping[str, Any], run_dir: Path, result: Any, cause: BaseException, state: Dict[str, Any]
+    job: Mapping[str, Any], run_dir: Path, result: Any, cause: BaseException, state: Dict[str, Any]
 ) -> Failure:
+    """The failure with its diagnosis; `job` is the resolved dict (repro/ writes it as it is)."""
     failure: Failure = result.failure
     if failure.stage == "validate" and result.backend == "torch_export" and "reference" in state:
         _localize(result, state)
@@ -31,7 +33,7 @@ def diagnose_job(
         stage=failure.stage,
         type=failure.type,
         message=str(cause),
-        job=cfg,
+        job=job_config(job),
         frames=traceback_frames(cause),
         validation=result.validation,
         warnings=[asdict(w) for w in result.warnings],
@@ -40,9 +42,9 @@ def diagnose_job(
     )
     diagnosis = diagnose(context)
     if failure.stage == "export" and result.backend == "torch_export" and request is not None:
-        _draft_report(cfg, run_dir, request)
+        _draft_report(run_dir, request)
     state["validation"] = result.validation
-    _write_repro(cfg, run_dir, failure, state)
+    _write_repro(job, run_dir, failure, state)
     return failure.diagnosed(diagnosis.to_fields())
 
 
@@ -53,7 +55,7 @@ def diagnose_record(result: Mapping[str, Any], job: Mapping[str, Any], log_tail:
         stage=failure.get("stage") or "start",
         type=failure.get("type") or "",
         message=failure.get("message") or "",
-        job=job,
+        job=job_config(job),
         status=result["status"],
         log_tail=log_tail,
         process=result.get("process") or {},
@@ -78,7 +80,7 @@ def _eager_structure(state: Dict[str, Any]) -> Optional[str]:
         return describe_structure(invoke(module, plan.specs, cases[0].inputs))
 
 
-def _draft_report(cfg: Mapping[str, Any], run_dir: Path, request: Any) -> None:
+def _draft_report(run_dir: Path, request: Any) -> None:
     """torch.export.draft_export's report: every guard and failure one export would hit in turn."""
     if not getattr(request.options, "draft_report", False):
         return

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from converter.schema import ModelConfig
+
 _SUGGESTED = re.compile(r"Suggested fixes:\s*\n((?:[ \t]+\S.*\n?)+)")
 _DIM_FIX = re.compile(r"^\s*(\w+)\s*=\s*Dim\(\s*['\"](\w+)['\"]\s*(?:,\s*(.*?))?\)\s*$")
 _CONSTANT_FIX = re.compile(r"^\s*(\w+)\s*=\s*(-?\d+)\s*$")
@@ -19,17 +21,17 @@ _GUARD = re.compile(r"Guard failed: (\w+)\.size\(\)\[(\d+)\] == (\d+)")
 _EXPECTED = re.compile(r"Expected input at \*args\[(\d+)\]\.shape\[(\d+)\] to be equal to (\d+)")
 
 
-def dim_places(model: Mapping[str, Any], name: str) -> List[Tuple[str, int]]:
+def dim_places(model: ModelConfig, name: str) -> List[Tuple[str, int]]:
     """Every (input, index) the Dim `name` is declared on in model.dynamic_shapes."""
     places = []
-    for input_name, per_index in (model.get("dynamic_shapes") or {}).items():
-        for index, dim in (per_index or {}).items():
-            if (dim or {}).get("name") == name:
+    for input_name, per_index in model.dynamic_shapes.items():
+        for index, dim in per_index.items():
+            if dim.name == name:
                 places.append((str(input_name), int(index)))
     return places
 
 
-def suggested_fixes(message: str, model: Mapping[str, Any]) -> Tuple[List[str], List[str]]:
+def suggested_fixes(message: str, model: ModelConfig) -> Tuple[List[str], List[str]]:
     """(overrides, notes) from torch.export's "Suggested fixes" block."""
     block = _SUGGESTED.search(message)
     if not block:
@@ -50,7 +52,7 @@ def suggested_fixes(message: str, model: Mapping[str, Any]) -> Tuple[List[str], 
     return overrides, notes
 
 
-def _constant_fix(model: Mapping[str, Any], name: str, value: int) -> Tuple[List[str], str]:
+def _constant_fix(model: ModelConfig, name: str, value: int) -> Tuple[List[str], str]:
     places = dim_places(model, name)
     if value in (0, 1):
         # torch specializes sizes 0 and 1: an example of that size pins the Dim to it.
@@ -66,28 +68,29 @@ def _constant_fix(model: Mapping[str, Any], name: str, value: int) -> Tuple[List
     )
 
 
-def dim_override(model: Mapping[str, Any], input_name: str, index: int, **changes: Any) -> str:
+def dim_override(model: ModelConfig, input_name: str, index: int, **changes: Any) -> str:
     """`model.dynamic_shapes.x={0:{name:batch,min:1,max:8}}`: the whole Dim, since Hydra cannot
     reach an integer key with a dotted path (`model.dynamic_shapes.x.0.max=8` fails to compose)."""
-    declared = ((model.get("dynamic_shapes") or {}).get(input_name) or {}).get(index) or {}
-    dim = {"name": declared.get("name", "batch" if index == 0 else f"{input_name}_{index}"), "min": 1, "max": 64}
-    dim.update({k: v for k, v in declared.items() if k in dim})
+    declared = model.dynamic_shapes.get(input_name, {}).get(index)
+    if declared is not None:
+        dim = {"name": declared.name, "min": declared.min, "max": declared.max}
+    else:
+        dim = {"name": "batch" if index == 0 else f"{input_name}_{index}", "min": 1, "max": 64}
     dim.update(changes)
     return f"model.dynamic_shapes.{input_name}={{{index}:{{name:{dim['name']},min:{dim['min']},max:{dim['max']}}}}}"
 
 
-def _drop_dim(model: Mapping[str, Any], input_name: str, index: int) -> str:
-    others = {
-        int(i): d for i, d in ((model.get("dynamic_shapes") or {}).get(input_name) or {}).items() if int(i) != index
-    }
+def _drop_dim(model: ModelConfig, input_name: str, index: int) -> str:
+    others = {int(i): d for i, d in model.dynamic_shapes.get(input_name, {}).items() if int(i) != index}
     if not others:
         return f"~model.dynamic_shapes.{input_name}"
-    inner = ",".join(f"{i}:{{name:{d['name']},min:{d['min']},max:{d['max']}}}" for i, d in sorted(others.items()))
+    inner = ",".join(f"{i}:{{name:{d.name},min:{d.min},max:{d.max}}}" for i, d in sorted(others.items()))
     return f"model.dynamic_shapes.{input_name}={{{inner}}}"
 
 
-def _example_size(model: Mapping[str, Any], input_name: str, index: int, size: int) -> Optional[str]:
-    shape = list(((model.get("inputs") or {}).get(input_name) or {}).get("shape") or [])
+def _example_size(model: ModelConfig, input_name: str, index: int, size: int) -> Optional[str]:
+    spec = model.inputs.get(input_name)
+    shape = list(spec.shape or []) if spec is not None else []
     if index >= len(shape):
         return None
     shape[index] = size
