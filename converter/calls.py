@@ -1,7 +1,7 @@
 """How a model is called with its declared inputs: positional or keyword, tensors or constants.
 
 An input may be passed by keyword (`keyword: true`: ExportDB's `fn_with_kwargs`, the SAM2
-seed's `multimask_output`), be a constant (`constant: true` with a `value`: a bool, int,
+`SAM2ImagePredictor._predict`'s `multimask_output`), be a constant (`constant: true` with a `value`: a bool, int,
 float, string or None), or a list of tensors (`count: N`, detection models' images). Eager,
 the exporters, validation and the benchmark all call through here, so the artifact is called
 the way eager is.

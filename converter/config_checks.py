@@ -101,7 +101,7 @@ def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
     config = job_config(job)
     plan = InputPlan.of(config.model)  # checks every Dim against the inputs
     if config.benchmark.enabled:
-        from converter.bench.run import batch_points
+        from converter.benchmark.run import batch_points
 
         batch_points(plan, config.benchmark)
     if model.get("checkpoint"):

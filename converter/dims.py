@@ -1,7 +1,9 @@
 """Dynamic dimensions: checked from the config alone, then mapped to `torch.export.Dim`.
 
-The seed's MViT story is the reason this exists: an export traced at batch 2 refuses
-batch 4 unless the batch dimension is declared dynamic with a range.
+Why this exists: torchvision's `mvit_v1_b` exported at batch 2 refuses batch 4 ("RuntimeError:
+Expected input at *args[0].shape[0] to be equal to 2, but got 4" in pytorch/tutorials' torch_export_challenges_solutions.rst;
+torch 2.14 says "Guard failed: x.size()[0] == 2") unless the batch dimension is declared
+dynamic with a range.
 """
 
 from __future__ import annotations

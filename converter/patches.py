@@ -1,6 +1,6 @@
 """Declarative monkey-patches, applied with unittest.mock and always undone.
 
-The SAM-to-TorchScript seed fixed scripting errors by patching library methods with
+Scripting segment-anything by hand is usually done by patching library methods with
 `mock.patch.object(...).__enter__()` and never leaving; here each patch lives only
 inside the `with` block, also when the block raises.
 """

@@ -265,8 +265,8 @@ def _benchmark(
     config: ConverterConfig, plan: InputPlan, module: Any, artifact: Any, path: Path, run_dir: Path, result: JobResult
 ) -> Dict[str, Any]:
     """bench.json, bench.png and a table in the log; result.json keeps the headline figures."""
-    from converter.bench.report import render_table, write_chart
-    from converter.bench.run import benchmark_artifact
+    from converter.benchmark.report import render_table, write_chart
+    from converter.benchmark.run import benchmark_artifact
 
     report = benchmark_artifact(
         module=module,

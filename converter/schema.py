@@ -93,7 +93,8 @@ class ExportConfig:
     # Typed Any so that true, false and "auto" all compose; preflight checks the value.
     strict: Any = True
     # Declare model.dynamic_shapes to the exporter. false exports static shapes while validation
-    # still tries every Dim size: the MViT seed's "expected batch 2, got 4" failure, on purpose.
+    # still tries every Dim size: mvit_v1_b's "Expected input at *args[0].shape[0] to be equal to 2,
+    # but got 4" (torch.export tutorial, torch 2.5; "Guard failed: x.size()[0] == 2" in 2.14), on purpose.
     dynamic: bool = True
     # Backend-specific options, checked against the backend's own option dataclass.
     options: Dict[str, Any] = field(default_factory=dict)

@@ -62,7 +62,7 @@ def _launcher_alive(sweep_dir: Path) -> bool:
 
 def _parent_state(tracking: TrackingConfig, sweep_dir: Path) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     """The sweep's parent marker and its run's status in this store (None: no such run here)."""
-    from converter.tracking.job import PARENT_FILE
+    from converter.tracking.job_run import PARENT_FILE
     from converter.tracking.store import client_and_experiment
 
     marker_file = sweep_dir / PARENT_FILE
@@ -92,7 +92,7 @@ def _config_of(run_dir: Path) -> Dict[str, Any]:
 
 def sync(path: Path, tracking: TrackingConfig) -> SyncReport:
     """Log every run folder under `path` not yet in the store, with its sweep's parent run."""
-    from converter.tracking.job import log_job
+    from converter.tracking.job_run import log_job
     from converter.tracking.sweep import finish_parent_run, start_parent_run
 
     report = SyncReport()

@@ -260,7 +260,7 @@ def _write_result(result: Dict[str, Any], run_dir: Path) -> Dict[str, Any]:
 def track(tracking: TrackingConfig, record_config: Mapping[str, Any], result: Mapping[str, Any], run_dir: Path) -> None:
     """Log the job to MLflow. Its files are already on disk, so a tracking failure costs the
     MLflow record only: tracking.json says so, and `python -m converter sync` logs it later."""
-    from converter.tracking.job import log_job
+    from converter.tracking.job_run import log_job
 
     try:
         run_id, _ = log_job(record_config, result, run_dir, tracking, tracking.experiment or result["model"])

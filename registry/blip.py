@@ -5,7 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from registry.common import check_variant
+
 # `test`: the same classes, two narrow layers each, 64-px images.
+VARIANTS = ("test", "base")
 TEST_CONFIG = {
     "vision_config": {
         "hidden_size": 32,
@@ -29,15 +32,15 @@ def build_blip(variant: str = "base") -> nn.Module:
     """`base` has the architecture of Salesforce/blip-image-captioning-base (BlipConfig's defaults)."""
     from transformers import BlipConfig, BlipForConditionalGeneration
 
-    if variant not in ("test", "base"):
-        raise ValueError(f"unknown BLIP variant '{variant}': use test or base")
+    check_variant("BLIP", variant, VARIANTS)
     config = BlipConfig(**TEST_CONFIG) if variant == "test" else BlipConfig()
     return BlipForConditionalGeneration(config).eval()
 
 
 class CaptionLogits(nn.Module):
-    """Image + caption ids -> next-token logits, written as the seed's BLIP decoder wrote it:
-    the first caption token is overwritten with BOS in place (`input_ids[:, 0] = bos`)."""
+    """Image + caption ids -> next-token logits, written as salesforce/BLIP's models/blip.py
+    (BLIP_Decoder.forward, line 112) writes it: the first caption token is overwritten with BOS
+    in place (`text.input_ids[:,0] = self.tokenizer.bos_token_id`)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()

@@ -1,8 +1,11 @@
-"""Wrappers many models need."""
+"""What many models need: wrappers, and one check of a builder's variant name.
+
+Every builder names the sizes it accepts in a module-level `VARIANTS`; `test` is always the
+small variant of the same code that `conf/tiny/` selects."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Collection
 
 import torch
 from torch import nn
@@ -10,8 +13,8 @@ from torch import nn
 
 class SelectOutput(nn.Module):
     """Return one entry of a dict output (or, with an integer key, of a tuple): tracing refuses
-    dicts ("Only tensors or tuples of tensors can be output from traced functions"), as the Core
-    ML seed found with DeepLab, and nested lists it cannot type (YOLO's raw outputs)."""
+    dicts ("Only tensors or tuples of tensors can be output from traced functions"), as
+    torchvision's deeplabv3 returns, and nested lists it cannot type (YOLO's raw outputs)."""
 
     def __init__(self, model: nn.Module, key: Any = "out") -> None:
         super().__init__()
@@ -25,8 +28,8 @@ class SelectOutput(nn.Module):
 class CallableAsModule(nn.Module):
     """A function or bound method as an nn.Module, for exporters that take modules only.
 
-    The SAM2 seed exported `SAM2ImagePredictor._predict`, a bound method ("Expected `mod` to
-    be an instance of `torch.nn.Module`"). A method's module becomes a submodule, so its
+    torch.export refuses a bound method such as SAM 2's `SAM2ImagePredictor._predict` ("Expected
+    `mod` to be an instance of `torch.nn.Module`, got <class 'method'>"). A method's module becomes a submodule, so its
     weights are parameters of the artifact rather than constants.
     """
 
@@ -43,3 +46,9 @@ class CallableAsModule(nn.Module):
         if "function" in self.__dict__:
             return self.__dict__["function"](*args, **kwargs)
         return getattr(self.owner, self.method)(*args, **kwargs)
+
+
+def check_variant(model: str, variant: str, variants: Collection[str]) -> None:
+    """A clear error for a variant the builder does not have (listing those it has)."""
+    if variant not in variants:
+        raise ValueError(f"unknown {model} variant '{variant}': use one of {', '.join(variants)}")

@@ -1,12 +1,16 @@
-"""The Core ML seed's FinishMySentence: a GPT-2 next-token predictor inside a greedy loop that
-stops at EOS. Deployed as a hybrid: the predictor traced, the loop around it scripted
-(`export=torchscript_script export.options.trace_submodules=[next_token_predictor]`)."""
+"""FinishMySentence from Apple's WWDC 2020 session 10153 ("Get models on device using Core ML
+Converters"): a GPT-2 next-token predictor inside a greedy loop that stops at EOS. Deployed as a
+hybrid: the predictor traced, the loop around it scripted
+(`export=torchscript_script model.traced_submodules=[next_token_predictor]`)."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from registry.common import check_variant
+
+VARIANTS = ("test", "small")
 TEST_CONFIG = {"n_layer": 2, "n_head": 2, "n_embd": 32, "n_positions": 64, "vocab_size": 512}
 
 
@@ -14,8 +18,7 @@ def build_gpt2(variant: str = "small") -> nn.Module:
     """`small` has the architecture of the `gpt2` checkpoint (GPT2Config's defaults)."""
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    if variant not in ("test", "small"):
-        raise ValueError(f"unknown GPT-2 variant '{variant}': use test or small")
+    check_variant("GPT-2", variant, VARIANTS)
     config = GPT2Config(**TEST_CONFIG) if variant == "test" else GPT2Config()
     return GPT2LMHeadModel(config).eval()
 
@@ -33,7 +36,7 @@ class NextTokenLogits(nn.Module):
 
 class FinishMySentence(nn.Module):
     """Greedy completion of a 1-D token sequence until EOS, or `max_new_tokens` at most
-    (the seed's unbounded `while token != eos` never ends on a randomly initialised model)."""
+    (the session's unbounded `while token != eos` never ends on a randomly initialised model)."""
 
     def __init__(self, model: nn.Module, eos: int = 198, max_new_tokens: int = 8) -> None:
         super().__init__()

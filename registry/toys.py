@@ -1,4 +1,6 @@
-"""The trace-vs-script seed's two toy modules, exactly as the write-up defines them."""
+"""The two toy modules of "Export Pytorch model with TorchScript to inference" (a blog post of
+2023-11-27 on tracing vs scripting), as it defines them: `Classification` and `InputConfirm`,
+whose `else` branch a trace drops."""
 
 import torch
 import torch.nn.functional as F

@@ -11,6 +11,8 @@ from typing import Dict, Iterator
 
 import torch
 
+from registry.common import check_variant
+
 VARIANTS = ("n", "s", "m", "l", "x")
 
 
@@ -46,8 +48,7 @@ def build_yolo_pose(variant: str = "n", dynamic_head: bool = True) -> torch.nn.M
     `dynamic=True`: otherwise the head compares the input shape with the last one it saw,
     and torch.export specialises the batch to the example's ("Constraints violated (batch)").
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown YOLO11 variant '{variant}': use one of {', '.join(VARIANTS)}")
+    check_variant("YOLO11", variant, VARIANTS)
     env = {"YOLO_OFFLINE": "1", "YOLO_VERBOSE": "False", "YOLO_CONFIG_DIR": str(_settings_dir())}
     with _environment(env):
         from ultralytics.nn.tasks import PoseModel

@@ -63,7 +63,7 @@ def drifting_block(self: Any, x: torch.Tensor) -> torch.Tensor:
 
 
 def bound_forward() -> Callable[..., torch.Tensor]:
-    """The SAM2 seed's mistake: hand the exporter a bound method instead of a module."""
+    """The mistake of the torch.export tutorial's first SAM 2 attempt: hand the exporter a bound method instead of a module."""
     return Classification().forward
 
 

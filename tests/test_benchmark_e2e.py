@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from converter.bench.resources import measured_peak_gflops
+from converter.benchmark.resources import measured_peak_gflops
 
 QUICK = ["benchmark=default", "benchmark.min_time_s=0.05", "benchmark.min_iterations=3", "benchmark.max_extra_rounds=0"]
 
@@ -48,7 +48,7 @@ def test_threads_are_set_for_the_measurement_and_recorded(run_cli) -> None:
 
 
 def test_machine_peak_is_measured_once_then_cached(tmp_path, monkeypatch) -> None:
-    import converter.bench.resources as resources
+    import converter.benchmark.resources as resources
 
     monkeypatch.setattr(resources, "CACHE", tmp_path / "peak.json")
     first = measured_peak_gflops("cpu", 1, size=128, seconds=0.05, repeats=2)

@@ -31,7 +31,7 @@ def test_resnet18_dynamic_batch_with_torch_export(run_cli) -> None:
 
 
 def test_static_export_reproduces_the_mvit_static_batch_failure(run_cli) -> None:
-    """The MViT seed on a small model: exported without its Dim, the program refuses other batches."""
+    """torchvision MViT's static batch, on a small model: exported without its Dim, the program refuses other batches."""
     run = run_cli("+model=classification", "export.dynamic=false")
     assert run.returncode == 1
     result = run.result()
@@ -84,7 +84,7 @@ def test_user_model_from_config_dir_needs_no_engine_change(run_cli, user_model) 
 
 
 def test_dict_output_trace_fails_without_the_wrapper(run_cli, user_model) -> None:
-    """The Core ML seed: tracing refuses dict outputs until a wrapper returns one tensor."""
+    """DeepLabV3's dict: tracing refuses dict outputs until a wrapper returns one tensor."""
     conf = user_model(
         "dict_net", "name: dict_net\nloader: {_target_: tests.helpers.DictOutput}\ninputs:\n  x: {shape: [2, 4]}\n"
     )

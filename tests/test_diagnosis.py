@@ -2,7 +2,7 @@
 
 Each seed failure is brought back by overriding its fix away; the diagnosis must name the
 right category, and the same command plus `failure.fix_overrides` must then pass. Cases the
-seeds do not show (a custom operator, a write through `.data`, a bounded Dim, a planted
+write-ups in ../shared/seeds do not show (a custom operator, a write through `.data`, a bounded Dim, a planted
 numeric drift) use the small models in tests/broken.py. Jobs run in this process (run_job),
 the way the isolated child runs them.
 """
@@ -95,7 +95,7 @@ def test_a_seed_failure_is_diagnosed_and_its_fix_passes(case: str, tmp_path: Pat
     assert failed.status == "failed"
     assert (failed.failure.category, failed.failure.fix_overrides) == (category, fix), failed.failure.hint
     assert len(failed.failure.hint) > 80 and "\n" not in failed.failure.hint
-    if category == "strict_tracing":  # the YOLO11-pose seed's own error
+    if category == "strict_tracing":  # ultralytics YOLO11-pose's own error
         assert failed.failure.type.endswith("PendingUnbackedSymbolNotFound")
     if location:
         assert failed.failure.location["file"].endswith(location)
@@ -106,20 +106,20 @@ def test_the_input_confirm_trace_divergence_names_the_line_and_the_failing_cases
     failed = run(tmp_path, "failed", "+tiny=input_confirm", "export=torchscript_trace")
     assert failed.failure.location == {
         "file": str(Path("registry/toys.py").resolve()),
-        "line": 23,
+        "line": 25,
         "source": "if x.sum() > 0:",
     }
     assert "edge[low]" in failed.failure.hint and "TracerWarning" not in failed.failure.category
 
 
-# cases the seeds do not show ---------------------------------------------------------------------
+# cases the write-ups in ../shared/seeds do not show ---------------------------------------------------------------------
 
 
 def test_a_data_dependent_branch_is_located_with_a_draft_export_report(tmp_path: Path) -> None:
     failed = run(tmp_path, "failed", "+tiny=input_confirm", "export=torch_export")
     failure = failed.failure
     assert (failure.category, failure.fix_overrides) == ("data_dependent", ["export=torchscript_script"])
-    assert (Path(failure.location["file"]).name, failure.location["line"]) == ("toys.py", 23)
+    assert (Path(failure.location["file"]).name, failure.location["line"]) == ("toys.py", 25)
     assert "torch.cond" in failure.hint and "torch._check" in failure.hint
     report = (tmp_path / "failed" / "draft_report.txt").read_text()
     assert "Data dependent error" in report and "if x.sum() > 0:" in report, report
@@ -235,7 +235,7 @@ def test_explain_groups_failed_jobs_by_category_most_frequent_first(tmp_path: Pa
     headers = [line for line in done.stdout.splitlines() if line.startswith("== ")]
     assert done.stdout.splitlines()[0] == f"3 of 4 job(s) failed under {sweep}"
     assert headers == ["== data_dependent (2)", "== trace_divergence (1)"]
-    assert "fix:  export=torchscript_script" in done.stdout and "toys.py:23" in done.stdout
+    assert "fix:  export=torchscript_script" in done.stdout and "toys.py:25" in done.stdout
 
     one = subprocess.run(
         [sys.executable, "-m", "converter", "explain", str(sweep / "2")], capture_output=True, text=True, env=cli_env()

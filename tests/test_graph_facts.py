@@ -8,7 +8,7 @@ from pathlib import Path
 from converter.preflight import compose_jobs, parse_argv
 from converter.runner import run_job
 from converter.summary import graph_facts_markdown
-from converter.tracking.job import job_metrics
+from converter.tracking.job_run import job_metrics
 
 QUICK = ["benchmark=off", "tracking=off", "security.allowed_prefixes=[tests]", "validate=off"]
 

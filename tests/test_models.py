@@ -1,5 +1,5 @@
 """Every seed model, end to end at its tiny variant: the fix works, and removing it brings the
-seed's failure back (or, where torch 2.14 no longer fails, the test records that)."""
+failure it fixes back (or, where torch 2.14 no longer fails, the test records that)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def test_sam_predictor_scripts_only_with_its_patches(run_cli) -> None:
 
 
 def test_each_sam_patch_is_needed(run_cli) -> None:
-    """Drop the ModuleList patch alone: scripting fails on mask_decoder.py, as the seed reports."""
+    """Drop the ModuleList patch alone: scripting fails on mask_decoder.py (segment-anything 1.0)."""
     keep = "[{target: segment_anything.modeling.image_encoder.Block.forward, replacement: registry.patches.segment_anything.image_encoder.block_forward}]"
     failure = failed(run_cli, "sam_predictor", f"model.patches={keep}", backend="torchscript_script")
     assert failure["stage"] == "export" and "prompt_encoder.py" in failure["message"] + failure["traceback"]
@@ -75,7 +75,7 @@ def test_sam2_image_encoder(run_cli, strict: str) -> None:
 
 
 def test_sam2_non_strict_export_with_grad_on_saves_a_program_torch_cannot_reload(run_cli) -> None:
-    """Found here, not in the seed: with grad enabled during export, SAM 2's @torch.no_grad
+    """Found here, not in the torch.export tutorial: with grad enabled during export, SAM 2's @torch.no_grad
     position encodings become wrap_with_set_grad_enabled nodes, and torch 2.14 rejects the
     saved program on load. Exporting in no-grad mode (the default) avoids it."""
     failure = failed(run_cli, "sam2", "export.strict=false", "export.options.no_grad=false")
@@ -108,7 +108,7 @@ def test_yolo11_pose_non_strict_with_dynamic_batch_and_no_settings_outside_the_r
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     result = run.result()
     check_ok_result(result, "torch_export")
-    # export.strict=auto (the default): strict fails as in the seed, non-strict produced the artifact
+    # export.strict=auto (the default): strict fails as in the torch.export tutorial, non-strict produced the artifact
     assert result["strict"] is False and result["strict_mode"]["requested"] == "auto"
     assert result["strict_mode"]["strict_failure"].startswith("PendingUnbackedSymbolNotFound: Pending unbacked symbols")
     assert [c["shapes"]["images"][0] for c in dims_cases(result)] == [1, 2, 4]
@@ -116,7 +116,7 @@ def test_yolo11_pose_non_strict_with_dynamic_batch_and_no_settings_outside_the_r
     assert "Ultralytics Settings" not in run.stdout + run.stderr, "no settings banner"
 
 
-# The seed's strict failure (export.strict=true): tests/test_diagnosis.py, with its diagnosis and fix.
+# The strict failure (export.strict=true): tests/test_diagnosis.py, with its diagnosis and fix.
 
 
 @pytest.mark.slow  # two exports of YOLO (half a minute); the static_shape diagnosis has its own fast test
@@ -147,7 +147,7 @@ def test_blip_exports_with_its_clone_patch(run_cli) -> None:
 
 
 def test_blip_in_place_bos_write_no_longer_fails_in_torch_2_14(run_cli) -> None:
-    """The seed's "cannot mutate tensors with frozen storage" came from BLIP's forward writing
+    """The tutorial's "cannot mutate tensors with frozen storage" came from BLIP's forward writing
     BOS into its caption ids in place. torch 2.14 exports that mutation; this records it,
     and that both eager and the exported program then write into the caller's tensor."""
     result = ok(run_cli, "blip", "model.patches=[]")
@@ -155,7 +155,7 @@ def test_blip_in_place_bos_write_no_longer_fails_in_torch_2_14(run_cli) -> None:
     assert result["validation"]["artifact_mutates_inputs"] == ["input_ids"]
 
 
-# --- DeepLabV3 (torchvision, the Core ML seed) ------------------------------------------------
+# --- DeepLabV3 (torchvision, Apple's Core ML example) ------------------------------------------------
 
 
 def test_deeplabv3_traces_through_its_wrapper(run_cli) -> None:
@@ -169,7 +169,7 @@ def test_deeplabv3_dict_output_exports_with_torch_export(run_cli) -> None:
     assert list(result["validation"]["outputs"]) == ["output['out']"]
 
 
-# --- GPT-2 completion (the Core ML seed's FinishMySentence) -----------------------------------
+# --- GPT-2 completion (WWDC 2020's FinishMySentence) -----------------------------------
 
 
 def _eos_reached_by_example() -> int:
@@ -211,7 +211,7 @@ SUPPORTED = {
 }
 
 
-@pytest.mark.slow  # the whole matrix is `make matrix`; each seed story has its own test above
+@pytest.mark.slow  # the whole matrix is `make matrix`; each model's story has its own test above
 @pytest.mark.parametrize("backend", sorted(SUPPORTED))
 def test_every_supported_backend_of_every_model(run_cli, backend: str) -> None:
     """The matrix's ok cells that the tests above do not already cover, as one sweep per backend."""

@@ -23,3 +23,25 @@ def test_published_variant_has_the_published_size(target: str, kwargs: dict, par
 
     model = get_method(target)(**kwargs)
     assert sum(p.numel() for p in model.parameters()) == parameters
+
+
+BUILDERS = {
+    "registry.sam.build": ("build_sam", "SAM"),
+    "registry.sam2.build": ("build_sam2", "SAM 2"),
+    "registry.yolo": ("build_yolo_pose", "YOLO11"),
+    "registry.mvit": ("build_mvit", "MViT"),
+    "registry.deeplab": ("build_deeplabv3", "DeepLabV3"),
+    "registry.gpt2": ("build_gpt2", "GPT-2"),
+    "registry.blip": ("build_blip", "BLIP"),
+}
+
+
+@pytest.mark.parametrize("module_name", sorted(BUILDERS))
+def test_every_builder_names_its_variants_one_way_and_refuses_others(module_name: str) -> None:
+    import importlib
+
+    module = importlib.import_module(module_name)
+    builder, model = BUILDERS[module_name]
+    with pytest.raises(ValueError) as info:
+        getattr(module, builder)(variant="huge")
+    assert str(info.value) == f"unknown {model} variant 'huge': use one of {', '.join(module.VARIANTS)}"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import torch
 
-from converter.job import main as job_main
 from converter.preflight import compose_jobs, parse_argv
+from converter.run_config import main as job_main
 from converter.runner import run_job
 from registry.toys import Classification
 from tests.helpers import NotScriptable

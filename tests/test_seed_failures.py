@@ -1,4 +1,4 @@
-"""The trace-vs-script seed, end to end: tracing drops InputConfirm's else branch; scripting keeps it."""
+"""registry/toys.py's InputConfirm (from a blog post on tracing vs scripting), end to end: tracing drops InputConfirm's else branch; scripting keeps it."""
 
 import torch
 

@@ -1,5 +1,7 @@
 """The sweep presets compose into the jobs they promise (composition only: nothing runs)."""
 
+import copy
+import functools
 from pathlib import Path
 
 from converter.preflight import compose_jobs, parse_argv
@@ -10,8 +12,14 @@ MODELS = {path.stem for path in (CONF / "model").glob("*.yaml")}
 BACKENDS = {"torch_export", "torchscript_trace", "torchscript_script", "onnx", "aoti", "coreml"}
 
 
+@functools.cache
+def _composed(preset: str) -> tuple:
+    return tuple(compose_jobs(parse_argv(["--multirun", f"+sweep={preset}"])).jobs)
+
+
 def jobs(preset: str) -> list:
-    return compose_jobs(parse_argv(["--multirun", f"+sweep={preset}"])).jobs
+    """The preset's jobs, composed once per test process (the matrix alone takes tens of seconds)."""
+    return copy.deepcopy(list(_composed(preset)))
 
 
 def test_nightly_is_every_model_at_published_size_times_every_backend() -> None:
@@ -30,7 +38,7 @@ def test_matrix_is_every_tiny_variant_times_every_backend() -> None:
     matrix = jobs("matrix")
     assert len(matrix) == len(MODELS) * len(BACKENDS)
     by_name = {j["model"]["name"]: j for j in matrix}
-    assert by_name["sam"]["model"]["variant"] == "tiny" and by_name["mvit"]["model"]["inputs"]["x"]["shape"] == [
+    assert by_name["sam"]["model"]["variant"] == "test" and by_name["mvit"]["model"]["inputs"]["x"]["shape"] == [
         2,
         3,
         4,
@@ -61,3 +69,19 @@ def test_every_model_has_a_tiny_variant_and_every_tiny_a_model() -> None:
     tiny = {path.stem for path in (CONF / "tiny").glob("*.yaml")}
     assert MODELS == tiny, f"models without a tiny variant: {MODELS - tiny}; tiny without a model: {tiny - MODELS}"
     assert len(MODELS) == 13
+
+
+def test_every_tiny_preset_picks_the_test_variant_where_the_builder_has_one() -> None:
+    """`+tiny=NAME` means one thing: the builder's `test` variant (with none, a published size)."""
+    import importlib
+
+    for job in jobs("matrix"):
+        if job["export"]["backend"] != "torch_export":
+            continue
+        model = job["model"]
+        module = importlib.import_module(model["loader"]["_target_"].rsplit(".", 1)[0])
+        variants = getattr(module, "VARIANTS", ())
+        if "test" in variants:
+            assert model["variant"] == "test", f"+tiny={model['name']} picks {model['variant']!r}, not the test variant"
+        else:
+            assert model["variant"] in (*variants, None), f"+tiny={model['name']} picks {model['variant']!r}"

@@ -121,7 +121,7 @@ def test_aoti_a_real_tiny_model_validates_and_a_planted_mismatch_is_caught(tmp_p
 
 # Core ML -----------------------------------------------------------------------------------------------
 
-SEED_BIAS = "[-2.1179,-2.0357,-1.8044]"  # -mean/std of ImageNet, as the seed's DeepLab
+SEED_BIAS = "[-2.1179,-2.0357,-1.8044]"  # -mean/std of ImageNet, as Apple's Core ML DeepLabV3 example
 
 
 def test_coreml_converts_deeplab_with_an_image_input_and_labels(tmp_path: Path) -> None:

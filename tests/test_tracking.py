@@ -238,7 +238,7 @@ def test_an_outage_mid_sweep_loses_nothing_and_sync_logs_it_once(run_cli, broken
 
 def _log_many(uri: str, folder: str, count: int) -> None:
     """One writer process: log `count` finished jobs to the store."""
-    from converter.tracking.job import log_job
+    from converter.tracking.job_run import log_job
 
     for number in range(count):
         run_dir = Path(folder) / f"job{number}"

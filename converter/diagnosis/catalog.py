@@ -14,32 +14,32 @@ START, END = "<!-- categories:start -->", "<!-- categories:end -->"
 DESCRIPTIONS = {
     "static_shape": (
         "a Dim torch.export cannot keep (its 'Suggested fixes', a 0/1-specialized example) or a static "
-        "artifact refusing another size (the MViT seed)",
+        "artifact refusing another size (torchvision's MViT exported at batch 2)",
         "the Dim range torch.export suggests (`model.dynamic_shapes.x={0:{...}}`), an example of size 2, "
         "or `export.dynamic=true`",
     ),
     "strict_tracing": (
-        "a Dynamo-only failure under `export.strict=true` (the YOLO11-pose seed's PendingUnbackedSymbolNotFound)",
+        "a Dynamo-only failure under `export.strict=true` (ultralytics YOLO11n-pose's `PendingUnbackedSymbolNotFound`)",
         "`export.strict=false` (`auto`, the default, falls back by itself)",
     ),
     "input_mutation": (
-        "an in-place write the exporter cannot trace (frozen storage, the BLIP seed; a write through `.data`)",
+        "an in-place write the exporter cannot trace (BLIP's `cannot mutate tensors with frozen storage`; a write through `.data`)",
         "none: the hint gives the clone patch to add to `model.patches`",
     ),
     "not_a_module": (
-        "a loader that returns a function or bound method (the SAM2 seed)",
+        "a loader that returns a function or bound method (SAM 2's `SAM2ImagePredictor._predict`)",
         "`model.wrapper={_target_:registry.common.CallableAsModule}`",
     ),
     "unsupported_output": (
-        "outputs tracing refuses (the DeepLab seed's dict, with the structure found)",
+        "outputs tracing refuses (torchvision deeplabv3's dict, with the structure found)",
         "`model.wrapper={_target_:registry.common.SelectOutput,key:out}`, or `export.strict=false` for lists",
     ),
     "trace_divergence": (
-        "a traced artifact that differs from eager, with the TracerWarning's line (the InputConfirm seed)",
+        "a traced artifact that differs from eager, with the TracerWarning's line (a branch on a tensor's value, frozen)",
         "`export=torchscript_script` (or the hybrid, `model.traced_submodules`)",
     ),
     "script_unsupported": (
-        "a TorchScript compile error, with its file, line and construct (the SAM seed)",
+        "a TorchScript compile error, with its file, line and construct (segment-anything's encoder)",
         "`export=torch_export`; the hint says how to write a patch in `registry/patches/`",
     ),
     "data_dependent": (

@@ -152,7 +152,7 @@ def not_a_module(context: FailureContext, location: Optional[Location]) -> Optio
     kind = returned.group(1) if returned else "callable"
     return Diagnosis(
         "not_a_module",
-        f"the loader returned a {kind}, not an nn.Module (the SAM2 seed exported the bound method "
+        f"the loader returned a {kind}, not an nn.Module (a common case: SAM 2's bound method "
         "SAM2ImagePredictor._predict). Exporters take modules: wrap the callable in one, "
         "registry.common.CallableAsModule, whose forward calls it (a method's module is kept as a submodule, "
         "so its weights belong to the artifact). For a method of a bigger object, write a small nn.Module "
@@ -174,12 +174,12 @@ def unsupported_output(context: FailureContext, location: Optional[Location]) ->
         return None
     structure = context.eager_structure() if context.eager_structure else None
     keys = re.findall(r"'(\w+)': ", structure or "")
-    if keys:  # a dict: pick one entry (the DeepLab seed's 'out')
+    if keys:  # a dict: pick one entry (torchvision deeplabv3's 'out')
         return Diagnosis(
             "unsupported_output",
             f"{context.backend} refuses the model's output {structure}: tracing takes tensors and tuples of tensors. "
             f"Wrap the model to return one entry, registry.common.SelectOutput with key '{keys[0]}' (the Core ML "
-            "seed's fix for DeepLab), or use export=torch_export, which takes the dict as it is.",
+            "fix Apple's Core ML DeepLabV3 example applies), or use export=torch_export, which takes the dict as it is.",
             [f"model.wrapper={{_target_:registry.common.SelectOutput,key:{keys[0]}}}"],
         )
     if structure and structure[:1] in "([" and structure[1:].startswith("Tensor"):
@@ -216,7 +216,7 @@ def strict_tracing(context: FailureContext, location: Optional[Location]) -> Opt
         "strict_tracing",
         f"{_at(location)}strict export traces with Dynamo, which failed on this model's Python "
         f"({context.type.rsplit('.', 1)[-1]}: {first_line(context.message)}). Non-strict export runs the Python "
-        "as Python and traces only tensor operations; it got the YOLO11-pose seed through. export.strict=auto "
+        "as Python and traces only tensor operations; it gets ultralytics YOLO11-pose through. export.strict=auto "
         "tries strict, then non-strict.",
         ["export.strict=false"],
     )
@@ -265,7 +265,7 @@ def static_shape(context: FailureContext, location: Optional[Location]) -> Optio
         return Diagnosis(
             "static_shape",
             f"the artifact was exported with static shapes (export.dynamic=false) and refuses other sizes: it "
-            f'insists on {what}, so {", ".join(failing)} failed (the MViT seed\'s "static batch"). Declare the '
+            f"insists on {what}, so {', '.join(failing)} failed (a static batch, as torchvision's MViT exported at batch 2). Declare the "
             "model's Dims to the exporter.",
             ["export.dynamic=true"],
         )
@@ -290,8 +290,8 @@ def script_unsupported(context: FailureContext, location: Optional[Location]) ->
         "script_unsupported",
         f"{_at(location)}torch.jit.script cannot compile this Python ({construct}). Either patch the construct: "
         f"write a scriptable replacement for the function or method in registry/patches/{library}/ and list "
-        "it in model.patches as {target: module.Class.method, replacement: registry.patches...} (the SAM seed "
-        "needed five, see registry/patches/segment_anything/); or trace the submodule that holds it "
+        "it in model.patches as {target: module.Class.method, replacement: registry.patches...} (segment-anything "
+        "needs five, see registry/patches/segment_anything/); or trace the submodule that holds it "
         "(model.traced_submodules=[path]) and script the rest; or use a backend that does not compile source: "
         "export=torch_export (or export=torchscript_trace when the model has no data-dependent control flow).",
         ["export=torch_export"],
@@ -312,7 +312,7 @@ def input_mutation(context: FailureContext, location: Optional[Location]) -> Opt
     return Diagnosis(
         "input_mutation",
         f"{_at(location)}the model writes in place into a tensor the exporter cannot mutate (an input, a view of "
-        "one, or frozen storage: the BLIP seed's `text.input_ids[:, 0] = bos`). Clone before writing: add a "
+        "one, or frozen storage: BLIP's models/blip.py line 112, `text.input_ids[:,0] = self.tokenizer.bos_token_id`). Clone before writing: add a "
         "patch to model.patches that replaces the method with one doing `x = x.clone()` before the write "
         "({target: library.module.Class.forward, replacement: registry.patches.<library>.<fixed_forward>}, "
         "as registry/patches/blip/ does). Writing through `.data` is never traced: use the tensor itself.",
@@ -367,7 +367,7 @@ def validation_mismatch(context: FailureContext, location: Optional[Location]) -
             f"{_at(where)}the trace recorded one path through the model and the artifact differs from eager on "
             f"{', '.join(failing)}"
             f"{': the tracer warned ' + repr(first_line(tracer['message'])[:120]) if tracer else ''}. A tensor "
-            "turned into a Python bool or int froze that branch (the InputConfirm seed). Script the model, which "
+            "turned into a Python bool or int froze that branch. Script the model, which "
             "keeps control flow (export=torchscript_script), or trace only the submodules without branches and "
             "script the rest (model.traced_submodules=[...] with export=torchscript_script).",
             ["export=torchscript_script"],

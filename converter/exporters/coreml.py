@@ -1,9 +1,10 @@
-"""Core ML (`.mlpackage`, or `.mlmodel` for neuralnetwork) with coremltools, as the Core ML seed did.
+"""Core ML (`.mlpackage`, or `.mlmodel` for neuralnetwork) with coremltools (`ct.convert`).
 
 The source is the torch.export program (default) or a TorchScript trace or script
 (`export.options.source`). Inputs are `TensorType`s whose dynamic Dims become `RangeDim`s, or
-`ImageType`s with scale and bias where `export.options.inputs` says so (the seed's DeepLab).
-`export.options.metadata` becomes the model's user-defined metadata (the seed's segmentation
+`ImageType`s with scale and bias where `export.options.inputs` says so (Apple's DeepLabV3 example
+from WWDC 2020 session 10153, "Get models on device using Core ML Converters").
+`export.options.metadata` becomes the model's user-defined metadata (that example's segmentation
 labels for Xcode's preview). Core ML runs only on macOS: elsewhere the converted package is
 the result and validation reports `skipped`, never a pass.
 """

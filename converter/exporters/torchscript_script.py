@@ -1,6 +1,6 @@
 """torch.jit.script: compiles the Python source, control flow included.
 
-With `model.traced_submodules`, a hybrid as the Core ML seed built it: the named submodules are
+With `model.traced_submodules`, a hybrid (as WWDC 2020 session 10153 builds GPT-2's loop): the named submodules are
 traced (on the inputs they receive during one eager run on the example) and the module
 around them, whose control flow tracing would freeze, is scripted.
 """

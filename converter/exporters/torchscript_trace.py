@@ -1,7 +1,7 @@
 """torch.jit.trace: records the ops one example runs, so data-dependent branches are frozen.
 
-The trace-vs-script seed shows the danger: `InputConfirm` traced on a positive input
-drops its `else` branch silently; validation with other inputs is what catches it.
+The danger (registry/toys.py's `InputConfirm`): traced on a positive input it drops its
+`else` branch silently; validation with other inputs is what catches it.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class TorchScriptTraceExporter(TorchScriptArtifact):
 
         module, example = bound_for_tracing(request)
         # `export.strict` maps to trace's own strictness: with strict=False, list and
-        # dict outputs are allowed (the Core ML seed's DeepLab returns a dict).
+        # dict outputs are allowed (torchvision's deeplabv3_* returns {'out': ...}).
         traced = torch.jit.trace(
             module,
             example,

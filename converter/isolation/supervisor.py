@@ -1,6 +1,6 @@
 """Run one job in a child process and say how it ended, whatever it did.
 
-The child is `python -m converter.job CONFIG RUN_DIR` (the same seam a user reruns a job
+The child is `python -m converter.run_config CONFIG RUN_DIR` (the same seam a user reruns a job
 with). It writes result.json itself when it ends normally; a segfault, an abort, an exit
 without a result, a hang past `job.timeout_s` or memory past `job.max_memory_mb` leave none,
 and `supervise` reports which, with the stage the child last announced and its log's tail.

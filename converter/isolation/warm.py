@@ -1,7 +1,7 @@
 """A spare job process, started early so that its interpreter start and torch import overlap
 with work the launching process does anyway (composing and checking configs, earlier jobs).
 
-A job's child is a fresh `python -m converter.job` (no fork of the launching process, whose
+A job's child is a fresh `python -m converter.run_config` (no fork of the launching process, whose
 threads make fork unsafe); most of its start-up is importing torch. The spare does that
 while it waits, then reads which job to run from its stdin. It is in a process group of its
 own and dies with its parent (PR_SET_PDEATHSIG); one left unused is killed at exit.
@@ -27,7 +27,7 @@ def _environment() -> Dict[str, str]:
 
 def _spawn(env: Dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-X", "faulthandler", "-m", "converter.job", "--wait"],
+        [sys.executable, "-X", "faulthandler", "-m", "converter.run_config", "--wait"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

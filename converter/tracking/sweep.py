@@ -19,7 +19,7 @@ from converter.outcome import NIGHTLY_FILE
 from converter.results import worst_error
 from converter.schema import TrackingConfig
 from converter.sweep_report import NIGHTLY_REPORT_FILE, write_report
-from converter.tracking.job import PARENT_FILE
+from converter.tracking.job_run import PARENT_FILE
 
 log = logging.getLogger("converter")
 

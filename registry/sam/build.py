@@ -1,5 +1,5 @@
 """Build SAM offline with random init: published sizes through the library's own registry,
-and a `tiny` variant of the same classes for tests (narrow two-block encoder, 256 px)."""
+and a `test` variant of the same classes for tests (narrow two-block encoder, 256 px)."""
 
 from __future__ import annotations
 
@@ -7,20 +7,21 @@ from functools import partial
 
 import torch
 
-PUBLISHED = ("vit_b", "vit_l", "vit_h")
+from registry.common import check_variant
+
+VARIANTS = ("test", "vit_b", "vit_l", "vit_h")
 
 
-def build_sam(variant: str = "vit_b", tiny_image_size: int = 256) -> torch.nn.Module:
+def build_sam(variant: str = "vit_b", test_image_size: int = 256) -> torch.nn.Module:
     from segment_anything import sam_model_registry
 
-    if variant in PUBLISHED:
-        return sam_model_registry[variant](checkpoint=None)
-    if variant != "tiny":
-        raise ValueError(f"unknown SAM variant '{variant}': use tiny or one of {', '.join(PUBLISHED)}")
-    return _build_tiny(tiny_image_size)
+    check_variant("SAM", variant, VARIANTS)
+    if variant == "test":
+        return _build_test(test_image_size)
+    return sam_model_registry[variant](checkpoint=None)
 
 
-def _build_tiny(image_size: int) -> torch.nn.Module:
+def _build_test(image_size: int) -> torch.nn.Module:
     """The published builder's structure with a 64-wide, 2-block encoder; the prompt encoder
     and mask decoder keep their real widths. At 256 px the 16x16 token grid is not a
     multiple of the 14-token window, so the padding path the scripting patch touches runs."""

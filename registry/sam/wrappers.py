@@ -69,8 +69,9 @@ class PromptDecoder(nn.Module):
 
 
 class Predictor(nn.Module):
-    """Image + point prompts -> masks and IoU scores through SAM's own modules, as the
-    SAM-to-TorchScript seed wrapped it; scripting it needs registry/patches/segment_anything."""
+    """Image + point prompts -> masks and IoU scores through SAM's own modules (`Sam.forward`'s
+    encoder, prompt encoder and mask decoder, without its Python-list batching); scripting it
+    needs registry/patches/segment_anything."""
 
     def __init__(self, sam: nn.Module, multimask_output: bool = True) -> None:
         super().__init__()

@@ -14,12 +14,16 @@ from typing import Iterator, List
 
 import torch
 
-CONFIGS = {
+from registry.common import check_variant
+
+# Each published size's config file in the sam2 package.
+CONFIG_FILES = {
     "tiny": "sam2.1_hiera_t.yaml",
     "small": "sam2.1_hiera_s.yaml",
     "base_plus": "sam2.1_hiera_b+.yaml",
     "large": "sam2.1_hiera_l.yaml",
 }
+VARIANTS = ("test", *CONFIG_FILES)
 # Same post-processing overrides `build_sam2(apply_postprocessing=True)` adds.
 POSTPROCESSING = {
     "dynamic_multimask_via_stability": True,
@@ -51,10 +55,9 @@ def build_sam2(variant: str = "tiny", image_size: int = 1024) -> torch.nn.Module
     with _no_global_hydra_left():
         import sam2  # noqa: F401  (registers nothing we rely on; imported for its side effect to be undone)
 
+    check_variant("SAM 2", variant, VARIANTS)
     base = "tiny" if variant == "test" else variant
-    if base not in CONFIGS:
-        raise ValueError(f"unknown SAM 2 variant '{variant}': use test or one of {', '.join(CONFIGS)}")
-    text = (resources.files("sam2") / "configs" / "sam2.1" / CONFIGS[base]).read_text()
+    text = (resources.files("sam2") / "configs" / "sam2.1" / CONFIG_FILES[base]).read_text()
     cfg = OmegaConf.create(text)
     OmegaConf.update(cfg, "model.sam_mask_decoder_extra_args", POSTPROCESSING, force_add=True)
     if variant == "test":

@@ -35,7 +35,8 @@ class ImageEncoder(nn.Module):
 class PromptPredictor(nn.Module):
     """`SAM2ImagePredictor._predict` as an nn.Module taking the image features as inputs.
 
-    The seed's ExportHelper exported the bound method with the features of one image
+    The torch.export challenges tutorial's ExportHelper (anijain2305/sam2,
+    sam2/sam2_image_predictor.py lines 293-311) exported the bound method with the features of one image
     baked into the graph as constants; here they are inputs, so one artifact serves any
     image. Point coordinates are in the 1024-px input frame (what `_predict` expects).
     """

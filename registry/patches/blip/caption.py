@@ -1,4 +1,5 @@
-"""The seed's fix for "cannot mutate tensors with frozen storage": clone before writing BOS."""
+"""The fix for "RuntimeError: cannot mutate tensors with frozen storage" (torch.export of BLIP's
+models/blip.py line 112, in the torch.export challenges tutorial): clone before writing BOS."""
 
 import torch
 

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
-from converter.bench.stats import LatencyStats, is_noisy
+from converter.benchmark.stats import LatencyStats, is_noisy
 
 
 @dataclass(frozen=True)

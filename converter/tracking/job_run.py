@@ -57,15 +57,15 @@ def job_metrics(result: Mapping[str, Any], bench: Optional[Mapping[str, Any]]) -
         label = metric_key("_".join(f"{k}{v}" for k, v in case["sizes"].items()) or "example")
         for who, stats in case["latency_s"].items():
             for figure in ("p50", "p90", "p99", "mean", "std"):
-                metrics[f"bench/{label}/{who}_{figure}_ms"] = stats[figure] * 1000
-            metrics[f"bench/{label}/{who}_cv"] = stats["cv"]
-            metrics[f"bench/{label}/{who}_items_per_s"] = case["throughput_items_per_s"][who]
+                metrics[f"benchmark/{label}/{who}_{figure}_ms"] = stats[figure] * 1000
+            metrics[f"benchmark/{label}/{who}_cv"] = stats["cv"]
+            metrics[f"benchmark/{label}/{who}_items_per_s"] = case["throughput_items_per_s"][who]
             for key in ("achieved_gflops", "fraction_of_peak", "peak_memory_mb"):
                 if (case.get(key) or {}).get(who) is not None:
-                    metrics[f"bench/{label}/{who}_{key}"] = case[key][who]
-        metrics[f"bench/{label}/speedup"] = case["speedup"]["ratio"]
-        metrics[f"bench/{label}/speedup_low"] = case["speedup"]["low"]
-        metrics[f"bench/{label}/speedup_high"] = case["speedup"]["high"]
+                    metrics[f"benchmark/{label}/{who}_{key}"] = case[key][who]
+        metrics[f"benchmark/{label}/speedup"] = case["speedup"]["ratio"]
+        metrics[f"benchmark/{label}/speedup_low"] = case["speedup"]["low"]
+        metrics[f"benchmark/{label}/speedup_high"] = case["speedup"]["high"]
         if number == 0:  # headline columns for the run table and searches like metrics.speedup < 1
             metrics["speedup"] = case["speedup"]["ratio"]
             metrics["artifact_p50_ms"] = case["latency_s"]["artifact"]["p50"] * 1000

@@ -1,11 +1,11 @@
-"""converter/tracking/job.py: what one job's MLflow run holds, as metrics and tags (no server needed)."""
+"""converter/tracking/job_run.py: what one job's MLflow run holds, as metrics and tags (no server needed)."""
 
 from __future__ import annotations
 
 import pytest
 
-from converter.tracking import job as tracking_job
-from converter.tracking.job import job_metrics, job_tags
+from converter.tracking import job_run as tracking_job
+from converter.tracking.job_run import job_metrics, job_tags
 
 STATS = {"p50": 0.010, "p90": 0.012, "p99": 0.013, "mean": 0.011, "std": 0.001, "cv": 0.09}
 
@@ -60,23 +60,23 @@ def test_job_metrics_name_every_figure_and_skip_the_missing_ones() -> None:
         "speedup": 2.0,
         "artifact_p50_ms": 5.0,
         "eager_p50_ms": 10.0,
-        "bench/batch1/speedup": 2.0,
-        "bench/batch1/speedup_low": 1.9,
-        "bench/batch1/speedup_high": 2.1,
-        "bench/batch1/eager_achieved_gflops": 3.0,
-        "bench/batch1/artifact_achieved_gflops": 6.0,
-        "bench/batch1/eager_peak_memory_mb": 40.0,
-        "bench/batch1/eager_items_per_s": 100.0,
-        "bench/batch1/artifact_items_per_s": 200.0,
+        "benchmark/batch1/speedup": 2.0,
+        "benchmark/batch1/speedup_low": 1.9,
+        "benchmark/batch1/speedup_high": 2.1,
+        "benchmark/batch1/eager_achieved_gflops": 3.0,
+        "benchmark/batch1/artifact_achieved_gflops": 6.0,
+        "benchmark/batch1/eager_peak_memory_mb": 40.0,
+        "benchmark/batch1/eager_items_per_s": 100.0,
+        "benchmark/batch1/artifact_items_per_s": 200.0,
     }
     for who, p50 in (("eager", 10.0), ("artifact", 5.0)):
         expected |= {
-            f"bench/batch1/{who}_p50_ms": p50,
-            f"bench/batch1/{who}_p90_ms": 12.0,
-            f"bench/batch1/{who}_p99_ms": 13.0,
-            f"bench/batch1/{who}_mean_ms": 11.0,
-            f"bench/batch1/{who}_std_ms": 1.0,
-            f"bench/batch1/{who}_cv": 0.09,
+            f"benchmark/batch1/{who}_p50_ms": p50,
+            f"benchmark/batch1/{who}_p90_ms": 12.0,
+            f"benchmark/batch1/{who}_p99_ms": 13.0,
+            f"benchmark/batch1/{who}_mean_ms": 11.0,
+            f"benchmark/batch1/{who}_std_ms": 1.0,
+            f"benchmark/batch1/{who}_cv": 0.09,
         }
     assert metrics.keys() == expected.keys()
     assert metrics == pytest.approx(expected)

@@ -1,4 +1,4 @@
-"""Load an artifact in a fresh process and report the seconds: `python -m converter.bench.coldstart BACKEND PATH DEVICE SHA256`.
+"""Load an artifact in a fresh process and report the seconds: `python -m converter.benchmark.coldstart BACKEND PATH DEVICE SHA256`.
 
 Prints one JSON line: import_s (torch and the loader), load_s (reading the artifact).
 """
@@ -35,7 +35,7 @@ def measure_cold_start(backend: str, path: Path, device: str, sha256: str) -> Di
     """Whole-process wall seconds too, so interpreter start-up is in the figure a user feels."""
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-W", "ignore", "-m", "converter.bench.coldstart", backend, str(path), device, sha256],
+        [sys.executable, "-W", "ignore", "-m", "converter.benchmark.coldstart", backend, str(path), device, sha256],
         capture_output=True,
         text=True,
         timeout=600,

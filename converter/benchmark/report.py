@@ -18,7 +18,7 @@ def render_table(report: Dict[str, Any], title: str) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    from converter.bench.resources import ABOVE_PEAK
+    from converter.benchmark.resources import ABOVE_PEAK
 
     table = Table(title=title)
     for column in (

@@ -1,6 +1,6 @@
-"""Run one job from its resolved config file alone: `python -m converter.job RUN_DIR/config.yaml [OUT_DIR]`.
+"""Run one job from its resolved config file alone: `python -m converter.run_config RUN_DIR/config.yaml [OUT_DIR]`.
 
-`python -m converter.job --wait` imports what a job needs first, then reads "CONFIG<TAB>OUT_DIR"
+`python -m converter.run_config --wait` imports what a job needs first, then reads "CONFIG<TAB>OUT_DIR"
 from its stdin (a supervisor's prestarted spare, converter.isolation.warm).
 
 This is the seam for isolation: the supervisor (converter.isolation.supervisor) runs every

@@ -4,8 +4,8 @@ import itertools
 
 import pytest
 
-from converter.bench.stats import LatencyStats, is_noisy, percentile, speedup_interval
-from converter.bench.timing import TimingPlan, measure_interleaved
+from converter.benchmark.stats import LatencyStats, is_noisy, percentile, speedup_interval
+from converter.benchmark.timing import TimingPlan, measure_interleaved
 
 
 def test_percentile_interpolates_like_numpy() -> None:
@@ -71,7 +71,7 @@ AVX512_CPU = "processor\t: 0\ncpu MHz\t\t: 2596.122\nflags\t\t: fpu sse avx2 fma
 
 
 def test_the_theoretical_peak_is_cores_times_clock_times_simd_width() -> None:
-    from converter.bench.resources import theoretical_peak_gflops
+    from converter.benchmark.resources import theoretical_peak_gflops
 
     peak = theoretical_peak_gflops("cpu", 2, cpuinfo=AVX512_CPU)
     # 2 cores x 2.596 GHz x 16 lanes x 2 (FMA) x 2 FMA units
@@ -83,8 +83,8 @@ def test_the_theoretical_peak_is_cores_times_clock_times_simd_width() -> None:
 
 
 def test_a_row_above_the_measured_peak_is_flagged_with_the_reason() -> None:
-    from converter.bench.report import render_table
-    from converter.bench.resources import ABOVE_PEAK
+    from converter.benchmark.report import render_table
+    from converter.benchmark.resources import ABOVE_PEAK
 
     stats = {"p50": 0.01, "p90": 0.011, "p99": 0.012, "mean": 0.01, "std": 0.0, "cv": 0.01, "min": 0.009}
     case = {

@@ -8,16 +8,16 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
 
-from converter.bench.coldstart import measure_cold_start
-from converter.bench.resources import (
+from converter.benchmark.coldstart import measure_cold_start
+from converter.benchmark.resources import (
     ABOVE_PEAK,
     count_flops,
     measured_peak_gflops,
     peak_memory_mb,
     theoretical_peak_gflops,
 )
-from converter.bench.stats import LatencyStats, speedup_interval
-from converter.bench.timing import TimingPlan, measure_interleaved
+from converter.benchmark.stats import LatencyStats, speedup_interval
+from converter.benchmark.timing import TimingPlan, measure_interleaved
 from converter.errors import ConfigError
 from converter.inputs import InputPlan
 from converter.schema import BenchmarkConfig
