@@ -48,3 +48,36 @@ def test_a_keyword_only_argument_passed_positionally_fails_as_eager_would(tmp_pa
     result = run_job(job, tmp_path / "run")
     assert result.failure.stage == "reference"
     assert "missing 1 required keyword-only argument: 'mykw0'" in result.failure.message
+
+
+def test_a_call_is_split_as_declared_and_dims_go_by_parameter_name() -> None:
+    """converter/calls.py alone: ExportDB's fn_with_kwargs signature, dims keyed as torch.export wants."""
+    from converter.calls import by_parameter, constant_names, plain_call, split
+    from converter.schema import InputConfig
+
+    def forward(pos0, tuple0, *myargs, mykw0, **mykwargs): ...
+
+    class Module:
+        pass
+
+    module = Module()
+    module.forward = forward
+    specs = {
+        "pos0": InputConfig(shape=[4]),
+        "tuple0": InputConfig(shape=[4]),
+        "extra": InputConfig(shape=[4]),
+        "mykw0": InputConfig(shape=[4], keyword=True),
+        "input0": InputConfig(shape=[4], keyword=True),
+        "flag": InputConfig(constant=True, value=True),
+    }
+    values = {name: name for name in specs}
+    assert split(specs, values) == (("pos0", "tuple0", "extra", "flag"), {"mykw0": "mykw0", "input0": "input0"})
+    assert (constant_names(specs), plain_call(specs)) == (["flag"], False)
+    per_input = {name: f"dims:{name}" for name in specs}
+    assert by_parameter(module, specs, per_input) == {
+        "pos0": "dims:pos0",
+        "tuple0": "dims:tuple0",
+        "mykw0": "dims:mykw0",
+        "mykwargs": {"input0": "dims:input0"},
+        "myargs": ("dims:extra", "dims:flag"),
+    }
