@@ -134,3 +134,18 @@ def _shifted_fake(x: torch.Tensor) -> torch.Tensor:
 class CustomOpWithFake(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return shifted(x) * 2
+
+
+class AddInALoop(nn.Module):
+    """A scripted loop bounded by an int attribute, as FinishMySentence's `max_new_tokens`:
+    coremltools 9.0's TorchScript frontend cannot bind `self.steps` ("Binding steps is neither
+    a name of exisitng var in context") unless the module is frozen first."""
+
+    def __init__(self, steps: int = 3) -> None:
+        super().__init__()
+        self.steps = steps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for _ in range(self.steps):
+            x = x * 0.5 + 1.0
+        return x

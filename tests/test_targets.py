@@ -209,3 +209,17 @@ def test_a_trace_on_cuda_passes_where_it_passes_on_cpu(model: str, tmp_path: Pat
 @pytest.mark.parametrize("backend", ["torch_export", "onnx", "aoti"])
 def test_each_cpu_target_also_runs_on_cuda(backend: str, tmp_path: Path) -> None:
     check_validated(run(tmp_path, "+model=classification", f"export={backend}", "device=cuda"), "")
+
+
+def test_coreml_from_a_script_converts_a_loop_bounded_by_a_module_attribute(tmp_path: Path) -> None:
+    """The TorchScript source is frozen first, so coremltools reads `self.steps` as a constant."""
+    import coremltools as ct
+
+    loop = "+model.loader={_target_:tests.broken.AddInALoop,steps:3}"
+    result = run(tmp_path, "+model=classification", loop, "export=coreml", "export.options.source=script")
+    assert result.ok, result.failure
+    assert result.validation == {"passed": None, "skipped": "Core ML runtime needs macOS"}
+    model = ct.models.MLModel(result.artifact.path, skip_model_load=True)
+    (tensor,) = model.get_spec().description.input
+    ranges = [(r.lowerBound, r.upperBound) for r in tensor.type.multiArrayType.shapeRange.sizeRanges]
+    assert ranges == [(1, 16), (320, 320), (320, 320)]

@@ -98,7 +98,13 @@ class CoreMLExporter:
                 if request.options.source == "trace"
                 else ("torchscript_script", ScriptOptions())
             )
-            return get_exporter(name).export(dataclasses.replace(request, options=options))
+            module = get_exporter(name).export(dataclasses.replace(request, options=options))
+            # coremltools' TorchScript frontend cannot read a module's attributes (a loop bounded by
+            # `self.steps` fails: "Binding steps is neither a name of exisitng var in context"):
+            # freezing inlines attributes and weights as constants, which it reads.
+            import torch
+
+            return torch.jit.freeze(module.eval())
         from converter.exporters.torch_export import TorchExportExporter, TorchExportOptions
 
         program = TorchExportExporter().export(
