@@ -102,7 +102,7 @@ def matrix_markdown(results: List[Dict[str, Any]]) -> str:
     fell_back = [r for r in results if (r.get("strict_mode") or {}).get("strict_failure") and r["status"] == Status.OK]
     if fell_back:
         lines += ["", "export.strict=auto exported non-strict where strict failed:", ""]
-        lines += [f"- {r['model']}: {r['strict_mode']['strict_failure'][:160]}" for r in fell_back]
+        lines += [f"- {r['model']}/{r['backend']}: {r['strict_mode']['strict_failure'][:160]}" for r in fell_back]
     lines += fastest_markdown(results)
     lines += graph_facts_markdown(results)
     unlogged = [r for r in results if r.get("logged") is False]
