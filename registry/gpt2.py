@@ -24,14 +24,21 @@ def build_gpt2(variant: str = "small") -> nn.Module:
 
 
 class NextTokenLogits(nn.Module):
-    """Token ids (1, S) -> logits (1, S, vocab) as a plain tensor: tracing refuses ModelOutput dicts."""
+    """Token ids (1, S) -> logits (1, S, vocab) as a plain tensor: tracing refuses ModelOutput dicts.
+
+    The causal mask is passed explicitly, as the 4-D boolean mask transformers uses as it is. Left
+    to build it, transformers 5.23's masking_utils traces `aten::new_ones` (its mask function) and
+    `aten::diff` (`find_packed_sequence_indices`) into the graph, and coremltools 9.0 converts
+    neither ("PyTorch convert function for op 'diff' not implemented"). The logits are the same."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        return self.model(input_ids=input_ids, use_cache=False).logits
+        length = input_ids.shape[1]
+        causal = torch.ones(length, length, dtype=torch.bool, device=input_ids.device).tril()
+        return self.model(input_ids=input_ids, attention_mask=causal.view(1, 1, length, length), use_cache=False).logits
 
 
 class FinishMySentence(nn.Module):

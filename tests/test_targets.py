@@ -234,3 +234,17 @@ def test_onnx_runtime_threads_do_not_spin_between_calls() -> None:
     assert settings.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     assert settings.get_session_config_entry("session.inter_op.allow_spinning") == "0"
     assert settings.intra_op_num_threads == 2
+
+
+def test_coreml_converts_the_gpt2_loop_from_its_script_with_a_token_range(tmp_path: Path) -> None:
+    """WWDC 2020's FinishMySentence: the traced GPT-2 inside the scripted loop, tokens in [2, 32]."""
+    import coremltools as ct
+
+    result = run(tmp_path, "+tiny=gpt2_completion", "export=coreml", "export.options.source=script")
+    assert result.ok, result.failure
+    assert result.validation == {"passed": None, "skipped": "Core ML runtime needs macOS"}
+    model = ct.models.MLModel(result.artifact.path, skip_model_load=True)
+    (tokens,) = model.get_spec().description.input
+    ranges = [(r.lowerBound, r.upperBound) for r in tokens.type.multiArrayType.shapeRange.sizeRanges]
+    assert (tokens.name, ranges) == ("x", [(2, 32)])
+    assert "while_loop" in result.graph["operators"]
