@@ -121,7 +121,7 @@ def run_job(job: Mapping[str, Any], run_dir: Path) -> JobResult:
         result.status = STATUS_FAILED
         result.failure = Failure.from_exception(exc.stage, exc.cause)
         with running_in(run_dir):
-            explain_failure(job, run_dir, result, exc.cause, state)
+            explain_failure(job, config, run_dir, result, exc.cause, state)
     write_json_atomically(result.to_dict(), run_dir / RESULT_FILE)
     stage_file.clear(run_dir)
     log.info(result.headline())
@@ -129,15 +129,20 @@ def run_job(job: Mapping[str, Any], run_dir: Path) -> JobResult:
 
 
 def explain_failure(
-    job: Mapping[str, Any], run_dir: Path, result: JobResult, cause: BaseException, state: Dict[str, Any]
+    job: Mapping[str, Any],
+    config: ConverterConfig,
+    run_dir: Path,
+    result: JobResult,
+    cause: BaseException,
+    state: Dict[str, Any],
 ) -> None:
     """Add the diagnosis to the failure, and the reports that need the live objects (draft
     export, divergence, reproducer). Never raises: a diagnosis that fails leaves the failure whole.
-    The rules read the job as recorded (the dict), as they do for a crashed child's result.json."""
+    The rules read the typed config; repro/ writes the dict as it is."""
     from converter.diagnosis.report import diagnose_job
 
     try:
-        result.failure = diagnose_job(job, run_dir, result, cause, state)
+        result.failure = diagnose_job(job, config, run_dir, result, cause, state)
     except Exception as exc:  # noqa: BLE001
         log.warning("diagnosing the failure failed (%s: %s); the failure is kept whole", type(exc).__name__, exc)
         return

@@ -39,8 +39,10 @@ def task(cfg: Any) -> str:
     record_config = redacted(job, env_derived_keys(cfg))
     single = hydra_cfg.mode != RunMode.MULTIRUN
     more = not single and _jobs_after(Path(hydra_cfg.sweep.dir), int(hydra_cfg.job.num)) > 0
+    config = job_config(job)  # typed once; the dict goes on as the record and the child's config.yaml
     result = run_guarded(
         job,
+        config.job,
         record_config,
         run_dir,
         echo=sys.stdout if single else None,
@@ -50,9 +52,8 @@ def task(cfg: Any) -> str:
     if single:
         first, *rest = headline(result).split("\n")
         print("\n".join([f"{first}  [{run_dir}]", *rest]), flush=True)
-    tracking = job_config(job).tracking
-    if tracking.enabled:
-        track(tracking, record_config, result, run_dir)
+    if config.tracking.enabled:
+        track(config.tracking, record_config, result, run_dir)
     return result["status"]
 
 
@@ -75,11 +76,13 @@ def not_validated_note(result: Mapping[str, Any]) -> str:
     return f" (not validated: {skipped})" if skipped else ""
 
 
-def run_guarded(job: Dict[str, Any], record_config: Dict[str, Any], run_dir: Path, **options: Any) -> Dict[str, Any]:
+def run_guarded(
+    job: Dict[str, Any], settings: JobConfig, record_config: Dict[str, Any], run_dir: Path, **options: Any
+) -> Dict[str, Any]:
     """`run_supervised` that never raises: Hydra's sweeper re-raises a task's exception, which
     would end the sweep, so an error of the supervisor itself becomes this job's failure."""
     try:
-        return run_supervised(job, record_config, run_dir, **options)
+        return run_supervised(job, settings, record_config, run_dir, **options)
     except Exception as exc:  # noqa: BLE001
         return _supervisor_failure(job, record_config, run_dir, exc)
 
@@ -115,6 +118,7 @@ def _jobs_after(sweep_dir: Path, number: int) -> int:
 
 def run_supervised(
     job: Dict[str, Any],
+    settings: JobConfig,
     record_config: Dict[str, Any],
     run_dir: Path,
     echo: Optional[Any] = None,
@@ -125,7 +129,6 @@ def run_supervised(
     from converter import cache
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    settings = job_config(job).job
     key = cache.key_of(job)
     cache_dir = Path(settings.cache_dir)
     rejected = None

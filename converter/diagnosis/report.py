@@ -13,7 +13,7 @@ from typing import Any, Dict, Mapping, Optional
 from converter.diagnosis.categories import Diagnosis, FailureContext, diagnose
 from converter.diagnosis.location import traceback_frames
 from converter.errors import Failure
-from converter.schema import job_config
+from converter.schema import ConverterConfig, job_config
 
 log = logging.getLogger("converter")
 
@@ -22,9 +22,14 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def diagnose_job(
-    job: Mapping[str, Any], run_dir: Path, result: Any, cause: BaseException, state: Dict[str, Any]
+    job: Mapping[str, Any],
+    config: ConverterConfig,
+    run_dir: Path,
+    result: Any,
+    cause: BaseException,
+    state: Dict[str, Any],
 ) -> Failure:
-    """The failure with its diagnosis; `job` is the resolved dict (repro/ writes it as it is)."""
+    """The failure with its diagnosis: the rules read `config`; repro/ writes `job`, the dict, as it is."""
     failure: Failure = result.failure
     if failure.stage == "validate" and result.backend == "torch_export" and "reference" in state:
         _localize(result, state)
@@ -33,7 +38,7 @@ def diagnose_job(
         stage=failure.stage,
         type=failure.type,
         message=str(cause),
-        job=job_config(job),
+        job=config,
         frames=traceback_frames(cause),
         validation=result.validation,
         warnings=[asdict(w) for w in result.warnings],
