@@ -80,6 +80,7 @@ CATEGORY_COLOURS = {
     "data_dependent": "#2ca02c",
     "missing_op": "#7f7f7f",
     "unsupported_op": "#393b79",
+    "device_mismatch": "#637939",
     "validation_mismatch": "#d62728",
     "unknown": "#000000",
 }

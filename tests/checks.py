@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from converter.preflight import compose_jobs, parse_argv
+from converter.results import JobResult
+from converter.runner import run_job
+
 STAGES = {"load", "reference", "export", "save", "validate"}
 
 
@@ -21,3 +25,9 @@ def check_ok_result(result: dict, backend: str) -> None:
     run_dir = artifact.parent
     assert (run_dir / "config.yaml").is_file() and (run_dir / "convert.log").is_file()
     assert not [p for p in run_dir.iterdir() if p.name.startswith(".model")], "no scratch files left"
+
+
+def run_in_process(run_dir: Path, *overrides: str) -> JobResult:
+    """The one job these overrides compose, run in this process (no child, no supervisor)."""
+    (composed,) = compose_jobs(parse_argv(list(overrides))).jobs
+    return run_job(composed, run_dir)

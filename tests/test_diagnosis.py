@@ -16,17 +16,15 @@ from typing import List
 
 import pytest
 
-from converter.preflight import compose_jobs, parse_argv
 from converter.results import JobResult
-from converter.runner import run_job
 from converter.schema import ConverterConfig, ExportConfig, ModelConfig, TrackingConfig
+from tests.checks import run_in_process
 
 QUICK = ["benchmark=off", "tracking=off", "security.allowed_prefixes=[tests]", "validate.num_random_inputs=0"]
 
 
 def run(tmp_path: Path, name: str, *overrides: str) -> JobResult:
-    (composed,) = compose_jobs(parse_argv([*overrides, *QUICK])).jobs
-    return run_job(composed, tmp_path / name)
+    return run_in_process(tmp_path / name, *overrides, *QUICK)
 
 
 def check_fixed(tmp_path: Path, failed: JobResult, overrides: List[str]) -> JobResult:
@@ -318,3 +316,43 @@ def test_a_nested_tuple_output_gets_the_first_output_wrapper() -> None:
         "unsupported_output",
         ["model.wrapper={_target_:registry.common.SelectOutput,key:0}"],
     )
+
+
+@pytest.mark.parametrize(
+    ("stage", "message", "named"),
+    [
+        (
+            "export",
+            "Expected all tensors to be on the same device, but got index is on cpu, different from other tensors "
+            "on cuda:0 (when checking argument in method wrapper_CUDA__index_select)",
+            "an operator got tensors on two devices (cpu and cuda:0, the index on cpu)",
+        ),
+        (
+            "validate",
+            "Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu!",
+            "an operator got tensors on two devices (cuda:0 and cpu)",
+        ),
+    ],
+)
+def test_tensors_on_two_devices_are_a_device_mismatch_with_the_patch_to_write(
+    stage: str, message: str, named: str
+) -> None:
+    """CUDA only (none here): torch's two wordings, raised by export or by one validation case."""
+    from converter.diagnosis import FailureContext, diagnose
+
+    in_a_case = stage == "validate"
+    context = FailureContext(
+        stage=stage,
+        type="converter.validate.ValidationMismatch" if in_a_case else "builtins.RuntimeError",
+        message="artifact differs from eager: dims[points=1]: artifact raised RuntimeError" if in_a_case else message,
+        job=ConverterConfig(
+            model=ModelConfig(name="sam_prompt", loader={}, inputs={}),
+            export=ExportConfig(backend="torchscript_trace"),
+            device="cuda",
+        ),
+        validation={"cases": [{"name": "dims[points=1]", "passed": False, "error": message}]} if in_a_case else None,
+    )
+    diagnosis = diagnose(context)
+    assert (diagnosis.category, diagnosis.fix_overrides) == ("device_mismatch", [])
+    assert named in diagnosis.hint
+    assert "with the inputs on cuda" in diagnosis.hint and "torch.arange(n, device=x.device)" in diagnosis.hint

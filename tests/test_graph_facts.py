@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from converter.preflight import compose_jobs, parse_argv
-from converter.runner import run_job
 from converter.summary import graph_facts_markdown
 from converter.tracking.job_run import job_metrics
+from tests.checks import run_in_process
 
 QUICK = ["benchmark=off", "tracking=off", "security.allowed_prefixes=[tests]", "validate=off"]
 
 
 def facts(tmp_path: Path, *overrides: str) -> dict:
-    (composed,) = compose_jobs(parse_argv([*overrides, *QUICK])).jobs
-    result = run_job(composed, tmp_path / "run")
+    result = run_in_process(tmp_path / "run", *overrides, *QUICK)
     assert result.ok, result.failure
     return result.to_dict()
 

@@ -174,3 +174,12 @@ def test_chromium_renders_the_matrix_in_status_colours(tmp_path: Path, chromium:
         timeout=120,
     )
     assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_every_category_a_failed_cell_can_have_gets_its_own_border_colour() -> None:
+    from converter.diagnosis.categories import CATEGORIES
+    from converter.sweep_report import CATEGORY_COLOURS
+
+    statuses = {"crashed", "timeout", "oom"}  # the cell's colour already says these
+    assert set(CATEGORY_COLOURS) == set(CATEGORIES) - statuses
+    assert len(set(CATEGORY_COLOURS.values())) == len(CATEGORY_COLOURS)

@@ -52,6 +52,10 @@ DESCRIPTIONS = {
         "`export=torchscript_trace`; or register a fake kernel",
     ),
     "unsupported_op": ("an operator the target has no implementation of", "none: a patch or another target"),
+    "device_mismatch": (
+        "tensors on two devices in one operator under `device=cuda` (a tensor made in forward without `device=`)",
+        "none: the hint gives the `device=x.device` patch to add to `model.patches`",
+    ),
     "crashed": ("the job's process died (signal or exit), located from faulthandler's stack", "none"),
     "timeout": ("the job ran past `job.timeout_s`", "`job.timeout_s=` twice the limit"),
     "oom": ("the job's processes passed `job.max_memory_mb`", "`job.max_memory_mb=` twice the cap"),

@@ -30,6 +30,7 @@ CATEGORIES = (
     "data_dependent",
     "missing_op",
     "unsupported_op",
+    "device_mismatch",
     "crashed",
     "timeout",
     "oom",
@@ -354,6 +355,34 @@ def missing_op(context: FailureContext, location: Optional[Location]) -> Optiona
     return None
 
 
+_TWO_DEVICES = re.compile(
+    r"Expected all tensors to be on the same device, but (?:found at least two devices, ([\w:]+) and ([\w:]+)|"
+    r"got (\w+) is on ([\w:]+), different from other tensors on ([\w:]+))"
+)
+
+
+def device_mismatch(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    """A tensor the model makes on the CPU meets the inputs on an accelerator (device=cuda only)."""
+    errors = [context.message, *(c.get("error") or "" for c in (context.validation or {}).get("cases") or [])]
+    found = next((m for m in map(_TWO_DEVICES.search, errors) if m), None)
+    if found is None:
+        return None
+    named = found.group(3)
+    devices = (found.group(4), found.group(5)) if named else (found.group(1), found.group(2))
+    return Diagnosis(
+        "device_mismatch",
+        f"{_at(location)}an operator got tensors on two devices ({' and '.join(devices)}"
+        f"{', the ' + named + ' on ' + devices[0] if named else ''}): the model makes a tensor in forward without "
+        "`device=` (torch.arange, torch.zeros and torch.tensor default to the CPU) and uses it with the inputs "
+        f"on {context.job.device}; a trace also records such a tensor as a constant on the device it was made "
+        "on. Make it on the input's device (`torch.arange(n, device=x.device)`) with a patch in model.patches "
+        "({target: library.module.Class.method, replacement: registry.patches.<library>.<fixed_method>}). "
+        "converter's traces already repeat by a size without a CPU index (SAM's, SAM 2's and MViT's "
+        "`repeat_interleave`).",
+        [],
+    )
+
+
 def validation_mismatch(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
     if context.stage != "validate" or "ValidationMismatch" not in context.type:
         return None
@@ -414,5 +443,6 @@ RULES: List[Rule] = [
     data_dependent,
     strict_tracing,
     script_unsupported,
+    device_mismatch,
     validation_mismatch,
 ]

@@ -67,11 +67,14 @@ def trace_submodules(module: Any, names: List[str], example: Tuple[Any, ...]) ->
     """A copy of `module` whose named submodules are replaced by their traces."""
     import torch
 
+    from converter.exporters.portable_trace import device_portable_tracing
+
     hybrid = copy.deepcopy(module)
     for name, args in _first_inputs(hybrid, names, example).items():
         parent_name, _, child = name.rpartition(".")
         parent = hybrid.get_submodule(parent_name) if parent_name else hybrid
-        setattr(parent, child, torch.jit.trace(parent.get_submodule(child), args))
+        with device_portable_tracing():
+            setattr(parent, child, torch.jit.trace(parent.get_submodule(child), args))
     return hybrid
 
 

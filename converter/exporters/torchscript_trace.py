@@ -33,14 +33,16 @@ class TorchScriptTraceExporter(TorchScriptArtifact):
         import torch
 
         from converter.exporters.binding import bound_for_tracing
+        from converter.exporters.portable_trace import device_portable_tracing
 
         module, example = bound_for_tracing(request)
         # `export.strict` maps to trace's own strictness: with strict=False, list and
         # dict outputs are allowed (torchvision's deeplabv3_* returns {'out': ...}).
-        traced = torch.jit.trace(
-            module,
-            example,
-            check_trace=request.options.check_trace,
-            strict=request.strict is not False,  # "auto" is torch.export's; trace keeps its default
-        )
+        with device_portable_tracing():
+            traced = torch.jit.trace(
+                module,
+                example,
+                check_trace=request.options.check_trace,
+                strict=request.strict is not False,  # "auto" is torch.export's; trace keeps its default
+            )
         return self.finish(traced, request.options.freeze)
