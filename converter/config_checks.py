@@ -125,6 +125,7 @@ _RANGES = (
     ("validate.num_random_inputs", lambda v: v >= 0, "0 or more"),
     ("benchmark.warmup", lambda v: v >= 0, "0 or more"),
     ("benchmark.min_iterations", lambda v: v >= 1, "1 or more"),
+    ("benchmark.calls_per_turn", lambda v: v >= 1, "1 or more"),
     ("benchmark.min_time_s", lambda v: v >= 0, "0 or more seconds"),
     ("benchmark.cv_threshold", lambda v: v > 0, "a fraction above 0 (0.10 is 10%)"),
     ("benchmark.max_extra_rounds", lambda v: v >= 0, "0 or more"),

@@ -127,6 +127,9 @@ class BenchmarkConfig:
     warmup: int = 3
     min_iterations: int = 10
     min_time_s: float = 1.0
+    # Timed calls per turn. Contenders take turns (A B B A ...), each turn opening with one
+    # untimed call that lets the other runtime's idle threads stop spinning (see timing.py).
+    calls_per_turn: int = 3
     # Above this coefficient of variation, take more rounds; still above, report as noisy.
     cv_threshold: float = 0.10
     max_extra_rounds: int = 3

@@ -1,6 +1,7 @@
 """Benchmark statistics and timing on synthetic data: no speed is asserted, only arithmetic."""
 
 import itertools
+from typing import Callable
 
 import pytest
 
@@ -59,12 +60,34 @@ def test_measurement_interleaves_and_takes_more_rounds_when_noisy() -> None:
         calls.append("b")
         return 0.001 + next(jitter)
 
-    plan = TimingPlan(warmup=1, min_iterations=4, min_time_s=0.0, cv_threshold=0.2, max_extra_rounds=2)
+    plan = TimingPlan(
+        warmup=1, min_iterations=4, min_time_s=0.0, calls_per_turn=2, cv_threshold=0.2, max_extra_rounds=2
+    )
     timings = measure_interleaved({"a": steady, "b": noisy}, plan, "cpu", timer=lambda fn: fn())
     timed = calls[2:]  # after one warm-up call each
-    assert timed[:4] == ["a", "b", "b", "a"], "order alternates so neither always goes first"
+    assert timed[:12] == list("aaabbbbbbaaa"), "turns alternate (A B B A) so neither always goes first"
     assert timings.extra_rounds == 2 and timings.noisy == {"a": False, "b": True}
     assert len(timings.samples["a"]) == len(timings.samples["b"]) == 12
+
+
+def test_a_call_right_after_the_other_contender_is_never_timed() -> None:
+    """The other runtime's idle threads still spin then (scripted here as a 5x slower call)."""
+    last = []
+
+    def contender(name: str) -> Callable[[], float]:
+        def call() -> float:
+            after_the_other = bool(last) and last[-1] != name
+            last.append(name)
+            return 0.005 if after_the_other else 0.001
+
+        return call
+
+    plan = TimingPlan(
+        warmup=0, min_iterations=6, min_time_s=0.0, calls_per_turn=3, cv_threshold=0.5, max_extra_rounds=0
+    )
+    timings = measure_interleaved({"eager": contender("eager"), "onnx": contender("onnx")}, plan, "cpu", lambda f: f())
+    assert timings.samples == {"eager": [0.001] * 6, "onnx": [0.001] * 6}
+    assert last.count("eager") == last.count("onnx") == 8, "two turns each: one untimed call and three timed"
 
 
 AVX512_CPU = "processor\t: 0\ncpu MHz\t\t: 2596.122\nflags\t\t: fpu sse avx2 fma avx512f\n"

@@ -110,9 +110,9 @@ def _session_options(threads: int, level: str) -> Any:
 
     settings = ort.SessionOptions()
     settings.intra_op_num_threads = threads
-    # ONNX Runtime's pool threads spin after each run by default, burning the cores eager then
-    # runs on: interleaved with eager on 2 cores, resnet18's eager p50 read 37.7 ms instead of
-    # 16.7 ms (a 2.9x "speedup" that was 1.35x), while ORT's own p50 moved 13.1 -> 12.4 ms.
+    # ONNX Runtime's pool threads spin after each run by default, burning cores the rest of the
+    # process needs (a server's pre- and post-processing; eager, benchmarked beside it: resnet18's
+    # eager read 2.2x slower on 2 cores). Off, ORT's own resnet18 p50 moves only 8.5 -> 8.8 ms.
     for key in ("session.intra_op.allow_spinning", "session.inter_op.allow_spinning"):
         settings.add_session_config_entry(key, "0")
     settings.graph_optimization_level = {
