@@ -149,3 +149,16 @@ class AddInALoop(nn.Module):
         for _ in range(self.steps):
             x = x * 0.5 + 1.0
         return x
+
+
+class TwoConvolutions(nn.Module):
+    """Two convolutions and a pooled head: what Inductor's weight packing acts on, compiled fast."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.Conv2d(16, 8, 3, padding=1)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x).mean(dim=(2, 3))

@@ -13,11 +13,13 @@ import dataclasses
 import shutil
 import tempfile
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
 from converter.exporters.base import ExportRequest
+from converter.exporters.inductor_private import conv_weights_packed_at_size_hints
 from converter.exporters.torch_export import TorchExportExporter, TorchExportOptions
 
 
@@ -31,6 +33,9 @@ class AotiOptions:
     inductor_configs: Optional[Dict[str, Any]] = None
     # As export=torch_export: export under no_grad.
     no_grad: bool = True
+    # With a dynamic Dim, pack convolution weights for oneDNN at compile time, at the example's
+    # sizes (with freezing); Inductor otherwise repacks them on every call (inductor_private.py).
+    pack_conv_weights: bool = True
 
 
 @dataclass
@@ -60,13 +65,15 @@ class AotiExporter:
         recorded = dict(configs)  # inductor adds its own keys to the dict it is given
         scratch = Path(tempfile.mkdtemp(prefix="converter-aoti-"))
         started = time.perf_counter()
-        with torch.no_grad():
+        packing = conv_weights_packed_at_size_hints() if request.options.pack_conv_weights else nullcontext()
+        with torch.no_grad(), packing as packed:
             package = torch._inductor.aoti_compile_and_package(
                 program, package_path=str(scratch / "model.pt2"), inductor_configs=configs
             )
         compile_s = time.perf_counter() - started
         request.notes["compile_s"] = round(compile_s, 3)
         request.notes["inductor_configs"] = recorded
+        request.notes["conv_weights_packed_at_size_hints"] = packed.at_size_hints if packed else 0
         return AotiArtifact(program, Path(package), compile_s)
 
     def save(self, artifact: AotiArtifact, path: Path) -> None:
