@@ -114,6 +114,7 @@ def test_the_rewrite_is_undone_afterwards_even_when_the_trace_raises() -> None:
         assert torch.equal(torch.repeat_interleave(torch.arange(2), 2), torch.tensor([0, 0, 1, 1]))  # eager: as before
         raise RuntimeError("boom")
     assert (torch.repeat_interleave, torch.Tensor.repeat_interleave) == original
+    assert "repeat_interleave" not in vars(torch.Tensor), "torch.Tensor left as it was: the method is inherited"
 
 
 def test_sam_prompt_traces_with_no_cpu_built_index(tmp_path: Path) -> None:

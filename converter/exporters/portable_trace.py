@@ -57,10 +57,15 @@ def device_portable_tracing() -> Iterator[None]:
     """Within: `torch.repeat_interleave` and `Tensor.repeat_interleave` trace without an index."""
     import torch
 
-    originals = (torch.repeat_interleave, torch.Tensor.repeat_interleave)
-    torch.repeat_interleave = _expanding(originals[0])
-    torch.Tensor.repeat_interleave = _expanding(originals[1])
+    function, method = torch.repeat_interleave, torch.Tensor.repeat_interleave
+    inherited = "repeat_interleave" not in vars(torch.Tensor)  # the method lives on torch._C.TensorBase
+    torch.repeat_interleave = _expanding(function)
+    torch.Tensor.repeat_interleave = _expanding(method)
     try:
         yield
     finally:
-        torch.repeat_interleave, torch.Tensor.repeat_interleave = originals
+        torch.repeat_interleave = function
+        if inherited:
+            del torch.Tensor.repeat_interleave
+        else:
+            torch.Tensor.repeat_interleave = method
