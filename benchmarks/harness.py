@@ -127,10 +127,13 @@ def sweep_section(sweep: Path | None) -> list[str]:
     """One row per benchmarked size of every job; failed jobs with their reason."""
     if sweep is None or not sweep.is_dir():
         return []
-    rows, failures = [], []
+    from converter.benchmark.stats import slow_baselines
+
+    measured, failures = [], []
     for result_file in sorted(sweep.glob("*/result.json"), key=lambda f: f.parent.name.split("-", 1)[-1]):
         result = json.loads(result_file.read_text())
-        label = f"{result['model']} ({result.get('variant') or '-'}) / {result['backend']}"
+        model = f"{result['model']} ({result.get('variant') or '-'})"
+        label = f"{model} / {result['backend']}"
         bench_file = result_file.parent / "bench.json"
         if result["status"] != "ok" or not bench_file.is_file():
             failure = result.get("failure") or {}
@@ -141,25 +144,33 @@ def sweep_section(sweep: Path | None) -> list[str]:
             )
             continue
         bench = json.loads(bench_file.read_text())
-        cold = bench.get("cold_start") or {}
         for case in bench["cases"]:
-            lat, speed = case["latency_s"], case["speedup"]
-            gflops = (case.get("achieved_gflops") or {}).get("artifact")
-            fraction = (case.get("fraction_of_peak") or {}).get("artifact")
-            memory = case.get("peak_memory_mb") or {}
-            mem = (
-                " / ".join("n/a" if memory.get(who) is None else f"{memory[who]:.1f}" for who in ("eager", "artifact"))
-                if memory
-                else "-"
-            )
-            noisy = " (noisy)" if any(case["noisy"].values()) else ""
             sizes = ",".join(f"{k}={v}" for k, v in case["sizes"].items())
-            rows.append(
-                f"| {label} | {sizes} | {lat['eager']['p50'] * 1e3:.2f} | {lat['artifact']['p50'] * 1e3:.2f}{noisy} | "
-                f"{speed['ratio']:.2f}x [{speed['low']:.2f}, {speed['high']:.2f}] | {case['throughput_items_per_s']['artifact']:.1f} | "
-                f"{f'{gflops:.1f}' if gflops else '-'} | {f'{fraction * 100:.0f}%' if fraction else '-'} | {mem} | "
-                f"{bench['artifact_size_bytes'] / 2**20:.1f} | {bench['export_s']:.1f} | {cold.get('load_s', float('nan')):.2f} |"
-            )
+            measured.append(((model, sizes, result["backend"]), label, bench, case))
+    slow = slow_baselines(
+        {key: case["latency_s"]["eager"]["p50"] for key, _, _, case in measured}, group=lambda key: key[:2]
+    )
+    rows = []
+    for key, label, bench, case in measured:
+        sizes = key[1]
+        cold = bench.get("cold_start") or {}
+        lat, speed = case["latency_s"], case["speedup"]
+        gflops = (case.get("achieved_gflops") or {}).get("artifact")
+        fraction = (case.get("fraction_of_peak") or {}).get("artifact")
+        memory = case.get("peak_memory_mb") or {}
+        mem = (
+            " / ".join("n/a" if memory.get(who) is None else f"{memory[who]:.1f}" for who in ("eager", "artifact"))
+            if memory
+            else "-"
+        )
+        noisy = " (noisy)" if any(case["noisy"].values()) else ""
+        slowed = f" (slow process: {slow[key]:.1f}x)" if key in slow else ""
+        rows.append(
+            f"| {label} | {sizes} | {lat['eager']['p50'] * 1e3:.2f}{slowed} | {lat['artifact']['p50'] * 1e3:.2f}{noisy} | "
+            f"{speed['ratio']:.2f}x [{speed['low']:.2f}, {speed['high']:.2f}] | {case['throughput_items_per_s']['artifact']:.1f} | "
+            f"{f'{gflops:.1f}' if gflops else '-'} | {f'{fraction * 100:.0f}%' if fraction else '-'} | {mem} | "
+            f"{bench['artifact_size_bytes'] / 2**20:.1f} | {bench['export_s']:.1f} | {cold.get('load_s', float('nan')):.2f} |"
+        )
     benches = [json.loads(p.read_text()) for p in sweep.glob("*/bench.json")]
     peak = next((b.get("machine_peak") for b in benches), None)
     theoretical = next((b.get("theoretical_peak") for b in benches if b.get("theoretical_peak")), None)
@@ -179,6 +190,9 @@ def sweep_section(sweep: Path | None) -> list[str]:
         "3x3 convolutions with Winograd transforms) or the measured peak is an underestimate.",
         "Peak MiB: the most tensor memory one call holds at once beyond the weights (profiler allocation",
         "records on CPU); n/a where the runtime allocates outside torch (ONNX Runtime).",
+        'Each job times eager afresh in its own process. "slow process: 1.8x": that job\'s eager p50 is 1.8x',
+        "the median of its model's eager p50s at that size; on this shared VM a whole process sometimes",
+        "runs slower, both contenders alike (they are interleaved), so its speedup holds and its milliseconds do not.",
         "",
         "| model / backend | sizes | eager p50 ms | artifact p50 ms | speedup [95% CI] | items/s | GFLOP/s | % peak | peak MiB eager / artifact | size MiB | export s | cold load s |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",

@@ -5,7 +5,7 @@ from typing import Callable
 
 import pytest
 
-from converter.benchmark.stats import LatencyStats, is_noisy, percentile, speedup_interval
+from converter.benchmark.stats import LatencyStats, is_noisy, percentile, slow_baselines, speedup_interval
 from converter.benchmark.timing import TimingPlan, measure_interleaved
 
 
@@ -129,3 +129,19 @@ def test_a_row_above_the_measured_peak_is_flagged_with_the_reason() -> None:
     assert "178.0 !" in text and "50.0 " in text
     assert f"!: above 100% of the measured peak: {ABOVE_PEAK}" in text
     assert "theoretical 332.3 GFLOP/s: 2 cores x 2.60 GHz" in text
+
+
+def test_a_job_whose_eager_ran_slow_is_named_against_its_models_median() -> None:
+    """resnet18 at batch 1 timed eager at 16-17 ms in four jobs and 28 ms in one."""
+    eager = {
+        ("resnet18", 1, "torch_export"): 0.0158,
+        ("resnet18", 1, "torchscript_trace"): 0.0161,
+        ("resnet18", 1, "onnx"): 0.0154,
+        ("resnet18", 1, "aoti"): 0.0280,
+        ("resnet18", 8, "onnx"): 0.115,
+        ("resnet18", 8, "aoti"): 0.118,
+        ("yolo", 1, "onnx"): 0.053,
+    }
+    slow = slow_baselines(eager, group=lambda key: key[:2])
+    assert list(slow) == [("resnet18", 1, "aoti")]
+    assert round(slow[("resnet18", 1, "aoti")], 2) == 1.76  # 28.0 / median(15.4, 15.8, 16.1, 28.0) = 15.95

@@ -9,7 +9,9 @@ import math
 import random
 import statistics
 from dataclasses import dataclass
-from typing import List, Sequence, Tuple
+from typing import Callable, Dict, Hashable, List, Mapping, Sequence, Tuple, TypeVar
+
+K = TypeVar("K")
 
 
 def percentile(samples: Sequence[float], q: float) -> float:
@@ -75,3 +77,22 @@ def speedup_interval(
 
 def is_noisy(stats: LatencyStats, cv_threshold: float) -> bool:
     return stats.cv > cv_threshold
+
+
+def slow_baselines(
+    eager_p50: Mapping[K, float], group: Callable[[K], Hashable], factor: float = 1.25
+) -> Dict[K, float]:
+    """Jobs whose eager p50 is `factor` or more above the median eager p50 of their group (one
+    model at one size, timed once per target), with how many times above. Each job times eager
+    afresh in its own process; on a shared machine a whole process sometimes runs slower, both
+    contenders alike, so its speedup still holds but its milliseconds do not."""
+    groups: Dict[Hashable, List[float]] = {}
+    for key, p50 in eager_p50.items():
+        groups.setdefault(group(key), []).append(p50)
+    medians = {name: statistics.median(values) for name, values in groups.items() if len(values) >= 3}
+    slow = {}
+    for key, p50 in eager_p50.items():
+        median = medians.get(group(key))
+        if median and p50 >= factor * median:
+            slow[key] = p50 / median
+    return slow
