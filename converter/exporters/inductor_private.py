@@ -21,6 +21,7 @@ import contextlib
 import sys
 from dataclasses import dataclass
 from typing import Any, Iterator, List
+from unittest import mock
 
 TORCH_CHECKED_VERSION = "2.14.1"
 
@@ -63,10 +64,8 @@ def conv_weights_packed_at_size_hints() -> Iterator[PackedWeights]:
         hinted: List[Any] = [optimization_hint(size) if symbolic(size) else size for size in input_size]
         return pack(self, graph, is_transposed, weight, constant_args, hinted)
 
-    fusion.has_free_symbols = has_free_symbols
-    fusion.CpuMkldnnDeviceOp.pack_conv_weight = pack_conv_weight
-    try:
+    with (
+        mock.patch.object(fusion, "has_free_symbols", has_free_symbols),
+        mock.patch.object(fusion.CpuMkldnnDeviceOp, "pack_conv_weight", pack_conv_weight),
+    ):
         yield packed
-    finally:
-        fusion.has_free_symbols = symbolic
-        fusion.CpuMkldnnDeviceOp.pack_conv_weight = pack

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any, Callable, Iterator, Optional, Tuple
+from unittest import mock
 
 _PARAMETERS = ("input", "repeats", "dim")
 
@@ -54,18 +55,12 @@ def _expanding(original: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextlib.contextmanager
 def device_portable_tracing() -> Iterator[None]:
-    """Within: `torch.repeat_interleave` and `Tensor.repeat_interleave` trace without an index."""
+    """Within: `torch.repeat_interleave` and `Tensor.repeat_interleave` trace without an index.
+    Patched with unittest.mock as converter.patches does, so both are undone on the way out."""
     import torch
 
-    function, method = torch.repeat_interleave, torch.Tensor.repeat_interleave
-    inherited = "repeat_interleave" not in vars(torch.Tensor)  # the method lives on torch._C.TensorBase
-    torch.repeat_interleave = _expanding(function)
-    torch.Tensor.repeat_interleave = _expanding(method)
-    try:
+    with (
+        mock.patch.object(torch, "repeat_interleave", _expanding(torch.repeat_interleave)),
+        mock.patch.object(torch.Tensor, "repeat_interleave", _expanding(torch.Tensor.repeat_interleave)),
+    ):
         yield
-    finally:
-        torch.repeat_interleave = function
-        if inherited:
-            del torch.Tensor.repeat_interleave
-        else:
-            torch.Tensor.repeat_interleave = method
