@@ -52,6 +52,21 @@ def test_the_pass_is_restored_afterwards_even_when_the_compile_raises() -> None:
     assert (fusion.has_free_symbols, fusion.CpuMkldnnDeviceOp.pack_conv_weight) == original
 
 
+def test_a_torch_without_the_private_pieces_compiles_unpacked_and_says_why(monkeypatch) -> None:
+    """On CUDA with torch 2.11, `optimization_hint` did not exist and every AOTInductor compile
+    raised ImportError: a version the fence was not checked against must only lose the pack."""
+    from torch._inductor.fx_passes import mkldnn_fusion as fusion
+    from torch.fx.experimental import symbolic_shapes
+
+    monkeypatch.delattr(symbolic_shapes, "optimization_hint")
+    original = fusion.has_free_symbols
+    with inductor_private.conv_weights_packed_at_size_hints() as packed:
+        assert fusion.has_free_symbols is original, "nothing patched"
+    assert packed.at_size_hints == 0
+    assert packed.unavailable.startswith("cannot import name 'optimization_hint'")
+    assert packed.unavailable.endswith(f"checked against {inductor_private.TORCH_CHECKED_VERSION})")
+
+
 CONVOLUTIONS = [
     "+model=classification",
     "model.loader._target_=tests.broken.TwoConvolutions",

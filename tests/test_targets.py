@@ -198,6 +198,7 @@ def test_tensorrt_without_a_gpu_is_a_config_error_that_says_why(run_cli) -> None
 
 @CUDA
 def test_tensorrt_compiles_validates_and_benchmarks_on_cuda(tmp_path: Path) -> None:
+    pytest.importorskip("torch_tensorrt", reason="the 'tensorrt' extra is not installed")
     result = run(tmp_path, "+model=classification", "export=tensorrt", "device=cuda")
     check_validated(result, ".ep")
 

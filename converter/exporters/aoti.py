@@ -65,7 +65,9 @@ class AotiExporter:
         recorded = dict(configs)  # inductor adds its own keys to the dict it is given
         scratch = Path(tempfile.mkdtemp(prefix="converter-aoti-"))
         started = time.perf_counter()
-        packing = conv_weights_packed_at_size_hints() if request.options.pack_conv_weights else nullcontext()
+        # oneDNN's weight packing is a CPU pass: a CUDA compile has nothing to pack.
+        on_cpu = all(t.device.type == "cpu" for t in request.example_inputs if isinstance(t, torch.Tensor))
+        packing = conv_weights_packed_at_size_hints() if request.options.pack_conv_weights and on_cpu else nullcontext()
         with torch.no_grad(), packing as packed:
             package = torch._inductor.aoti_compile_and_package(
                 program, package_path=str(scratch / "model.pt2"), inductor_configs=configs
@@ -74,6 +76,8 @@ class AotiExporter:
         request.notes["compile_s"] = round(compile_s, 3)
         request.notes["inductor_configs"] = recorded
         request.notes["conv_weights_packed_at_size_hints"] = packed.at_size_hints if packed else 0
+        if packed and packed.unavailable:
+            request.notes["conv_weights_not_packed"] = packed.unavailable
         return AotiArtifact(program, Path(package), compile_s)
 
     def save(self, artifact: AotiArtifact, path: Path) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from dataclasses import dataclass
-from typing import Any, Iterator, List
+from typing import Any, Iterator, List, Optional
 from unittest import mock
 
 TORCH_CHECKED_VERSION = "2.14.1"
@@ -28,26 +28,35 @@ TORCH_CHECKED_VERSION = "2.14.1"
 
 @dataclass
 class PackedWeights:
-    """How many convolution weights were packed at size hints during one compile."""
+    """How many convolution weights were packed at size hints during one compile, or why none
+    could be (`unavailable`: this torch lacks a private piece the pack relies on)."""
 
     at_size_hints: int = 0
+    unavailable: Optional[str] = None
 
 
 @contextlib.contextmanager
 def conv_weights_packed_at_size_hints() -> Iterator[PackedWeights]:
     """Within: Inductor's freezing packs convolution weights at the example's sizes even when a
-    Dim is dynamic. A no-op on a torch built without oneDNN (mkldnn)."""
+    Dim is dynamic. A no-op on a torch built without oneDNN (mkldnn), and on a torch whose private
+    pieces differ (another version: the compile goes on unpacked, as Inductor does it, and
+    `unavailable` says what was missing)."""
     import torch
 
     packed = PackedWeights()
     if not torch._C._has_mkldnn:
         yield packed
         return
-    from torch._inductor.fx_passes import mkldnn_fusion as fusion
-    from torch.fx.experimental.symbolic_shapes import optimization_hint
+    try:
+        from torch._inductor.fx_passes import mkldnn_fusion as fusion
+        from torch.fx.experimental.symbolic_shapes import optimization_hint
 
-    symbolic = fusion.has_free_symbols
-    pack = fusion.CpuMkldnnDeviceOp.pack_conv_weight
+        symbolic = fusion.has_free_symbols
+        pack = fusion.CpuMkldnnDeviceOp.pack_conv_weight
+    except (ImportError, AttributeError) as missing:
+        packed.unavailable = f"{missing} (torch {torch.__version__}; checked against {TORCH_CHECKED_VERSION})"
+        yield packed
+        return
 
     def has_free_symbols(value: Any) -> bool:
         # Only the convolution handler's question, "are the input's sizes all known?", gets a yes;
