@@ -162,3 +162,10 @@ class TwoConvolutions(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x).mean(dim=(2, 3))
+
+
+class ShiftedBy(nn.Module):
+    """A keyword-only tensor input: exporters must pass the example's keyword inputs on."""
+
+    def forward(self, x: torch.Tensor, *, bias: torch.Tensor) -> torch.Tensor:
+        return x * 2 + bias

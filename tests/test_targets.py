@@ -260,3 +260,44 @@ def test_coreml_converts_the_gpt2_loop_from_its_script_with_a_token_range(tmp_pa
     ranges = [(r.lowerBound, r.upperBound) for r in tokens.type.multiArrayType.shapeRange.sizeRanges]
     assert (tokens.name, ranges) == ("x", [(2, 32)])
     assert "while_loop" in result.graph["operators"]
+
+
+def test_tensorrt_hands_torch_tensorrt_the_program_inputs_and_settings(monkeypatch) -> None:
+    """torch_tensorrt cannot be installed here: a stand-in with its documented signature
+    (dynamo.compile(exported_program, *, arg_inputs, kwarg_inputs, enabled_precisions,
+    workspace_size)) records what the exporter passes, so a renamed keyword fails here too."""
+    import types
+
+    import torch
+
+    from converter.exporters.base import ExportRequest
+    from converter.exporters.tensorrt import TensorRTExporter, TensorRTOptions
+    from tests.broken import ShiftedBy
+
+    calls = []
+
+    def compile(exported_program, *, arg_inputs, kwarg_inputs=None, enabled_precisions, workspace_size=None):  # noqa: ANN001, ANN202
+        calls.append(dict(arg_inputs=arg_inputs, kwarg_inputs=kwarg_inputs, precisions=enabled_precisions))
+        calls[-1]["workspace_size"] = workspace_size
+        calls[-1]["program"] = exported_program
+        return exported_program.module()
+
+    fake = types.SimpleNamespace(dynamo=types.SimpleNamespace(compile=compile))
+    monkeypatch.setitem(sys.modules, "torch_tensorrt", fake)
+    x, bias = torch.ones(2, 3), torch.full((3,), 0.5)
+    request = ExportRequest(
+        module=ShiftedBy(),
+        example_inputs=(x,),
+        dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1, max=8)}, "bias": None},
+        strict=False,
+        options=TensorRTOptions(precision="fp16", workspace_mb=64),
+        example_kwargs={"bias": bias},
+    )
+    artifact = TensorRTExporter().export(request)
+    (call,) = calls
+    assert call["arg_inputs"] == [x] and call["kwarg_inputs"] == {"bias": bias}
+    assert call["precisions"] == {torch.float16} and call["workspace_size"] == 64 * 2**20
+    assert isinstance(call["program"], torch.export.ExportedProgram)
+    assert str(call["program"].range_constraints).count("[1, 8]") == 1, "the Dim's range reaches TensorRT"
+    assert request.notes["precision"] == "fp16"
+    assert torch.equal(artifact.compiled(torch.zeros(5, 3), bias=bias), torch.full((5, 3), 0.5))

@@ -2,8 +2,11 @@
 
 NVIDIA GPUs only: `device=cuda` is required (a config error otherwise, before any job runs).
 `torch_tensorrt.dynamo.compile` takes the ExportedProgram (same strict/auto handling as
-export=torch_export) and the Dims' ranges as min/opt/max shapes; `precision` picks fp32 or
-fp16 kernels. The compiled module is saved as an ExportedProgram and reloaded with torch.export.
+export=torch_export); it reads each Dim's range from the program's symbolic shapes (the example
+inputs give the shape it optimizes for). `precision` picks fp32 or fp16 kernels. The compiled
+module is saved as an ExportedProgram (its symbolic shapes kept) and reloaded with torch.export.
+
+Never run yet: no GPU machine this project was lent could install TensorRT.
 """
 
 from __future__ import annotations
@@ -56,7 +59,9 @@ class TensorRTExporter:
         settings: Dict[str, Any] = {"enabled_precisions": {precision}}
         if request.options.workspace_mb:
             settings["workspace_size"] = request.options.workspace_mb * 2**20
-        compiled = torch_tensorrt.dynamo.compile(program, inputs=list(request.example_inputs), **settings)
+        if request.example_kwargs:
+            settings["kwarg_inputs"] = dict(request.example_kwargs)
+        compiled = torch_tensorrt.dynamo.compile(program, arg_inputs=list(request.example_inputs), **settings)
         request.notes["precision"] = request.options.precision
         return TensorRTArtifact(program, compiled, tuple(request.example_inputs))
 
