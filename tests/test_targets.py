@@ -262,10 +262,10 @@ def test_coreml_converts_the_gpt2_loop_from_its_script_with_a_token_range(tmp_pa
     assert "while_loop" in result.graph["operators"]
 
 
-def test_tensorrt_hands_torch_tensorrt_the_program_inputs_and_settings(monkeypatch) -> None:
+def test_tensorrt_hands_torch_tensorrt_the_program_inputs_and_settings(monkeypatch, tmp_path: Path) -> None:
     """torch_tensorrt cannot be installed here: a stand-in with its documented signature
     (dynamo.compile(exported_program, *, arg_inputs, kwarg_inputs, enabled_precisions,
-    workspace_size)) records what the exporter passes, so a renamed keyword fails here too."""
+    workspace_size) and save(module, file_path, *, output_format, arg_inputs, kwarg_inputs)) records what the exporter passes, so a renamed keyword fails here too."""
     import types
 
     import torch
@@ -282,7 +282,10 @@ def test_tensorrt_hands_torch_tensorrt_the_program_inputs_and_settings(monkeypat
         calls[-1]["program"] = exported_program
         return exported_program.module()
 
-    fake = types.SimpleNamespace(dynamo=types.SimpleNamespace(compile=compile))
+    def save(module, file_path, *, output_format, arg_inputs, kwarg_inputs=None):  # noqa: ANN001, ANN202
+        calls.append(dict(path=file_path, format=output_format, arg_inputs=arg_inputs, kwarg_inputs=kwarg_inputs))
+
+    fake = types.SimpleNamespace(dynamo=types.SimpleNamespace(compile=compile), save=save)
     monkeypatch.setitem(sys.modules, "torch_tensorrt", fake)
     x, bias = torch.ones(2, 3), torch.full((3,), 0.5)
     request = ExportRequest(
@@ -294,10 +297,14 @@ def test_tensorrt_hands_torch_tensorrt_the_program_inputs_and_settings(monkeypat
         example_kwargs={"bias": bias},
     )
     artifact = TensorRTExporter().export(request)
-    (call,) = calls
+    TensorRTExporter().save(artifact, tmp_path / "model.ep")
+    call, saved = calls
     assert call["arg_inputs"] == [x] and call["kwarg_inputs"] == {"bias": bias}
     assert call["precisions"] == {torch.float16} and call["workspace_size"] == 64 * 2**20
     assert isinstance(call["program"], torch.export.ExportedProgram)
     assert str(call["program"].range_constraints).count("[1, 8]") == 1, "the Dim's range reaches TensorRT"
     assert request.notes["precision"] == "fp16"
     assert torch.equal(artifact.compiled(torch.zeros(5, 3), bias=bias), torch.full((5, 3), 0.5))
+    assert saved == dict(
+        path=str(tmp_path / "model.ep"), format="exported_program", arg_inputs=[x], kwarg_inputs={"bias": bias}
+    )

@@ -39,6 +39,7 @@ class TensorRTArtifact:
     program: Any  # the ExportedProgram that was compiled
     compiled: Any  # torch_tensorrt's GraphModule
     inputs: tuple
+    kwarg_inputs: Dict[str, Any]
 
 
 class TensorRTExporter:
@@ -63,13 +64,17 @@ class TensorRTExporter:
             settings["kwarg_inputs"] = dict(request.example_kwargs)
         compiled = torch_tensorrt.dynamo.compile(program, arg_inputs=list(request.example_inputs), **settings)
         request.notes["precision"] = request.options.precision
-        return TensorRTArtifact(program, compiled, tuple(request.example_inputs))
+        return TensorRTArtifact(program, compiled, tuple(request.example_inputs), dict(request.example_kwargs))
 
     def save(self, artifact: TensorRTArtifact, path: Path) -> None:
         import torch_tensorrt
 
         torch_tensorrt.save(
-            artifact.compiled, str(path), output_format="exported_program", inputs=list(artifact.inputs)
+            artifact.compiled,
+            str(path),
+            output_format="exported_program",
+            arg_inputs=list(artifact.inputs),
+            kwarg_inputs=artifact.kwarg_inputs or None,
         )
 
     def load(self, path: Path, device: str, threads: Optional[int] = None) -> Callable[..., Any]:
