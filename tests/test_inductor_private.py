@@ -5,6 +5,7 @@ packing takes effect in a real compile."""
 from __future__ import annotations
 
 import inspect
+import shutil
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,26 @@ def test_a_dynamic_batch_compile_packs_each_convolution_weight_once(pack: str, p
     assert result.ok, result.failure
     assert result.export_info["conv_weights_packed_at_size_hints"] == packed
     assert [c["shapes"]["x"][0] for c in result.validation["cases"] if c["name"].startswith("dims")] == [1, 8, 16]
+
+
+@pytest.mark.parametrize(("device", "patched"), [("cpu", True), ("meta", False)])
+def test_only_a_compile_for_cpu_inputs_packs(device: str, patched: bool, monkeypatch) -> None:
+    """oneDNN's pack is a CPU pass: a CUDA compile (meta stands in here) leaves Inductor as it is."""
+    from torch._inductor.fx_passes import mkldnn_fusion as fusion
+
+    from converter.exporters.aoti import AotiExporter, AotiOptions
+    from converter.exporters.base import ExportRequest
+    from tests.broken import Doubler
+
+    original = fusion.has_free_symbols
+    seen = []
+
+    def compile_and_package(program, package_path, inductor_configs):  # noqa: ANN001, ANN202
+        seen.append(fusion.has_free_symbols is not original)
+        return package_path
+
+    monkeypatch.setattr(torch._inductor, "aoti_compile_and_package", compile_and_package)
+    request = ExportRequest(Doubler(), (torch.ones(2, 3, device=device),), None, False, AotiOptions())
+    artifact = AotiExporter().export(request)
+    shutil.rmtree(artifact.package.parent)  # the scratch folder save() would have removed
+    assert seen == [patched]

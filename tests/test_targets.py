@@ -263,9 +263,10 @@ def test_coreml_converts_the_gpt2_loop_from_its_script_with_a_token_range(tmp_pa
 
 
 def test_tensorrt_hands_torch_tensorrt_the_program_inputs_and_settings(monkeypatch, tmp_path: Path) -> None:
-    """torch_tensorrt cannot be installed here: a stand-in with its documented signature
+    """torch_tensorrt cannot be installed here: a stand-in with its documented signatures
     (dynamo.compile(exported_program, *, arg_inputs, kwarg_inputs, enabled_precisions,
-    workspace_size) and save(module, file_path, *, output_format, arg_inputs, kwarg_inputs)) records what the exporter passes, so a renamed keyword fails here too."""
+    workspace_size); save(module, file_path, *, output_format, arg_inputs, kwarg_inputs))
+    records what the exporter passes, so a renamed keyword fails here too."""
     import types
 
     import torch
@@ -277,9 +278,15 @@ def test_tensorrt_hands_torch_tensorrt_the_program_inputs_and_settings(monkeypat
     calls = []
 
     def compile(exported_program, *, arg_inputs, kwarg_inputs=None, enabled_precisions, workspace_size=None):  # noqa: ANN001, ANN202
-        calls.append(dict(arg_inputs=arg_inputs, kwarg_inputs=kwarg_inputs, precisions=enabled_precisions))
-        calls[-1]["workspace_size"] = workspace_size
-        calls[-1]["program"] = exported_program
+        calls.append(
+            dict(
+                program=exported_program,
+                arg_inputs=arg_inputs,
+                kwarg_inputs=kwarg_inputs,
+                precisions=enabled_precisions,
+                workspace_size=workspace_size,
+            )
+        )
         return exported_program.module()
 
     def save(module, file_path, *, output_format, arg_inputs, kwarg_inputs=None):  # noqa: ANN001, ANN202

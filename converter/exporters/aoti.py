@@ -66,7 +66,8 @@ class AotiExporter:
         scratch = Path(tempfile.mkdtemp(prefix="converter-aoti-"))
         started = time.perf_counter()
         # oneDNN's weight packing is a CPU pass: a CUDA compile has nothing to pack.
-        on_cpu = all(t.device.type == "cpu" for t in request.example_inputs if isinstance(t, torch.Tensor))
+        inputs = (*request.example_inputs, *request.example_kwargs.values())
+        on_cpu = all(t.device.type == "cpu" for t in inputs if isinstance(t, torch.Tensor))
         packing = conv_weights_packed_at_size_hints() if request.options.pack_conv_weights and on_cpu else nullcontext()
         with torch.no_grad(), packing as packed:
             package = torch._inductor.aoti_compile_and_package(
