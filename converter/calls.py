@@ -10,8 +10,9 @@ the way eager is.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Dict, List, Mapping, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from converter.errors import ConfigError
 from converter.schema import InputConfig
 
 # model.inputs: input name -> its spec, in declaration order.
@@ -74,3 +75,88 @@ def by_parameter(module: Any, specs: Specs, per_input: Mapping[str, Any]) -> Dic
     if var_positional is not None and extra_args:
         shapes[var_positional] = tuple(extra_args)
     return shapes
+
+
+def _forward_signature(module: Any) -> Optional[inspect.Signature]:
+    forward = getattr(module, "forward", None)
+    if forward is None:
+        return None
+    try:
+        return inspect.signature(forward)
+    except (TypeError, ValueError):  # a C-implemented or scripted forward may have none
+        return None
+
+
+def bind_by_name(forward: Optional[inspect.Signature], specs: Specs, owner: str = "forward") -> Dict[str, InputConfig]:
+    """The specs re-ordered and marked as `inspect.signature(forward).bind` would place inputs
+    named after forward's parameters: positionally while every parameter before is given, by
+    keyword after a gap (transformers models are called as `model(input_ids=..., attention_mask=...)`,
+    and GPT-2's second positional parameter is `past_key_values`). Inputs none of whose names is a
+    parameter keep their YAML order and go by position (`x` for `forward(self, input)`); `keyword:
+    true` still forces a keyword. Beside inputs that name parameters, one that names none goes on
+    into `*args` (when no gap came before), else into `**kwargs`; with neither it is a ConfigError."""
+    from dataclasses import replace
+
+    if forward is None:
+        return dict(specs)
+    parameters = list(forward.parameters.values())
+    named = {p.name: p for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    if not any(name in named for name in specs):
+        return dict(specs)
+    positional: Dict[str, InputConfig] = {}
+    gap = False
+    for parameter in parameters:
+        if parameter.kind not in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            break
+        spec = specs.get(parameter.name)
+        if spec is None or spec.keyword:
+            gap = True
+            break
+        positional[parameter.name] = replace(spec, keyword=False)
+    takes_args = any(p.kind is p.VAR_POSITIONAL for p in parameters) and not gap
+    takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in parameters)
+    extra: Dict[str, InputConfig] = {}
+    keywords: Dict[str, InputConfig] = {}
+    for name, spec in specs.items():
+        if name in positional:
+            continue
+        if name not in named and takes_args and not spec.keyword:
+            extra[name] = replace(spec, keyword=False)
+        elif name in named or takes_kwargs:
+            keywords[name] = replace(spec, keyword=True)
+        else:
+            listed = ", ".join(_describe(p) for p in named.values()) or "none"
+            raise ConfigError(
+                f"model.inputs.{name}",
+                f"input '{name}' names no parameter of {owner}({listed}), while "
+                f"{', '.join(repr(n) for n in specs if n in named)} do, so inputs are passed by name",
+                f"rename it to the parameter it feeds, one of: {', '.join(named)}",
+            )
+        if name in named and named[name].kind is named[name].POSITIONAL_ONLY:
+            raise ConfigError(
+                f"model.inputs.{name}",
+                f"'{name}' is positional-only in {owner}(), but a parameter before it has no input",
+                "give an input for every parameter before it",
+            )
+    return {**positional, **extra, **keywords}
+
+
+def _describe(parameter: inspect.Parameter) -> str:
+    return parameter.name if parameter.default is inspect.Parameter.empty else f"{parameter.name}=..."
+
+
+def bound_to_module(module: Any, specs: Specs) -> Dict[str, InputConfig]:
+    """`bind_by_name` on the forward of the module converter calls (the wrapper, if any)."""
+    return bind_by_name(_forward_signature(module), specs, f"{type(module).__name__}.forward")
+
+
+def passing(specs: Specs) -> Dict[str, str]:
+    """How each input reaches the model, for result.json: 'positional[i]', 'keyword' or 'constant'."""
+    described: Dict[str, str] = {}
+    position = 0
+    for name, spec in specs.items():
+        kind = "keyword" if spec.keyword else f"positional[{position}]"
+        if not spec.keyword:
+            position += 1
+        described[name] = f"{kind}, constant" if spec.constant else kind
+    return described

@@ -35,7 +35,20 @@ def flatten_outputs(value: Any, prefix: str = "output") -> List[Tuple[str, Any]]
         for index, item in enumerate(value):
             leaves += flatten_outputs(item, f"{prefix}[{index}]")
         return leaves
+    tensors = _registered_leaves(value)
+    if tensors is not None:  # a library's object registered as a pytree node (a transformers cache)
+        return [(f"{prefix}.{type(value).__name__}[{index}]", leaf) for index, leaf in enumerate(tensors)]
     return [(prefix, value)]
+
+
+def _registered_leaves(value: Any) -> Optional[List[Any]]:
+    """The leaves of an object of a type registered as a pytree node (library_types), else None."""
+    import sys
+
+    pytree = sys.modules.get("torch.utils._pytree")  # no torch loaded: no such object either
+    if pytree is None or type(value) not in pytree.SUPPORTED_NODES:
+        return None
+    return pytree.tree_leaves(value)
 
 
 def describe_structure(value: Any) -> str:
@@ -48,6 +61,9 @@ def describe_structure(value: Any) -> str:
     shape = getattr(value, "shape", None)
     if shape is not None:
         return f"Tensor[{', '.join(str(int(s)) for s in shape)}]"
+    tensors = _registered_leaves(value)
+    if tensors is not None:
+        return f"{type(value).__name__}({len(tensors)} tensors)"
     return type(value).__name__
 
 

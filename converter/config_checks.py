@@ -151,12 +151,22 @@ def _select(job: Mapping[str, Any], dotted: str) -> Any:
 
 def check_ranges(job: Mapping[str, Any]) -> None:
     """Values of the right type but outside what they can mean (a negative tolerance, low above high)."""
+    from converter.inputs import is_integer_dtype
+
     for key, valid, meaning in _RANGES:
         value = _select(job, key)
         if not valid(value):
             raise ConfigError(key, f"{value!r} is out of range", f"give {meaning}")
     model = job.get("model") or {}
     for name, spec in (model.get("inputs") or {}).items():
+        if spec.get("factory") is None and is_integer_dtype(spec["dtype"]) and spec["high"] <= spec["low"]:
+            raise ConfigError(
+                f"model.inputs.{name}.high",
+                f"high={spec['high']} is not above low={spec['low']}: integer inputs draw from [low, high) as "
+                "torch.randint does, so this range is empty",
+                f"give high > low (model.inputs.{name}.high={int(spec['low']) + 1} for the single value {spec['low']}; "
+                "high is the vocabulary size for token ids)",
+            )
         if spec.get("factory") is None and spec["low"] > spec["high"]:
             raise ConfigError(
                 f"model.inputs.{name}.low",

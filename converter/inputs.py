@@ -6,7 +6,7 @@ and the cases do not depend on what the model's initialisation drew from the glo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional
 
 from converter.dims import DimRange, DynamicShapes, collect_dims, example_sizes, sizes_label, validation_sizes
@@ -46,15 +46,22 @@ def make_tensor(spec: InputConfig, shape: List[int], generator: Any, fill: Optio
 
     dtype = torch_dtype(spec.dtype, f"{key}.dtype")
     low, high = spec.low, spec.high
+    integer = not (dtype == torch.bool or dtype.is_floating_point or dtype.is_complex)
     if fill is not None:
-        value = low if fill == "low" else high
+        # Integer ranges are [low, high) as torch.randint's: the top edge is high - 1.
+        value = low if fill == "low" else (int(high) - 1 if integer else high)
         return torch.full(shape, value, dtype=dtype)
     if dtype == torch.bool:
         return torch.randint(0, 2, shape, generator=generator).bool()
-    if dtype.is_floating_point or dtype.is_complex:
+    if not integer:
         return torch.rand(shape, generator=generator, dtype=torch.float32).mul_(high - low).add_(low).to(dtype)
-    # Integer ranges are inclusive of both ends: token ids 0..vocab-1 read as written.
-    return torch.randint(int(low), int(high) + 1, shape, generator=generator, dtype=dtype)
+    # [low, high) as torch.randint and numpy draw: `high: 1000` for a vocabulary of 1000 token ids.
+    return torch.randint(int(low), int(high), shape, generator=generator, dtype=dtype)
+
+
+def is_integer_dtype(name: str) -> bool:
+    """An integer dtype's name (int64, uint8...), whose range is [low, high); bool is not one."""
+    return name.startswith(("int", "uint", "long", "short")) or name == "byte"
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,12 @@ class InputPlan:
     def of(cls, model: ModelConfig) -> InputPlan:
         dynamic = model.dynamic_shapes or {}
         return cls(model.inputs, dynamic, collect_dims(dynamic, model.inputs), example_sizes(dynamic, model.inputs))
+
+    def bound_to(self, module: Any) -> InputPlan:
+        """The plan with each input passed as the module's forward names it (calls.bind_by_name)."""
+        from converter.calls import bound_to_module
+
+        return replace(self, specs=bound_to_module(module, self.specs))
 
     def make(self, sizes: Mapping[str, int], seed: int, device: str, fill: Optional[str] = None) -> Dict[str, Any]:
         """All inputs at the given Dim sizes, in declaration order."""

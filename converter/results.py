@@ -46,6 +46,8 @@ class JobResult:
     # What the exporter noted beyond the artifact (AOTInductor: compile_s, inductor_configs).
     export_info: Optional[Dict[str, Any]] = None
     status: str = STATUS_FAILED
+    # How each input reached forward: 'positional[i]' or 'keyword' (bound by name, calls.bind_by_name).
+    input_passing: Optional[Dict[str, str]] = None
     stages: Dict[str, float] = field(default_factory=dict)
     artifact: Optional[ArtifactInfo] = None
     validation: Optional[Dict[str, Any]] = None

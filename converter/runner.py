@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping
 
 from converter.artifacts import load_verified, save_atomically, write_json_atomically
+from converter.calls import passing
 from converter.context import running_in
 from converter.dims import to_torch_dynamic_shapes
 from converter.environment import versions
@@ -25,6 +26,7 @@ from converter.exporters import build_options, get_exporter
 from converter.exporters.base import ExportRequest
 from converter.inputs import InputPlan
 from converter.isolation import stage as stage_file
+from converter.library_types import types_registered
 from converter.loading import load_model
 from converter.patches import apply_patches
 from converter.results import STATUS_FAILED, STATUS_OK, CapturedWarning, JobResult
@@ -108,19 +110,20 @@ def run_job(job: Mapping[str, Any], run_dir: Path) -> JobResult:
     run_dir.mkdir(parents=True, exist_ok=True)
     config = job_config(job)
     result = new_result(job)
-    result.versions = versions(library_of(config.model.library, config.model.loader["_target_"]))
+    library = library_of(config.model.library, config.model.loader["_target_"])
+    result.versions = versions(library)
     _write_config(job, run_dir / CONFIG_FILE)
     stages = _Stages(result, run_dir)
     state: Dict[str, Any] = {}
     try:
-        with torch.random.fork_rng(devices=[]), running_in(run_dir):
+        with torch.random.fork_rng(devices=[]), running_in(run_dir), types_registered([library]):
             torch.manual_seed(config.seed)
             _run_stages(config, run_dir, result, stages, state)
         result.status = STATUS_OK
     except StageError as exc:
         result.status = STATUS_FAILED
         result.failure = Failure.from_exception(exc.stage, exc.cause)
-        with running_in(run_dir):
+        with running_in(run_dir), types_registered([library]):
             explain_failure(job, config, run_dir, result, exc.cause, state)
     write_json_atomically(result.to_dict(), run_dir / RESULT_FILE)
     stage_file.clear(run_dir)
@@ -160,7 +163,8 @@ def _run_stages(
 
     with stages.stage("load"), apply_patches(model.patches):
         module = state["module"] = load_model(model, device)
-        plan = state["inputs"] = InputPlan.of(model)
+        plan = state["inputs"] = InputPlan.of(model).bound_to(module)
+        result.input_passing = passing(plan.specs)
         # Without validation only the example is needed, to export with.
         cases = (
             plan.validation_cases(validate, config.seed, device)
@@ -283,6 +287,7 @@ def _benchmark(
         backend=config.export.backend,
         artifact_path=path,
         artifact_sha256=result.artifact.sha256,
+        library=library_of(config.model.library, config.model.loader["_target_"]),
     )
     report.update(artifact_size_bytes=result.artifact.size_bytes, export_s=result.stages.get("export"))
     write_json_atomically(report, run_dir / BENCH_FILE)

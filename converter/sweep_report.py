@@ -70,6 +70,7 @@ def _speedup(run_dir: Path) -> Optional[Dict[str, float]]:
 
 # A failed cell's left border says its failure category (the cell's colour says its status).
 CATEGORY_COLOURS = {
+    "input_rejected": "#e7ba52",
     "static_shape": "#1f77b4",
     "strict_tracing": "#9467bd",
     "input_mutation": "#8c564b",
@@ -81,6 +82,8 @@ CATEGORY_COLOURS = {
     "missing_op": "#7f7f7f",
     "unsupported_op": "#393b79",
     "device_mismatch": "#637939",
+    "compiler_error": "#843c39",
+    "artifact_error": "#7b4173",
     "validation_mismatch": "#d62728",
     "unknown": "#000000",
 }

@@ -42,12 +42,21 @@ def test_the_artifact_is_called_as_eager_is(model: str, backend: str, tmp_path: 
         assert result.validation["cases"][0]["shapes"]["images"] == [[3, 16, 16]] * 3
 
 
-def test_a_keyword_only_argument_passed_positionally_fails_as_eager_would(tmp_path: Path) -> None:
-    """ExportDB's failure mode: without `keyword: true` the call misses mykw0."""
+def test_a_keyword_only_parameter_is_passed_by_its_name_without_keyword_true(tmp_path: Path) -> None:
+    """ExportDB's failure mode (a keyword-only argument passed by position) cannot happen: the input
+    named mykw0 reaches forward's mykw0, and result.json records how each input was passed."""
     (job,) = compose_jobs(parse_argv([*QUICK, "+model=fn_with_kwargs", "model.inputs.mykw0.keyword=false"])).jobs
     result = run_job(job, tmp_path / "run")
-    assert result.failure.stage == "reference"
-    assert "missing 1 required keyword-only argument: 'mykw0'" in result.failure.message
+    assert result.ok, result.failure
+    assert result.input_passing == {
+        "pos0": "positional[0]",
+        "tuple0": "positional[1]",
+        "myargs0": "positional[2]",
+        "myargs1": "positional[3]",
+        "mykw0": "keyword",
+        "input0": "keyword",
+        "input1": "keyword",
+    }
 
 
 def test_a_call_is_split_as_declared_and_dims_go_by_parameter_name() -> None:

@@ -26,11 +26,25 @@ def test_same_seed_same_inputs_and_range_respected() -> None:
     assert not torch.equal(a["x"], make_inputs(m, {}, 8, "cpu")["x"])
 
 
-def test_integer_range_is_inclusive_and_bool_is_bool() -> None:
-    m = {"ids": spec([2000], dtype="int64", low=0, high=2), "flags": spec([3], dtype="bool")}
+def test_integer_range_is_half_open_as_torch_randint_and_bool_is_bool() -> None:
+    m = {"ids": spec([2000], dtype="int64", low=0, high=3), "flags": spec([3], dtype="bool")}
     values = make_inputs(m, {}, 0, "cpu")
     assert set(values["ids"].unique().tolist()) == {0, 1, 2}
     assert values["flags"].dtype == torch.bool
+
+
+def test_integer_edges_are_low_and_high_minus_one_and_float_edges_are_low_and_high() -> None:
+    m = plan({"ids": spec([4], dtype="int64", low=3, high=1000), "x": spec([2], low=-1.0, high=2.0)}, {})
+    cases = {c.name: c.inputs for c in m.validation_cases(VALIDATE, 0, "cpu")}
+    assert cases["edge[low]"]["ids"].tolist() == [3, 3, 3, 3]
+    assert cases["edge[high]"]["ids"].tolist() == [999, 999, 999, 999]
+    assert cases["edge[high]"]["x"].tolist() == [2.0, 2.0]
+    assert cases["edge[low]"]["x"].tolist() == [-1.0, -1.0]
+
+
+def test_a_vocabulary_sized_high_never_draws_the_vocabulary_size() -> None:
+    values = make_inputs({"ids": spec([20000], dtype="int64", low=0, high=1000)}, {}, 0, "cpu")["ids"]
+    assert values.max().item() == 999 and values.min().item() == 0
 
 
 def test_cases_cover_example_dims_random_and_edges() -> None:

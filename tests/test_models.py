@@ -180,7 +180,7 @@ def _eos_reached_by_example() -> int:
 
     torch.manual_seed(0)  # the runner seeds like this before loading
     model = FinishMySentence(build_gpt2("test"), eos=-1, max_new_tokens=8)
-    spec = {"x": InputConfig(shape=[5], dtype="int64", low=0, high=511)}
+    spec = {"x": InputConfig(shape=[5], dtype="int64", low=0, high=512)}
     example = InputPlan.of(ModelConfig(name="gpt2", loader={}, inputs=spec)).make({}, 0, "cpu")["x"]
     with torch.no_grad():
         return int(model(example)[5 + 2])

@@ -1,4 +1,8 @@
-"""Load an artifact in a fresh process and report the seconds: `python -m converter.benchmark.coldstart BACKEND PATH DEVICE SHA256`.
+"""Load an artifact in a fresh process and report the seconds:
+`python -m converter.benchmark.coldstart BACKEND PATH DEVICE SHA256 [LIBRARY]`.
+
+LIBRARY names the model library whose output types the artifact holds (transformers' caches in
+a torch.export program's output spec): a deployment that loads it has that library too.
 
 Prints one JSON line: import_s (torch and the loader), load_s (reading the artifact).
 """
@@ -10,32 +14,38 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 
 def main() -> int:
     started = time.perf_counter()
     backend, path, device, sha256 = sys.argv[1:5]
+    library = sys.argv[5] if len(sys.argv) > 5 else None
     import torch  # noqa: F401
 
     from converter.artifacts import verify
     from converter.exporters import get_exporter
+    from converter.library_types import types_registered
 
     exporter = get_exporter(backend)
     imported = time.perf_counter()
     verify(Path(path), sha256)  # outside load_s: what is timed is the load a deployment does
     verified = time.perf_counter()
-    exporter.load(Path(path), device)
+    with types_registered([library]):
+        exporter.load(Path(path), device)
     loaded = time.perf_counter()
     print(json.dumps({"import_s": imported - started, "load_s": loaded - verified}))
     return 0
 
 
-def measure_cold_start(backend: str, path: Path, device: str, sha256: str) -> Dict[str, float]:
+def measure_cold_start(
+    backend: str, path: Path, device: str, sha256: str, library: Optional[str] = None
+) -> Dict[str, float]:
     """Whole-process wall seconds too, so interpreter start-up is in the figure a user feels."""
     start = time.perf_counter()
+    command = [sys.executable, "-W", "ignore", "-m", "converter.benchmark.coldstart", backend, str(path), device, sha256]
     proc = subprocess.run(
-        [sys.executable, "-W", "ignore", "-m", "converter.benchmark.coldstart", backend, str(path), device, sha256],
+        command + ([library] if library else []),
         capture_output=True,
         text=True,
         timeout=600,

@@ -124,6 +124,7 @@ def benchmark_artifact(
     backend: str,
     artifact_path: Path,
     artifact_sha256: str,
+    library: Optional[str] = None,
 ) -> Dict[str, Any]:
     plan = TimingPlan(**{name: getattr(bench, name) for name in TimingPlan.__dataclass_fields__})
     device = bench.device or device
@@ -156,5 +157,6 @@ def benchmark_artifact(
         "machine_peak": peak,
         "theoretical_peak": theoretical_peak_gflops(device, threads),
         "cases": cases,
-        "cold_start": measure_cold_start(backend, artifact_path, device, artifact_sha256) if bench.cold_start else None,
+        "cold_start": measure_cold_start(backend, artifact_path, device, artifact_sha256, library)
+        if bench.cold_start else None,
     }

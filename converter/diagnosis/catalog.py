@@ -12,6 +12,11 @@ START, END = "<!-- categories:start -->", "<!-- categories:end -->"
 
 # category -> (what it recognises, the fix it offers); one row each, in CATEGORIES order.
 DESCRIPTIONS = {
+    "input_rejected": (
+        "the eager model refusing the example inputs (the `reference` stage): a token id past the embedding "
+        "table, a tensor where forward takes `List[Tensor]` or an object, a required input missing",
+        "the input's `high` set to the embedding's size; `count` and the per-item shape for a list",
+    ),
     "static_shape": (
         "a Dim torch.export cannot keep (its 'Suggested fixes', a 0/1-specialized example) or a static "
         "artifact refusing another size (torchvision's MViT exported at batch 2)",
@@ -31,8 +36,9 @@ DESCRIPTIONS = {
         "`model.wrapper={_target_:registry.common.CallableAsModule}`",
     ),
     "unsupported_output": (
-        "outputs tracing refuses (torchvision deeplabv3's dict, with the structure found)",
-        "`model.wrapper={_target_:registry.common.SelectOutput,key:out}`, or `export.strict=false` for lists",
+        "outputs tracing refuses (torchvision deeplabv3's dict, with the structure found; a transformers cache)",
+        "`model.wrapper={_target_:registry.common.SelectOutput,key:out}`, `export.strict=false` for lists, "
+        "`+model.loader.config.use_cache=false` for a cache",
     ),
     "trace_divergence": (
         "a traced artifact that differs from eager, with the TracerWarning's line (a branch on a tensor's value, frozen)",
@@ -55,6 +61,16 @@ DESCRIPTIONS = {
     "device_mismatch": (
         "tensors on two devices in one operator under `device=cuda` (a tensor made in forward without `device=`)",
         "none: the hint gives the `device=x.device` patch to add to `model.patches`",
+    ),
+    "compiler_error": (
+        "a target's own compiler failing on a valid program (AOTInductor's `references nonexistent attribute` "
+        "on SAM 2, coremltools' `index shape ... must match input shape`)",
+        "`export=torch_export`, the same program as a .pt2",
+    ),
+    "artifact_error": (
+        "a reloaded artifact that raises when called (torchvision's scripted detector given a tensor for "
+        "`images: List[Tensor]`)",
+        "`count` and the per-item shape when the artifact takes a list",
     ),
     "crashed": ("the job's process died (signal or exit), located from faulthandler's stack", "none"),
     "timeout": ("the job ran past `job.timeout_s`", "`job.timeout_s=` twice the limit"),

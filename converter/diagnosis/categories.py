@@ -14,12 +14,14 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
+from converter.diagnosis.inputs import artifact_error, input_rejected, list_input_fix
 from converter.diagnosis.location import Frame, Location, locate, location_at
 from converter.diagnosis.shapes import dim_override, pinned_dimensions, suggested_fixes
 from converter.errors import first_line
 from converter.schema import ConverterConfig, ModelConfig
 
 CATEGORIES = (
+    "input_rejected",
     "static_shape",
     "strict_tracing",
     "input_mutation",
@@ -31,6 +33,8 @@ CATEGORIES = (
     "missing_op",
     "unsupported_op",
     "device_mismatch",
+    "compiler_error",
+    "artifact_error",
     "crashed",
     "timeout",
     "oom",
@@ -57,6 +61,9 @@ class FailureContext:
     eager_structure: Optional[Callable[[], Optional[str]]] = None
     # Under export.strict=auto: why strict tracing failed before non-strict was tried.
     strict_failure: Optional[str] = None
+    # What only the live objects could tell (diagnosis.inputs.input_facts): forward's parameters,
+    # which take lists, the embedding an index overran.
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def backend(self) -> str:
@@ -174,6 +181,9 @@ def unsupported_output(context: FailureContext, location: Optional[Location]) ->
     if context.stage != "export" or not _has(context.message, *_OUTPUT_REFUSED):
         return None
     structure = context.eager_structure() if context.eager_structure else None
+    library_object = re.search(r"(\w+)\(\d+ tensors\)", structure or "")
+    if library_object:
+        return _library_object_output(context, structure, library_object.group(1))
     keys = re.findall(r"'(\w+)': ", structure or "")
     if keys:  # a dict: pick one entry (torchvision deeplabv3's 'out')
         return Diagnosis(
@@ -198,6 +208,52 @@ def unsupported_output(context: FailureContext, location: Optional[Location]) ->
         "tensors and tuples of tensors only. export.strict=false lets torch.jit.trace return lists and dicts "
         "(their structure must not depend on the inputs); or wrap the model to return a tuple.",
         ["export.strict=false"],
+    )
+
+
+def _library_object_output(context: FailureContext, structure: str, kind: str) -> Diagnosis:
+    """A model library's object (a transformers cache) in the output of a target that takes tensors only."""
+    from converter.library_types import output_fix
+    from converter.targets import top_package
+
+    model = context.model
+    fix = output_fix(model.library or top_package(model.loader["_target_"]), model.loader)
+    keys = re.findall(r"'(\w+)': Tensor", structure)
+    if fix:
+        return Diagnosis(
+            "unsupported_output",
+            f"{context.backend} refuses the model's output {structure}: the {kind} is a library object this target "
+            f"cannot carry (torch.export and the targets built on its program can). Build the model without it: "
+            f"{fix.lstrip('+')}.",
+            [fix],
+        )
+    return Diagnosis(
+        "unsupported_output",
+        f"{context.backend} refuses the model's output {structure}: the {kind} is a library object this target "
+        "cannot carry. Wrap the model to return its tensors only"
+        + (f": registry.common.SelectOutput with key '{keys[0]}'." if keys else "."),
+        [f"model.wrapper={{_target_:registry.common.SelectOutput,key:{keys[0]}}}"] if keys else [],
+    )
+
+
+# A target's own compiler failing on a program torch.export produced and validated: not the
+# model's fault (torch 2.14 AOTInductor on SAM 2: "Node _tensor_constant0 target _tensor_constant0
+# references nonexistent attribute"; coremltools 9: "index shape (1, is5) must match input shape").
+_COMPILER_ERRORS = ("references nonexistent attribute", "must match input shape", "InductorError", "LoweringException")
+
+
+def compiler_error(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    if context.stage != "export" or context.backend in ("torch_export", "torchscript_trace", "torchscript_script"):
+        return None
+    if not _has(context.message, *_COMPILER_ERRORS) and not _has(context.type, *_COMPILER_ERRORS):
+        return None
+    return Diagnosis(
+        "compiler_error",
+        f"{_at(location)}{context.backend}'s compiler failed on the program torch.export produced "
+        f"({first_line(context.message)[:200]}): a limitation or bug of the target, not of the model's code. "
+        "export=torch_export gives the same program as a .pt2, which runs; report the failure to the target's "
+        "project with repro/, or replace the construct the compiler chokes on with a patch in model.patches.",
+        ["export=torch_export"],
     )
 
 
@@ -232,6 +288,8 @@ def data_dependent(context: FailureContext, location: Optional[Location]) -> Opt
         return None
     if context.backend == "torchscript_script":
         return None
+    lists = [n for n in context.facts.get("list_parameters") or () if n in context.model.inputs]
+    lists = [n for n in lists if context.model.inputs[n].count is None]
     return Diagnosis(
         "data_dependent",
         f"{_at(location)}the model branches (or loops) on a value computed from its inputs, so no single graph "
@@ -239,8 +297,13 @@ def data_dependent(context: FailureContext, location: Optional[Location]) -> Opt
         "false_fn, operands)` for a branch, `torch._check(expr)` to tell the exporter what holds (e.g. "
         "`torch._check(boxes.numel() > 0)`). Without a rewrite, torch.jit.script keeps Python control flow: "
         "export=torchscript_script (with model.traced_submodules for parts that do not script). "
-        "draft_report.txt in the run folder lists every such guard draft_export found.",
-        ["export=torchscript_script"],
+        "draft_report.txt in the run folder lists every such guard draft_export found."
+        + (
+            f" The scripted forward takes '{lists[0]}' as List[Tensor]: the fix gives it as a list too."
+            if lists
+            else ""
+        ),
+        ["export=torchscript_script", *(list_input_fix(context.model, lists[0]) if lists else [])],
     )
 
 
@@ -435,6 +498,7 @@ def _divergence_location(divergence: Optional[Mapping[str, Any]]) -> Optional[Lo
 
 RULES: List[Rule] = [
     supervised,
+    input_rejected,
     not_a_module,
     unsupported_output,
     static_shape,
@@ -444,5 +508,7 @@ RULES: List[Rule] = [
     strict_tracing,
     script_unsupported,
     device_mismatch,
+    compiler_error,
+    artifact_error,
     validation_mismatch,
 ]

@@ -44,6 +44,7 @@ def diagnose_job(
         warnings=[asdict(w) for w in result.warnings],
         eager_structure=lambda: _eager_structure(state),
         strict_failure=(request.notes.get("strict_failure") if request is not None else None),
+        facts=_facts(state, cause),
     )
     diagnosis = diagnose(context)
     if failure.stage == "export" and result.backend == "torch_export" and request is not None:
@@ -66,6 +67,13 @@ def diagnose_record(result: Mapping[str, Any], job: Mapping[str, Any], log_tail:
         process=result.get("process") or {},
     )
     return diagnose(context).to_fields()
+
+
+def _facts(state: Dict[str, Any], cause: BaseException) -> Dict[str, Any]:
+    from converter.diagnosis.inputs import input_facts
+
+    module, plan = state.get("module"), state.get("inputs")
+    return input_facts(module, plan.specs, cause) if module is not None and plan is not None else {}
 
 
 def _eager_structure(state: Dict[str, Any]) -> Optional[str]:

@@ -143,7 +143,12 @@ def write_repro(cfg: Mapping[str, Any], run_dir: Path, failure: Failure, state: 
 
     folder = run_dir / REPRO_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(OmegaConf.to_yaml(OmegaConf.create(dict(cfg))), folder / "config.yaml")
+    config = OmegaConf.create(dict(cfg))
+    plan = state.get("inputs")
+    if plan is not None:  # as the job bound them by name: repro.py passes each input the same way
+        for name, spec in plan.specs.items():
+            config.model.inputs[name].keyword = spec.keyword
+    write_text_atomically(OmegaConf.to_yaml(config), folder / "config.yaml")
     cases = state.get("cases") or []
     if cases:
         torch.save(cases[0].inputs, folder / "inputs.pt")
