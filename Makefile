@@ -14,7 +14,7 @@ setup: $(STAMP)
 # tensorrt only where CUDA is (its wheels pull CUDA libraries and a matching torch).
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) --editable '.[dev,onnx,coreml]'
+	$(PIP) --editable '.[dev,onnx,coreml,timm,transformers]'
 	if command -v nvidia-smi >/dev/null 2>&1; then $(PIP) --editable '.[tensorrt]' || echo "tensorrt extra did not install: export=tensorrt will say so"; fi
 	touch $(STAMP)
 

@@ -145,9 +145,11 @@ def _check_targets_resolve(job: Mapping[str, Any]) -> None:
     model = job["model"]
     loader = resolve(model["loader"]["_target_"], "model.loader._target_")
     check_arguments(loader, model["loader"], "model.loader")
+    called = loader
     if model.get("wrapper"):
-        wrapper = resolve(model["wrapper"].get("_target_", ""), "model.wrapper._target_")
+        wrapper = called = resolve(model["wrapper"].get("_target_", ""), "model.wrapper._target_")
         check_arguments(wrapper, model["wrapper"], "model.wrapper", positional=1)
+    _check_binding(called, model["inputs"])
     for name, spec in model["inputs"].items():
         if spec.get("factory"):
             key = f"model.inputs.{name}.factory"
@@ -162,6 +164,26 @@ def _check_targets_resolve(job: Mapping[str, Any]) -> None:
         from converter.security import check_checkpoint
 
         check_checkpoint(Path(model["checkpoint"]).expanduser())
+
+
+def _check_binding(called: Any, inputs: Mapping[str, Any]) -> None:
+    """Inputs bound to forward's parameters by name, checked now when the module's class is the
+    target itself (a loader or wrapper class); a factory's module is checked when it is built."""
+    import inspect
+
+    from converter.calls import bind_by_name
+    from converter.schema import InputConfig
+
+    forward = getattr(called, "forward", None) if inspect.isclass(called) else None
+    if forward is None:
+        return
+    try:
+        signature = inspect.signature(forward)
+    except (TypeError, ValueError):
+        return
+    unbound = signature.replace(parameters=list(signature.parameters.values())[1:])  # drop self
+    specs = {name: InputConfig(**{k: v for k, v in spec.items()}) for name, spec in inputs.items()}
+    bind_by_name(unbound, specs, f"{called.__name__}.forward")
 
 
 def _check_services(job: Mapping[str, Any]) -> None:

@@ -17,7 +17,7 @@ from typing import Any, Iterator, List, Mapping, Sequence, Tuple
 from converter.errors import ConfigError, one_line
 
 # The registry and the libraries its loaders call (see pyproject's dependencies).
-BUILTIN_PREFIXES = ("registry", "torchvision.models", "segment_anything", "sam2", "ultralytics", "transformers")
+BUILTIN_PREFIXES = ("registry", "torchvision.models", "segment_anything", "sam2", "ultralytics", "transformers", "timm")
 HYDRA_PREFIXES = ("hydra", "hydra_plugins", "converter")
 ALLOWLIST_KEY = "security.allowed_prefixes"
 
