@@ -169,3 +169,32 @@ class ShiftedBy(nn.Module):
 
     def forward(self, x: torch.Tensor, *, bias: torch.Tensor) -> torch.Tensor:
         return x * 2 + bias
+
+
+class TokenEmbedding(nn.Module):
+    """A vocabulary of 10 token ids: an input drawn up to 11 indexes past the table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(10, 4)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.embed(ids).sum(-1)
+
+
+class TakesTwo(nn.Module):
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return x + y
+
+
+class Cache:
+    """An object forward expects where a YAML's positional tensor lands (transformers' past_key_values)."""
+
+    def get_seq_length(self) -> int:
+        return 0
+
+
+class TakesACache(nn.Module):
+    def forward(self, input_ids: torch.Tensor, past: Cache | None = None, mask: torch.Tensor | None = None) -> torch.Tensor:
+        length = 0 if past is None else past.get_seq_length()
+        return input_ids.float() * (1 if mask is None else mask) + length

@@ -33,20 +33,16 @@ def _at(location: Optional[Location]) -> str:
 
 
 def list_input_fix(model: ModelConfig, name: str) -> List[str]:
-    """Overrides that turn a batched tensor input into a list of per-item tensors (`count`), its
-    Dims moved down one index and the batch Dim dropped (a list's length is not a Dim)."""
+    """Overrides that turn a batched tensor input into a list of per-item tensors (`count`). Its
+    Dims are dropped: a list's length is no Dim, and Hydra cannot re-add a Dim mapping on the command
+    line (OmegaConf 2.3 refuses a dict into Dict[int, DimConfig]); per-item Dims go in the YAML."""
     spec = model.inputs[name]
     shape = list(spec.shape or [])
     if spec.count is not None or len(shape) < 2:
         return []
     overrides = [f"model.inputs.{name}.count={shape[0]}", f"model.inputs.{name}.shape=[{','.join(map(str, shape[1:]))}]"]
-    declared = model.dynamic_shapes.get(name) or {}
-    if declared:
+    if model.dynamic_shapes.get(name):
         overrides.append(f"~model.dynamic_shapes.{name}")
-        kept = {int(i) - 1: d for i, d in declared.items() if int(i) > 0}
-        if kept:
-            body = ",".join(f"{i}:{{name:{d.name},min:{d.min},max:{d.max}}}" for i, d in sorted(kept.items()))
-            overrides.append(f"+model.dynamic_shapes.{name}={{{body}}}")
     return overrides
 
 

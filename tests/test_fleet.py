@@ -1,0 +1,71 @@
+"""A sample of each fleet (benchmarks/fleet/models.py), written as a user writes the YAMLs and
+converted as `make fleet` converts them: one encoder, one decoder (its KV cache validated), one
+encoder-decoder, one vision transformer, two timm families, and a torchvision detector."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict
+
+import pytest
+
+from benchmarks.fleet import models as fleet
+from benchmarks.fleet.run import write_yamls
+from converter.results import JobResult
+from tests.checks import run_in_process
+
+QUICK = ["tracking=off", "benchmark=off", "validate.num_random_inputs=0"]
+
+
+@pytest.fixture(scope="module")
+def fleet_conf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    conf = tmp_path_factory.mktemp("fleet") / "conf"
+    wanted = {"hf_bert", "hf_gpt2", "hf_t5", "hf_vit", "timm_resnet10t", "timm_convnext_atto"}
+    members = [m for m in fleet.transformers_fleet() + fleet.timm_fleet() if m.name in wanted]
+    assert {m.name for m in members} == wanted
+    write_yamls(members, conf)
+    return conf
+
+
+def convert(tmp_path: Path, conf: Path, name: str, *overrides: str) -> JobResult:
+    return run_in_process(tmp_path / name, "--config-dir", str(conf), f"+model={name}", *QUICK, *overrides)
+
+
+@pytest.mark.parametrize("name", ["hf_bert", "hf_t5", "hf_vit", "timm_resnet10t", "timm_convnext_atto"])
+def test_a_fleet_sample_converts_through_torch_export_as_written(tmp_path: Path, fleet_conf: Path, name: str) -> None:
+    result = convert(tmp_path, fleet_conf, name)
+    assert result.ok, result.failure
+    assert result.validation["passed"] is True
+
+
+def _cache_outputs(result: JobResult) -> Dict[str, Dict[str, float]]:
+    return {k: v for k, v in result.validation["outputs"].items() if ".DynamicCache[" in k}
+
+
+@pytest.mark.parametrize("backend", ["torch_export", "onnx"])
+def test_a_decoder_converts_with_its_kv_cache_compared_to_eagers(tmp_path: Path, fleet_conf: Path, backend: str) -> None:
+    """GPT-2 returns a DynamicCache beside its logits: registered as a pytree node for the job, it
+    reaches validation as its tensors (2 layers x keys and values) and each is compared with eager."""
+    result = convert(tmp_path, fleet_conf, "hf_gpt2", f"export={backend}")
+    assert result.ok, result.failure
+    assert result.input_passing == {"input_ids": "positional[0]", "attention_mask": "keyword"}
+    caches = _cache_outputs(result)
+    assert sorted(caches) == [f"output['cache'].DynamicCache[{i}]" for i in range(4)]
+    assert all(v["max_abs_error"] < 1e-4 for v in caches.values())
+
+
+def test_the_cache_registration_never_leaks_into_the_next_job(tmp_path: Path, fleet_conf: Path) -> None:
+    import torch.utils._pytree as pytree
+    from transformers.cache_utils import DynamicCache
+
+    convert(tmp_path, fleet_conf, "hf_gpt2")
+    assert DynamicCache not in pytree.SUPPORTED_NODES
+
+
+def test_a_trace_refuses_the_cache_and_the_fix_turns_the_cache_off(tmp_path: Path, fleet_conf: Path) -> None:
+    failed = convert(tmp_path, fleet_conf, "hf_gpt2", "export=torchscript_trace", "export.strict=false")
+    assert failed.failure.category == "unsupported_output"
+    assert failed.failure.fix_overrides == ["+model.loader.config.use_cache=false"]
+    fixed = convert(tmp_path / "fixed", fleet_conf, "hf_gpt2", "export=torchscript_trace", "export.strict=false",
+                    *failed.failure.fix_overrides)
+    assert fixed.ok, fixed.failure
