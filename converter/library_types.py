@@ -9,6 +9,8 @@ library that has types of its own, each with two functions:
   into the next job run in the same process.
 - `output_fix(loader)`: the override that keeps such objects out of the output, given the
   job's `model.loader` mapping (None when the loader gives no handle for it).
+- `load_fix(loader, message)`: the override that fixes the library's refusal to build the model
+  from these loader arguments (None when it knows no fix).
 """
 
 from __future__ import annotations
@@ -44,3 +46,9 @@ def output_fix(library: Optional[str], loader: Mapping[str, Any]) -> Optional[st
     """The library's override that drops its objects from the output, if it has one for this loader."""
     support = _support(library) if library else None
     return support.output_fix(loader) if support is not None else None
+
+
+def load_fix(library: Optional[str], loader: Mapping[str, Any], message: str) -> Optional[str]:
+    """The library's override for a model it refused to build from these loader arguments, if it knows one."""
+    support = _support(library) if library else None
+    return support.load_fix(loader, message) if support is not None else None

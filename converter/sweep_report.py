@@ -70,6 +70,7 @@ def _speedup(run_dir: Path) -> Optional[Dict[str, float]]:
 
 # A failed cell's left border says its failure category (the cell's colour says its status).
 CATEGORY_COLOURS = {
+    "loader_rejected": "#ad494a",
     "input_rejected": "#e7ba52",
     "static_shape": "#1f77b4",
     "strict_tracing": "#9467bd",

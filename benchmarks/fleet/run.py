@@ -96,7 +96,10 @@ def outcome_of(library: str, name: str, result: Optional[Dict[str, Any]]) -> Fle
 
 
 def first(text: Optional[str]) -> str:
+    """The message's first line; Hydra's "Error in call to target" wrapper gives way to its cause."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].startswith("Error in call to target"):
+        return lines[-1]
     return lines[0] if lines else ""
 
 
@@ -107,16 +110,12 @@ def apply_fixes(outcomes: List[FleetOutcome], conf_dir: Path, workdir: Path) -> 
             continue
         sweep_dir = workdir / "fixed" / outcome.name
         try:
-            sweep([outcome.name], conf_dir, sweep_dir, [_quoted(o) for o in outcome.fixed_by])
+            sweep([outcome.name], conf_dir, sweep_dir, outcome.fixed_by)
         except SystemExit as exc:
             outcome.reason += f" (fix did not compose: {first(str(exc))[:80]})"
             continue
         fixed = read_results(sweep_dir).get(outcome.name)
         outcome.fixed = bool(fixed and fixed["status"] == "ok")
-
-
-def _quoted(override: str) -> str:
-    return override
 
 
 def render(outcomes: Sequence[FleetOutcome], wall_s: float) -> str:

@@ -12,6 +12,11 @@ START, END = "<!-- categories:start -->", "<!-- categories:end -->"
 
 # category -> (what it recognises, the fix it offers); one row each, in CATEGORIES order.
 DESCRIPTIONS = {
+    "loader_rejected": (
+        "the loader refusing model.loader's arguments (a small transformers config whose pad token id is "
+        "past its vocabulary: `Padding_idx must be within num_embeddings`)",
+        "the library's fix where it knows one (`++model.loader.config.pad_token_id=0`)",
+    ),
     "input_rejected": (
         "the eager model refusing the example inputs (the `reference` stage): a token id past the embedding "
         "table, a tensor where forward takes `List[Tensor]` or an object, a required input missing",

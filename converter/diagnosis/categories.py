@@ -14,13 +14,14 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
-from converter.diagnosis.inputs import artifact_error, input_rejected, list_input_fix
+from converter.diagnosis.inputs import artifact_error, input_rejected, list_input_fix, loader_rejected
 from converter.diagnosis.location import Frame, Location, locate, location_at
 from converter.diagnosis.shapes import dim_override, pinned_dimensions, suggested_fixes
 from converter.errors import first_line
 from converter.schema import ConverterConfig, ModelConfig
 
 CATEGORIES = (
+    "loader_rejected",
     "input_rejected",
     "static_shape",
     "strict_tracing",
@@ -498,8 +499,9 @@ def _divergence_location(divergence: Optional[Mapping[str, Any]]) -> Optional[Lo
 
 RULES: List[Rule] = [
     supervised,
-    input_rejected,
     not_a_module,
+    loader_rejected,
+    input_rejected,
     unsupported_output,
     static_shape,
     missing_op,

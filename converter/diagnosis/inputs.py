@@ -55,9 +55,11 @@ def input_rejected(context: Any, location: Optional[Location]) -> Optional[Any]:
     """The eager model raised on the example inputs: say which input and how to fix its spec."""
     from converter.diagnosis.categories import Diagnosis
 
+    message, facts, model = context.message, context.facts, context.model
+    if context.stage == "load" and "names no parameter of" in message:  # calls.bind_by_name, on a built module
+        return Diagnosis("input_rejected", f"{first_line(message)}", [])
     if context.stage != "reference":
         return None
-    message, facts, model = context.message, context.facts, context.model
     opening = (
         f"{_at(location)}the eager model itself refused the example inputs ({first_line(message)[:200]}): "
         "the YAML's inputs are wrong, not the exporter. "
@@ -117,6 +119,32 @@ def input_rejected(context: Any, location: Optional[Location]) -> Optional[Any]:
         "[low, high).",
         [],
     )
+
+
+def loader_rejected(context: Any, location: Optional[Location]) -> Optional[Any]:
+    """The loader raised building the model from the YAML's arguments (a config inconsistent with itself)."""
+    from converter.diagnosis.categories import Diagnosis
+    from converter.library_types import load_fix
+    from converter.targets import top_package
+
+    if context.stage != "load" or "ConfigError" in context.type:
+        return None
+    model = context.model
+    fix = load_fix(model.library or top_package(model.loader["_target_"]), model.loader, context.message)
+    return Diagnosis(
+        "loader_rejected",
+        f"{_at(location)}the loader '{model.loader['_target_']}' refused to build the model from model.loader's "
+        f"arguments ({_root_cause(context.message)[:200]}): the arguments contradict each other or the "
+        "library's defaults"
+        + (f" (a special token id past a shrunk vocabulary: {fix.lstrip('+')})." if fix else "; fix them in the YAML."),
+        [fix] if fix else [],
+    )
+
+
+def _root_cause(message: str) -> str:
+    """Hydra wraps the loader's exception: "Error in call to target '...':\nAssertionError('...')"."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    return lines[-1] if len(lines) > 1 and lines[0].startswith("Error in call to target") else first_line(message)
 
 
 def artifact_error(context: Any, location: Optional[Location]) -> Optional[Any]:

@@ -54,6 +54,15 @@ def types_registered() -> Iterator[None]:
             pytree._deregister_pytree_node(cls)  # torch 2.14's private undo of register_pytree_node
 
 
+def load_fix(loader: Mapping[str, Any], message: str) -> Optional[str]:
+    """A small config's special token ids past its shrunk vocabulary: nn.Embedding's "Padding_idx must
+    be within num_embeddings" (ModernBERT's pad 50283, Phi-3's 32000, Whisper's 50256 with vocab_size 1000)."""
+    config = loader.get("config")
+    if "Padding_idx must be within num_embeddings" in message and isinstance(config, Mapping):
+        return "++model.loader.config.pad_token_id=0"
+    return None
+
+
 def output_fix(loader: Mapping[str, Any]) -> Optional[str]:
     """`use_cache=false` on the config the loader builds the model from (`from_config(config=...)`)."""
     config = loader.get("config")
