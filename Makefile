@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # torch/torchvision are pinned in constraints.txt: those releases install from local disk.
 PIP    := $(BIN)/pip install --constraint constraints.txt
 
-.PHONY: setup run test test-all lint bench matrix readme ui clean
+.PHONY: setup run test test-all lint bench matrix fleet readme ui clean
 
 setup: $(STAMP)
 
@@ -52,6 +52,14 @@ matrix: setup
 	rm -rf outputs/matrix
 	-$(BIN)/python -m converter --multirun +sweep=matrix hydra.sweep.dir=outputs/matrix
 	$(BIN)/python -m converter.summary outputs/matrix --readme README.md
+
+# The fleets: transformers, timm and torchvision models as a user writes their YAMLs, through
+# torch.export with each diagnosed fix applied; pass rates -> benchmarks/fleet.md and README.
+# Slow (every torchvision model at full size): FLEET_LIBRARIES=transformers,timm for the fast two.
+FLEET_LIBRARIES ?= transformers,timm,torchvision
+fleet: setup
+	rm -rf outputs/fleet
+	$(BIN)/python -m benchmarks.fleet.run --libraries $(FLEET_LIBRARIES) --out benchmarks/fleet.md --readme README.md
 
 # The README's generated tables: what a sweep guarantees (from the tests' guarantee marks),
 # the failure categories and the targets (from the code).

@@ -138,6 +138,7 @@ _RANGES = (
     ("tracking.latency_regression", lambda v: v >= 0, "a fraction of 0 or more (0.10 is 10%)"),
     ("tracking.error_drift", lambda v: v >= 1, "a factor of 1 or more"),
     ("tracking.error_floor", lambda v: v >= 0, "0 or more"),
+    ("diagnosis.max_fix_attempts", lambda v: v >= 1, "1 or more"),
     ("seed", lambda v: v >= 0, "0 or more"),
 )
 

@@ -58,8 +58,11 @@ def explain_one(result: Mapping[str, Any], width: int = 100) -> str:
         lines.append(f"  error: {failure.get('type', '').rsplit('.', 1)[-1]}: {message[0][: width * 2]}")
     if failure.get("hint"):
         lines += textwrap.wrap(failure["hint"], width, initial_indent="  hint: ", subsequent_indent="        ")
-    if failure.get("fix_overrides"):
-        lines.append(f"  fix:  {' '.join(failure['fix_overrides'])}")
+    from converter.fix_verification import fix_line
+
+    line = fix_line(failure)
+    if line:
+        lines.append(f"  {line}")
     return "\n".join(lines)
 
 

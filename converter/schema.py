@@ -192,6 +192,16 @@ class JobConfig:
 
 
 @dataclass
+class DiagnosisConfig:
+    """What converter does with a failed job's diagnosis (converter/fix_verification.py)."""
+
+    # Run a failed job again with its fix_overrides applied (a follow-up job), and follow each
+    # follow-up's own fix on top, so the fix a report shows is one that was seen to work.
+    verify_fix: bool = True
+    max_fix_attempts: int = 3
+
+
+@dataclass
 class SecurityConfig:
     """Import prefixes a config may name in `_target_`s and patches, beyond the built-in ones
     (registry, torchvision.models, the model libraries the registry uses). Only the command
@@ -208,6 +218,7 @@ class ConverterConfig:
     benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     job: JobConfig = field(default_factory=JobConfig)
+    diagnosis: DiagnosisConfig = field(default_factory=DiagnosisConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     device: str = "cpu"
     seed: int = 0

@@ -97,8 +97,12 @@ def matrix_markdown(results: List[Dict[str, Any]]) -> str:
         lines.append("By failure category: " + ", ".join(f"{n} {c}" for c, n in categories) + ".")
     fixes = [r for r in results if (r.get("failure") or {}).get("fix_overrides")]
     if fixes:
-        lines += ["", "Fixes the diagnosis suggests (`python -m converter explain SWEEP_DIR` says why):", ""]
-        lines += [f"- {r['model']}/{r['backend']}: `{' '.join(r['failure']['fix_overrides'])}`" for r in fixes]
+        from converter.fix_verification import fix_line
+
+        lines += ["", "Fixes (a verified one was run and converts; `python -m converter explain SWEEP_DIR` says why):", ""]
+        for r in fixes:
+            head, _, rest = fix_line(r["failure"]).partition(": ")
+            lines.append(f"- {r['model']}/{r['backend']}: {head}: `{rest}`")
     fell_back = [r for r in results if (r.get("strict_mode") or {}).get("strict_failure") and r["status"] == Status.OK]
     if fell_back:
         lines += ["", "export.strict=auto exported non-strict where strict failed:", ""]

@@ -39,7 +39,7 @@ td.timeout { background: #fdebd8; } td.oom { background: #ece3df; } td.missing {
 td.crashed .status { color: #6a1b9a; } td.timeout .status { color: #ef6c00; } td.oom .status { color: #5d4037; }
 .cached { font-size: .8em; background: #e0e7ff; color: #283593; border-radius: 3px; padding: 0 .35em; margin-left: .3em; }
 .detail { display: block; color: #333; font-size: .9em; } .reason { display: block; font-size: .85em; color: #444; }
-.category { font-weight: 600; margin-left: .4em; } .fix { display: block; font-size: .85em; } .fix code { background: #fff8; }
+.category { font-weight: 600; margin-left: .4em; } .fix { display: block; font-size: .85em; } .fix code { background: #fff8; } .fix.verified { font-weight: 600; color: #1b5e20; }
 .counts span { margin-right: 1.2em; } img { max-width: 640px; margin-top: .8em; } pre { background: #f6f6f6; padding: .8em; }
 """
 
@@ -118,9 +118,12 @@ def _cell(result: Optional[Dict[str, Any]], links: Links) -> str:
             parts.append(f'<span class="category">{html.escape(category)}</span>')
             style = f' style="border-left: 8px solid {CATEGORY_COLOURS.get(category, "#555555")}"'
         parts.append(f'<span class="reason">{html.escape(failure_reason(result)[:240])}</span>')
-        fix = (result.get("failure") or {}).get("fix_overrides") or []
-        if fix:
-            parts.append(f'<span class="fix">fix: <code>{html.escape(" ".join(fix))}</code></span>')
+        from converter.fix_verification import fix_line
+
+        head, _, command = fix_line(result.get("failure") or {}).partition(": ")
+        if command:
+            verified = ' verified' if head.startswith("fix (verified") else ""
+            parts.append(f'<span class="fix{verified}">{html.escape(head)}: <code>{html.escape(command)}</code></span>')
     link = links.run(read_json(run_dir / "tracking.json").get("run_id"))
     if link:
         parts.append(f'<a class="run" href="{html.escape(link)}">MLflow run</a>')

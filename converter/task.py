@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from converter.artifacts import write_json_atomically
 from converter.errors import Failure, one_line
@@ -36,7 +37,8 @@ def task(cfg: Any) -> str:
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     job = OmegaConf.to_container(cfg, resolve=True)
-    record_config = redacted(job, env_derived_keys(cfg))
+    env_keys = env_derived_keys(cfg)
+    record_config = redacted(job, env_keys)
     single = hydra_cfg.mode != RunMode.MULTIRUN
     more = not single and _jobs_after(Path(hydra_cfg.sweep.dir), int(hydra_cfg.job.num)) > 0
     config = job_config(job)  # typed once; the dict goes on as the record and the child's config.yaml
@@ -49,12 +51,92 @@ def task(cfg: Any) -> str:
         prestart_next=more,
         fresh_child=bool(hydra_cfg.job.env_set),
     )
+    if config.tracking.enabled:
+        track(config.tracking, record_config, result, run_dir)
+    if result["status"] != Status.OK and (result.get("failure") or {}).get("fix_overrides"):
+        result = _with_verified_fix(result, run_dir, config, hydra_cfg, env_keys)
     if single:
         first, *rest = headline(result).split("\n")
         print("\n".join([f"{first}  [{run_dir}]", *rest]), flush=True)
-    if config.tracking.enabled:
-        track(config.tracking, record_config, result, run_dir)
     return result["status"]
+
+
+def _with_verified_fix(
+    result: Dict[str, Any], run_dir: Path, config: Any, hydra_cfg: Any, env_keys: Any
+) -> Dict[str, Any]:
+    """The failed job's record with `failure.fix`: its fix tried as follow-up jobs (fix_verification)."""
+    from converter.fix_verification import NOT_TRIED, FixRecord, verify_fix
+
+    if not config.diagnosis.verify_fix:
+        record = FixRecord(NOT_TRIED, "diagnosis.verify_fix=false")
+    else:
+        failed_run = _run_id(run_dir)
+        record = verify_fix(
+            result,
+            run_dir,
+            list(hydra_cfg.overrides.task),
+            lambda overrides: _compose_follow_up([*overrides, *_search_path(hydra_cfg)]),
+            lambda job, target: _run_follow_up(job, target, failed_run, env_keys),
+            config.diagnosis.max_fix_attempts,
+            _config_dir(hydra_cfg),
+        )
+    log.info("fix %s: %s", record.verified, record.command or record.reason)
+    result = {**result, "failure": {**result["failure"], "fix": record.to_dict()}}
+    result = _write_result(result, run_dir)
+    failed_run = _run_id(run_dir)
+    if config.tracking.enabled and failed_run:
+        from converter.tracking.job_run import retag_fix
+
+        try:
+            retag_fix(config.tracking, failed_run, result)
+        except Exception as exc:  # noqa: BLE001 (the files hold the verdict; MLflow is a copy)
+            log.warning("could not tag the failed run with its verified fix: %s", one_line(exc))
+    return result
+
+
+def _compose_follow_up(overrides: List[str]) -> Dict[str, Any]:
+    """The follow-up job's config, composed and checked as the command line's jobs are."""
+    from hydra import compose
+    from hydra.core.hydra_config import HydraConfig
+
+    from converter.composition import compose_checked, resolved_without_hydra
+    from converter.config_checks import check_job
+
+    cfg = compose_checked(compose, HydraConfig.get().job.config_name, overrides)
+    check_job(cfg, overrides)
+    return resolved_without_hydra(cfg)
+
+
+def _run_follow_up(job: Dict[str, Any], run_dir: Path, failed_run: Optional[str], env_keys: Any) -> Dict[str, Any]:
+    from converter.redact import redacted
+
+    config = job_config(job)
+    record_config = redacted(job, env_keys)
+    result = run_guarded(job, config.job, record_config, run_dir)
+    log.info("follow-up %s", headline(result).split("\n")[0])
+    if config.tracking.enabled:
+        track(config.tracking, record_config, result, run_dir, {"fix_of": failed_run} if failed_run else None)
+    return result
+
+
+def _run_id(run_dir: Path) -> Optional[str]:
+    from converter.outcome import read_json
+
+    return read_json(run_dir / TRACKING_FILE).get("run_id")
+
+
+def _search_path(hydra_cfg: Any) -> List[str]:
+    """The hydra.searchpath override that --config-dir became (preflight.job_overrides)."""
+    return [o for o in hydra_cfg.overrides.hydra if o.startswith("hydra.searchpath=")]
+
+
+def _config_dir(hydra_cfg: Any) -> Optional[str]:
+    """--config-dir, if the command line gave one (a user's own model YAMLs), for the fix's command line."""
+    for override in _search_path(hydra_cfg):
+        found = re.search(r"file://([^,\]]+)", override)
+        if found:
+            return found.group(1)
+    return None
 
 
 def headline(result: Mapping[str, Any]) -> str:
@@ -65,8 +147,11 @@ def headline(result: Mapping[str, Any]) -> str:
     record = result.get("failure") or {}
     failure = Failure(**{k: record.get(k, "") for k in ("stage", "type", "message", "traceback")})
     text = f"{where}: {result['status']}{cached} [{record.get('category') or 'unknown'}] ({failure.summary()})"
-    if record.get("fix_overrides"):
-        text += f"\n  fix: {' '.join(record['fix_overrides'])}"
+    from converter.fix_verification import fix_line
+
+    line = fix_line(record)
+    if line:
+        text += f"\n  {line}"
     return text
 
 
@@ -260,13 +345,19 @@ def _write_result(result: Dict[str, Any], run_dir: Path) -> Dict[str, Any]:
     return result
 
 
-def track(tracking: TrackingConfig, record_config: Mapping[str, Any], result: Mapping[str, Any], run_dir: Path) -> None:
+def track(
+    tracking: TrackingConfig,
+    record_config: Mapping[str, Any],
+    result: Mapping[str, Any],
+    run_dir: Path,
+    extra_tags: Optional[Mapping[str, str]] = None,
+) -> None:
     """Log the job to MLflow. Its files are already on disk, so a tracking failure costs the
     MLflow record only: tracking.json says so, and `python -m converter sync` logs it later."""
     from converter.tracking.job_run import log_job
 
     try:
-        run_id, _ = log_job(record_config, result, run_dir, tracking, tracking.experiment or result["model"])
+        run_id, _ = log_job(record_config, result, run_dir, tracking, tracking.experiment or result["model"], extra_tags)
         state = {"logged": True, "run_id": run_id}
     except Exception as exc:  # noqa: BLE001 (any MLflow or network failure)
         reason = one_line(exc)

@@ -186,6 +186,13 @@ def unsupported_output(context: FailureContext, location: Optional[Location]) ->
     if library_object:
         return _library_object_output(context, structure, library_object.group(1))
     keys = re.findall(r"'(\w+)': ", structure or "")
+    if keys and context.backend == "torchscript_trace" and len(context.model.inputs) > 1:
+        return Diagnosis(
+            "unsupported_output",
+            f"torchscript_trace refuses the model's output {structure} under strict tracing. export.strict=false "
+            "lets torch.jit.trace return a dict whose keys do not depend on the inputs (a transformers ModelOutput).",
+            ["export.strict=false"],
+        )
     if keys:  # a dict: pick one entry (torchvision deeplabv3's 'out')
         return Diagnosis(
             "unsupported_output",

@@ -97,6 +97,9 @@ def job_tags(result: Mapping[str, Any], sweep: Optional[str]) -> Dict[str, str]:
         "failure_location": _location_text(failure.get("location")),
         "failure_hint": (failure.get("hint") or "")[:5000],
         "failure_fix": " ".join(failure.get("fix_overrides") or []),
+        # fix_verification: passed / failed / not_tried, and the command that converts (passed only).
+        "fix_verified": (failure.get("fix") or {}).get("verified") or "",
+        "fix_command": (failure.get("fix") or {}).get("command") or "",
         "strict_mode": _strict_mode_text(result.get("strict_mode")),
         "torch_version": versions.pop("torch", ""),
         "library_versions": ", ".join(f"{k} {v}" for k, v in versions.items() if k != "python"),
@@ -153,6 +156,7 @@ def log_job(
     run_dir: Path,
     tracking: TrackingConfig,
     experiment: str,
+    extra_tags: Optional[Mapping[str, str]] = None,
 ) -> Tuple[str, bool]:
     """Create the job's run (a child of the sweep's run when there is one) and log everything.
 
@@ -172,7 +176,7 @@ def log_job(
         existing = find_logged(client, experiment_id, run_dir)
         if existing:
             return existing, False
-        tags = job_tags(result, tracking.sweep)
+        tags = {**job_tags(result, tracking.sweep), **(extra_tags or {})}
         tags["run_dir"] = str(run_dir.resolve())
         tags[MLFLOW_RUN_NOTE] = _note(result)
         if parent:
@@ -207,9 +211,28 @@ def _note(result: Mapping[str, Any]) -> str:
     lines = [headline(result).split("\n")[0] + cached]
     if failure.get("hint"):
         lines += ["", failure["hint"]]
-    if failure.get("fix_overrides"):
-        lines += ["", f"Fix: `{' '.join(failure['fix_overrides'])}`"]
+    from converter.fix_verification import fix_line
+
+    line = fix_line(failure)
+    if line:
+        head, _, rest = line.partition(": ")
+        lines += ["", f"{head[:1].upper()}{head[1:]}: `{rest}`"]
     return "\n".join(lines)[:5000]
+
+
+def retag_fix(tracking: TrackingConfig, run_id: str, result: Mapping[str, Any]) -> None:
+    """After its fix was tried: the failed job's run gets fix_verified, fix_command and a new description."""
+    from mlflow.tracking import MlflowClient
+    from mlflow.utils.mlflow_tags import MLFLOW_RUN_NOTE
+
+    from converter.tracking.store import tracking_lock, tracking_uri
+
+    with tracking_lock(tracking):
+        client = MlflowClient(tracking_uri=tracking_uri(tracking))
+        tags = job_tags(result, tracking.sweep)
+        for key in ("fix_verified", "fix_command"):
+            client.set_tag(run_id, key, tags[key])
+        client.set_tag(run_id, MLFLOW_RUN_NOTE, _note(result))
 
 
 def _log_files(
