@@ -33,6 +33,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         from converter.sync import main as sync_main
 
         return sync_main(argv[1:])
+    if argv[:1] == ["new"]:
+        from converter.new.command import main as new_main
+
+        return new_main(argv[1:])
     if argv[:1] == ["explain"]:
         from converter.explain import main as explain_main
 
