@@ -45,8 +45,10 @@ class FleetOutcome:
     reason: str
     seconds: float
     fixed_by: List[str]
-    # ok after the diagnosed fix: the command that converts it.
+    # ok after the diagnosed fix (converter's verified fix, or the fleet's own re-run of it).
     fixed: bool = False
+    # failure.fix.verified as converter recorded it (passed, failed, not_tried; None: not recorded).
+    verified: Optional[str] = None
 
 
 def write_yamls(models: Sequence[Any], conf_dir: Path) -> None:
@@ -84,6 +86,7 @@ def outcome_of(library: str, name: str, result: Optional[Dict[str, Any]]) -> Fle
     failure = result.get("failure") or {}
     seconds = float(sum((result.get("stages") or {}).values()))
     reason = f"{failure.get('stage', '')}: {failure.get('type', '').rsplit('.', 1)[-1]}: {first(failure.get('message'))}"
+    fix = failure.get("fix") or {}
     return FleetOutcome(
         library,
         name,
@@ -91,7 +94,9 @@ def outcome_of(library: str, name: str, result: Optional[Dict[str, Any]]) -> Fle
         None if result["status"] == "ok" else failure.get("category", "unknown"),
         "" if result["status"] == "ok" else reason[:160],
         seconds,
-        list(failure.get("fix_overrides") or []),
+        list(fix.get("overrides") or failure.get("fix_overrides") or []),
+        fix.get("verified") == "passed",
+        fix.get("verified"),
     )
 
 
@@ -104,9 +109,10 @@ def first(text: Optional[str]) -> str:
 
 
 def apply_fixes(outcomes: List[FleetOutcome], conf_dir: Path, workdir: Path) -> None:
-    """Re-run each failure that has fix_overrides with them applied (one job each)."""
+    """Re-run each failure that has fix_overrides and no verdict of converter's own (diagnosis.verify_fix
+    off) with them applied, one job each."""
     for outcome in outcomes:
-        if outcome.status == "ok" or not outcome.fixed_by:
+        if outcome.status == "ok" or not outcome.fixed_by or outcome.verified is not None:
             continue
         sweep_dir = workdir / "fixed" / outcome.name
         try:
@@ -163,7 +169,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--workdir", type=Path, default=REPO / "outputs" / "fleet")
     parser.add_argument("--out", type=Path, help="write the report here (benchmarks/fleet.md)")
     parser.add_argument("--readme", type=Path, help="replace README's fleet section with the summary")
+    parser.add_argument("--combine", nargs="+", type=Path, metavar="WORKDIR",
+                        help="report the outcomes.json of earlier runs instead (a later one's outcome of a model wins)")
     args = parser.parse_args(argv)
+    if args.combine:
+        outcomes, wall = combined(args.combine)
+        publish(outcomes, wall, args)
+        return 0
     models = [m for library in args.libraries.split(",") for m in fleet_of(library)]
     if args.only:
         wanted = set(args.only.split(","))
@@ -176,6 +188,23 @@ def main(argv: Optional[List[str]] = None) -> int:
     outcomes = [outcome_of(m.library, m.name, results.get(m.name)) for m in models]
     apply_fixes(outcomes, conf_dir, args.workdir)
     wall = time.perf_counter() - started
+    (args.workdir / "outcomes.json").write_text(json.dumps({"wall_s": wall, "outcomes": [o.__dict__ for o in outcomes]}, indent=1))
+    publish(outcomes, wall, args)
+    return 0
+
+
+def combined(workdirs: Sequence[Path]) -> tuple:
+    by_name: Dict[str, FleetOutcome] = {}
+    wall = 0.0
+    for workdir in workdirs:
+        record = json.loads((workdir / "outcomes.json").read_text())
+        wall += record["wall_s"]
+        for item in record["outcomes"]:
+            by_name[item["name"]] = FleetOutcome(**item)
+    return list(by_name.values()), wall
+
+
+def publish(outcomes: Sequence[FleetOutcome], wall: float, args: argparse.Namespace) -> None:
     summary = render(outcomes, wall)
     print(summary)
     report = (
@@ -189,8 +218,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         from converter.readme_section import embed
 
         embed(args.readme, START, END, summary)
-    (args.workdir / "outcomes.json").write_text(json.dumps([o.__dict__ for o in outcomes], indent=1))
-    return 0
 
 
 if __name__ == "__main__":

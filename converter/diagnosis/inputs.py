@@ -136,7 +136,7 @@ def loader_rejected(context: Any, location: Optional[Location]) -> Optional[Any]
         f"{_at(location)}the loader '{model.loader['_target_']}' refused to build the model from model.loader's "
         f"arguments ({_root_cause(context.message)[:200]}): the arguments contradict each other or the "
         "library's defaults"
-        + (f" (a special token id past a shrunk vocabulary: {fix.lstrip('+')})." if fix else "; fix them in the YAML."),
+        + (f"; the library's known fix: {fix.lstrip('+')}." if fix else "; fix them in the YAML."),
         [fix] if fix else [],
     )
 
