@@ -113,12 +113,20 @@ def verify_fix(
             job = compose(overrides)
         except ConfigError as exc:
             attempts.append(FixAttempt(list(applied), None, "config_error", "config", exc.paragraph()))
-            return FixRecord(FAILED, f"the fix does not compose: {exc.paragraph()}", None, applied, None, "config", attempts)
+            return FixRecord(
+                FAILED, f"the fix does not compose: {exc.paragraph()}", None, applied, None, "config", attempts
+            )
         target = follow_up_dir(run_dir, number)
         result = run(job, target)
         follow = result.get("failure") or {}
         attempts.append(
-            FixAttempt(list(applied), str(target), result["status"], follow.get("category"), first_line(follow.get("message") or ""))
+            FixAttempt(
+                list(applied),
+                str(target),
+                result["status"],
+                follow.get("category"),
+                first_line(follow.get("message") or ""),
+            )
         )
         if result["status"] == "ok":
             return FixRecord(PASSED, "", command_line(overrides, config_dir), applied, str(target), None, attempts)

@@ -99,7 +99,11 @@ def matrix_markdown(results: List[Dict[str, Any]]) -> str:
     if fixes:
         from converter.fix_verification import fix_line
 
-        lines += ["", "Fixes (a verified one was run and converts; `python -m converter explain SWEEP_DIR` says why):", ""]
+        lines += [
+            "",
+            "Fixes (a verified one was run and converts; `python -m converter explain SWEEP_DIR` says why):",
+            "",
+        ]
         for r in fixes:
             head, _, rest = fix_line(r["failure"]).partition(": ")
             lines.append(f"- {r['model']}/{r['backend']}: {head}: `{rest}`")

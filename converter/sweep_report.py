@@ -122,7 +122,7 @@ def _cell(result: Optional[Dict[str, Any]], links: Links) -> str:
 
         head, _, command = fix_line(result.get("failure") or {}).partition(": ")
         if command:
-            verified = ' verified' if head.startswith("fix (verified") else ""
+            verified = " verified" if head.startswith("fix (verified") else ""
             parts.append(f'<span class="fix{verified}">{html.escape(head)}: <code>{html.escape(command)}</code></span>')
     link = links.run(read_json(run_dir / "tracking.json").get("run_id"))
     if link:

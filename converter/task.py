@@ -357,7 +357,9 @@ def track(
     from converter.tracking.job_run import log_job
 
     try:
-        run_id, _ = log_job(record_config, result, run_dir, tracking, tracking.experiment or result["model"], extra_tags)
+        run_id, _ = log_job(
+            record_config, result, run_dir, tracking, tracking.experiment or result["model"], extra_tags
+        )
         state = {"logged": True, "run_id": run_id}
     except Exception as exc:  # noqa: BLE001 (any MLflow or network failure)
         reason = one_line(exc)

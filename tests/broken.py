@@ -195,6 +195,8 @@ class Cache:
 
 
 class TakesACache(nn.Module):
-    def forward(self, input_ids: torch.Tensor, past: Cache | None = None, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, input_ids: torch.Tensor, past: Cache | None = None, mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         length = 0 if past is None else past.get_seq_length()
         return input_ids.float() * (1 if mask is None else mask) + length

@@ -35,7 +35,10 @@ def test_names_that_are_no_parameter_go_by_position_in_yaml_order() -> None:
 
 def test_named_inputs_go_by_position_until_a_gap_then_by_keyword() -> None:
     """GPT-2's second parameter is past_key_values: attention_mask must not land there."""
-    assert how(gpt2_forward, "input_ids", "attention_mask") == {"input_ids": "positional[0]", "attention_mask": "keyword"}
+    assert how(gpt2_forward, "input_ids", "attention_mask") == {
+        "input_ids": "positional[0]",
+        "attention_mask": "keyword",
+    }
 
 
 def test_named_inputs_follow_forwards_order_not_the_yamls() -> None:
@@ -68,8 +71,12 @@ def test_a_stranger_goes_into_kwargs_when_forward_takes_them() -> None:
 def test_a_stranger_goes_into_args_after_every_positional_parameter() -> None:
     def forward(a, b, *rest, c, **extra): ...
 
-    assert how(forward, "a", "b", "r0", "c") == {"a": "positional[0]", "b": "positional[1]", "r0": "positional[2]",
-                                                   "c": "keyword"}
+    assert how(forward, "a", "b", "r0", "c") == {
+        "a": "positional[0]",
+        "b": "positional[1]",
+        "r0": "positional[2]",
+        "c": "keyword",
+    }
 
 
 class Wrapper(nn.Module):
@@ -98,8 +105,12 @@ def test_split_passes_each_input_as_bound() -> None:
 
 
 class TwoInputs(nn.Module):
-    def forward(self, input_ids: torch.Tensor, past: Optional[List[torch.Tensor]] = None,
-                attention_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        past: Optional[List[torch.Tensor]] = None,
+        attention_mask: Optional[torch.Tensor] = None,
+    ) -> torch.Tensor:
         assert past is None, "attention_mask reached past"
         return input_ids.float() * attention_mask
 
@@ -112,7 +123,9 @@ QUICK = ["tracking=off", "benchmark=off", "validate.num_random_inputs=0", "secur
 def test_every_backend_gets_the_same_binding(tmp_path: Path, backend: str) -> None:
     from tests.checks import run_in_process
 
-    result = run_in_process(tmp_path / backend, "--config-dir", TEST_CONF, "+model=two_inputs", f"export={backend}", *QUICK)
+    result = run_in_process(
+        tmp_path / backend, "--config-dir", TEST_CONF, "+model=two_inputs", f"export={backend}", *QUICK
+    )
     assert result.ok, result.failure
     assert result.input_passing == {"input_ids": "positional[0]", "attention_mask": "keyword"}
 
@@ -120,5 +133,8 @@ def test_every_backend_gets_the_same_binding(tmp_path: Path, backend: str) -> No
 def test_a_stranger_is_a_config_error_before_anything_runs(run_cli) -> None:
     run = run_cli("--config-dir", TEST_CONF, "+model=two_inputs_misnamed", "security.allowed_prefixes=[tests]")
     assert run.returncode == 2
-    assert "Config error at 'model.inputs.mask': input 'mask' names no parameter of TwoInputs.forward(input_ids, past=..., attention_mask=...)" in run.stderr
+    assert (
+        "Config error at 'model.inputs.mask': input 'mask' names no parameter of TwoInputs.forward(input_ids, past=..., attention_mask=...)"
+        in run.stderr
+    )
     assert not (run.cwd / "outputs").exists() or not list((run.cwd / "outputs").rglob("result.json"))

@@ -28,8 +28,9 @@ def test_a_token_id_past_the_vocabulary_names_the_input_and_the_tables_size(tmp_
 
 
 def test_a_missing_required_input_is_named_from_the_signature(tmp_path: Path) -> None:
-    failed = run(tmp_path / "a", "classification", "model.loader._target_=tests.broken.TakesTwo",
-                 "model.inputs.x.shape=[2,3]")
+    failed = run(
+        tmp_path / "a", "classification", "model.loader._target_=tests.broken.TakesTwo", "model.inputs.x.shape=[2,3]"
+    )
     assert failed.failure.category == "input_rejected"
     assert "forward's required input 'y' is not given" in failed.failure.hint
     assert "forward takes x, y" in failed.failure.hint
@@ -42,7 +43,9 @@ def test_a_tensor_where_forward_wants_an_object_names_the_parameter_and_its_anno
     assert failed.failure.fix_overrides == []
 
 
-def test_a_scripted_artifact_that_refuses_a_tensor_for_a_list_is_artifact_error_and_count_fixes_it(tmp_path: Path) -> None:
+def test_a_scripted_artifact_that_refuses_a_tensor_for_a_list_is_artifact_error_and_count_fixes_it(
+    tmp_path: Path,
+) -> None:
     """torchvision's detectors: eager iterates a batched tensor, the scripted forward wants List[Tensor]."""
     failed = run(tmp_path / "a", "images_as_tensor", "export=torchscript_script")
     assert (failed.failure.stage, failed.failure.category) == ("validate", "artifact_error")
@@ -75,7 +78,12 @@ def _context(backend: str, message: str) -> FailureContext:
 
 
 def test_a_targets_compiler_failing_on_a_valid_program_is_compiler_error() -> None:
-    aoti = diagnose(_context("aoti", "RuntimeError: Node _tensor_constant0 target _tensor_constant0 references nonexistent attribute _tensor_constant0 of code"))
+    aoti = diagnose(
+        _context(
+            "aoti",
+            "RuntimeError: Node _tensor_constant0 target _tensor_constant0 references nonexistent attribute _tensor_constant0 of code",
+        )
+    )
     assert (aoti.category, aoti.fix_overrides) == ("compiler_error", ["export=torch_export"])
     coreml = diagnose(_context("coreml", "index shape (1, is5) must match input shape (1, is4, 256) for index_select"))
     assert coreml.category == "compiler_error"

@@ -45,8 +45,14 @@ class Scripted:
 
 def test_a_chain_applies_each_follow_ups_fix_on_top_until_one_converts(tmp_path: Path) -> None:
     script = Scripted(failed("artifact_error", "List[Tensor]", ["model.inputs.images.count=1"]), {"status": "ok"})
-    record = verify_fix(failed("data_dependent", "guard", ["export=torchscript_script"]), tmp_path / "job",
-                        ["+model=det"], script.compose, script.run, 3)
+    record = verify_fix(
+        failed("data_dependent", "guard", ["export=torchscript_script"]),
+        tmp_path / "job",
+        ["+model=det"],
+        script.compose,
+        script.run,
+        3,
+    )
     assert record.verified == PASSED
     assert script.composed == [
         ["+model=det", "export=torchscript_script"],
@@ -104,8 +110,15 @@ def test_a_decoders_trace_chain_ends_verified_in_two_steps_and_the_exit_code_sta
 ) -> None:
     """The cache, then the dict: +model.loader.config.use_cache=false, then export.strict=false."""
     conf = _gpt2_conf(tmp_path)
-    run = run_cli("--config-dir", conf, "+model=hf_gpt2", "export=torchscript_trace", "export.strict=true",
-                  "validate.num_random_inputs=0", "tracking=default")
+    run = run_cli(
+        "--config-dir",
+        conf,
+        "+model=hf_gpt2",
+        "export=torchscript_trace",
+        "export.strict=true",
+        "validate.num_random_inputs=0",
+        "tracking=default",
+    )
     assert run.returncode == 1, run.stderr[-2000:]
     result = run.result()
     fix = result["failure"]["fix"]
@@ -144,8 +157,14 @@ def _check_mlflow_tags(cwd: Path, fix: Dict[str, Any]) -> None:
 
 def test_verify_fix_false_leaves_the_fix_a_suggestion(run_cli, tmp_path: Path) -> None:
     conf = _gpt2_conf(tmp_path)
-    run = run_cli("--config-dir", conf, "+model=hf_gpt2", "export=torchscript_trace", "export.strict=true",
-                  "diagnosis.verify_fix=false")
+    run = run_cli(
+        "--config-dir",
+        conf,
+        "+model=hf_gpt2",
+        "export=torchscript_trace",
+        "export.strict=true",
+        "diagnosis.verify_fix=false",
+    )
     assert run.returncode == 1
     fix = run.result()["failure"]["fix"]
     assert (fix["verified"], fix["reason"]) == (NOT_TRIED, "diagnosis.verify_fix=false")

@@ -43,7 +43,9 @@ def _cache_outputs(result: JobResult) -> Dict[str, Dict[str, float]]:
 
 
 @pytest.mark.parametrize("backend", ["torch_export", "onnx"])
-def test_a_decoder_converts_with_its_kv_cache_compared_to_eagers(tmp_path: Path, fleet_conf: Path, backend: str) -> None:
+def test_a_decoder_converts_with_its_kv_cache_compared_to_eagers(
+    tmp_path: Path, fleet_conf: Path, backend: str
+) -> None:
     """GPT-2 returns a DynamicCache beside its logits: registered as a pytree node for the job, it
     reaches validation as its tensors (2 layers x keys and values) and each is compared with eager."""
     result = convert(tmp_path, fleet_conf, "hf_gpt2", f"export={backend}")
@@ -66,6 +68,12 @@ def test_a_trace_refuses_the_cache_and_the_fix_turns_the_cache_off(tmp_path: Pat
     failed = convert(tmp_path, fleet_conf, "hf_gpt2", "export=torchscript_trace", "export.strict=false")
     assert failed.failure.category == "unsupported_output"
     assert failed.failure.fix_overrides == ["+model.loader.config.use_cache=false"]
-    fixed = convert(tmp_path / "fixed", fleet_conf, "hf_gpt2", "export=torchscript_trace", "export.strict=false",
-                    *failed.failure.fix_overrides)
+    fixed = convert(
+        tmp_path / "fixed",
+        fleet_conf,
+        "hf_gpt2",
+        "export=torchscript_trace",
+        "export.strict=false",
+        *failed.failure.fix_overrides,
+    )
     assert fixed.ok, fixed.failure

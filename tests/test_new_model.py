@@ -11,13 +11,23 @@ from converter.new.inference import infer_inputs
 from converter.new.yaml_file import annotate
 
 SMALL_LLAMA = [
-    "config._target_=transformers.AutoConfig.for_model", "config.model_type=llama", "config.hidden_size=64",
-    "config.num_hidden_layers=2", "config.num_attention_heads=4", "config.num_key_value_heads=2",
-    "config.intermediate_size=128", "config.vocab_size=1000", "config.max_position_embeddings=48",
+    "config._target_=transformers.AutoConfig.for_model",
+    "config.model_type=llama",
+    "config.hidden_size=64",
+    "config.num_hidden_layers=2",
+    "config.num_attention_heads=4",
+    "config.num_key_value_heads=2",
+    "config.intermediate_size=128",
+    "config.vocab_size=1000",
+    "config.max_position_embeddings=48",
 ]
 SMALL_BERT = [
-    "config._target_=transformers.AutoConfig.for_model", "config.model_type=bert", "config.hidden_size=64",
-    "config.num_hidden_layers=2", "config.num_attention_heads=2", "config.intermediate_size=128",
+    "config._target_=transformers.AutoConfig.for_model",
+    "config.model_type=bert",
+    "config.hidden_size=64",
+    "config.num_hidden_layers=2",
+    "config.num_attention_heads=2",
+    "config.intermediate_size=128",
     "config.vocab_size=500",
 ]
 
@@ -85,8 +95,15 @@ def test_a_torchvision_classifier_converts_as_written(run_cli, tmp_path: Path) -
 
 def test_a_torchvision_detector_gets_a_list_of_images_and_the_verified_script_fix(run_cli, tmp_path: Path) -> None:
     conf = tmp_path / "conf"
-    run = new(run_cli, conf, "torchvision.models.detection.fasterrcnn_mobilenet_v3_large_320_fpn", "weights=null",
-              "weights_backbone=null", "--name", "detector")
+    run = new(
+        run_cli,
+        conf,
+        "torchvision.models.detection.fasterrcnn_mobilenet_v3_large_320_fpn",
+        "weights=null",
+        "weights_backbone=null",
+        "--name",
+        "detector",
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     text = (conf / "model" / "detector.yaml").read_text()
     assert "- override /export: torchscript_script  # fix: export=torchscript_script\n" in text
@@ -110,7 +127,9 @@ def test_an_existing_yaml_is_never_overwritten_without_force(run_cli, tmp_path: 
     ("target", "culprit"),
     [("torchvision.models.resnet_nope", "does not resolve"), ("os.system", "outside the modules a config may call")],
 )
-def test_a_loader_that_does_not_resolve_or_is_refused_is_a_config_error(run_cli, tmp_path: Path, target, culprit) -> None:
+def test_a_loader_that_does_not_resolve_or_is_refused_is_a_config_error(
+    run_cli, tmp_path: Path, target, culprit
+) -> None:
     conf = tmp_path / "conf"
     run = new(run_cli, conf, target)
     assert run.returncode == 2 and culprit in run.stderr

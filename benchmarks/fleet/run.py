@@ -58,13 +58,23 @@ def write_yamls(models: Sequence[Any], conf_dir: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for model in models:
         body = OmegaConf.to_yaml(OmegaConf.create(model.model))
-        (folder / f"{model.name}.yaml").write_text(f"# {model.library} fleet: written by benchmarks/fleet/run.py\n{body}")
+        (folder / f"{model.name}.yaml").write_text(
+            f"# {model.library} fleet: written by benchmarks/fleet/run.py\n{body}"
+        )
 
 
 def sweep(names: Sequence[str], conf_dir: Path, sweep_dir: Path, extra: Sequence[str] = ()) -> None:
     command = [
-        sys.executable, "-m", "converter", "--multirun", "--config-dir", str(conf_dir),
-        f"+model={','.join(names)}", *JOB_ARGS, *extra, f"hydra.sweep.dir={sweep_dir}",
+        sys.executable,
+        "-m",
+        "converter",
+        "--multirun",
+        "--config-dir",
+        str(conf_dir),
+        f"+model={','.join(names)}",
+        *JOB_ARGS,
+        *extra,
+        f"hydra.sweep.dir={sweep_dir}",
     ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
@@ -85,7 +95,9 @@ def outcome_of(library: str, name: str, result: Optional[Dict[str, Any]]) -> Fle
         return FleetOutcome(library, name, "missing", "missing", "no result.json", 0.0, [])
     failure = result.get("failure") or {}
     seconds = float(sum((result.get("stages") or {}).values()))
-    reason = f"{failure.get('stage', '')}: {failure.get('type', '').rsplit('.', 1)[-1]}: {first(failure.get('message'))}"
+    reason = (
+        f"{failure.get('stage', '')}: {failure.get('type', '').rsplit('.', 1)[-1]}: {first(failure.get('message'))}"
+    )
     fix = failure.get("fix") or {}
     return FleetOutcome(
         library,
@@ -125,7 +137,10 @@ def apply_fixes(outcomes: List[FleetOutcome], conf_dir: Path, workdir: Path) -> 
 
 
 def render(outcomes: Sequence[FleetOutcome], wall_s: float) -> str:
-    lines = ["| library | models | converted as written | converted with the diagnosed fix | pass rate |", "|---|---|---|---|---|"]
+    lines = [
+        "| library | models | converted as written | converted with the diagnosed fix | pass rate |",
+        "|---|---|---|---|---|",
+    ]
     for library in dict.fromkeys(o.library for o in outcomes):
         mine = [o for o in outcomes if o.library == library]
         direct = sum(o.status == "ok" for o in mine)
@@ -157,9 +172,11 @@ def machine() -> str:
 def fleet_of(library: str) -> List[Any]:
     from benchmarks.fleet import models
 
-    return {"transformers": models.transformers_fleet, "timm": models.timm_fleet, "torchvision": models.torchvision_fleet}[
-        library
-    ]()
+    return {
+        "transformers": models.transformers_fleet,
+        "timm": models.timm_fleet,
+        "torchvision": models.torchvision_fleet,
+    }[library]()
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -169,8 +186,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--workdir", type=Path, default=REPO / "outputs" / "fleet")
     parser.add_argument("--out", type=Path, help="write the report here (benchmarks/fleet.md)")
     parser.add_argument("--readme", type=Path, help="replace README's fleet section with the summary")
-    parser.add_argument("--combine", nargs="+", type=Path, metavar="WORKDIR",
-                        help="report the outcomes.json of earlier runs instead (a later one's outcome of a model wins)")
+    parser.add_argument(
+        "--combine",
+        nargs="+",
+        type=Path,
+        metavar="WORKDIR",
+        help="report the outcomes.json of earlier runs instead (a later one's outcome of a model wins)",
+    )
     args = parser.parse_args(argv)
     if args.combine:
         outcomes, wall = combined(args.combine)
@@ -188,7 +210,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     outcomes = [outcome_of(m.library, m.name, results.get(m.name)) for m in models]
     apply_fixes(outcomes, conf_dir, args.workdir)
     wall = time.perf_counter() - started
-    (args.workdir / "outcomes.json").write_text(json.dumps({"wall_s": wall, "outcomes": [o.__dict__ for o in outcomes]}, indent=1))
+    (args.workdir / "outcomes.json").write_text(
+        json.dumps({"wall_s": wall, "outcomes": [o.__dict__ for o in outcomes]}, indent=1)
+    )
     publish(outcomes, wall, args)
     return 0
 

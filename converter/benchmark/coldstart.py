@@ -43,7 +43,17 @@ def measure_cold_start(
 ) -> Dict[str, float]:
     """Whole-process wall seconds too, so interpreter start-up is in the figure a user feels."""
     start = time.perf_counter()
-    command = [sys.executable, "-W", "ignore", "-m", "converter.benchmark.coldstart", backend, str(path), device, sha256]
+    command = [
+        sys.executable,
+        "-W",
+        "ignore",
+        "-m",
+        "converter.benchmark.coldstart",
+        backend,
+        str(path),
+        device,
+        sha256,
+    ]
     proc = subprocess.run(
         command + ([library] if library else []),
         capture_output=True,

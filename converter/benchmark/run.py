@@ -158,5 +158,6 @@ def benchmark_artifact(
         "theoretical_peak": theoretical_peak_gflops(device, threads),
         "cases": cases,
         "cold_start": measure_cold_start(backend, artifact_path, device, artifact_sha256, library)
-        if bench.cold_start else None,
+        if bench.cold_start
+        else None,
     }

@@ -40,7 +40,10 @@ def list_input_fix(model: ModelConfig, name: str) -> List[str]:
     shape = list(spec.shape or [])
     if spec.count is not None or len(shape) < 2:
         return []
-    overrides = [f"model.inputs.{name}.count={shape[0]}", f"model.inputs.{name}.shape=[{','.join(map(str, shape[1:]))}]"]
+    overrides = [
+        f"model.inputs.{name}.count={shape[0]}",
+        f"model.inputs.{name}.shape=[{','.join(map(str, shape[1:]))}]",
+    ]
     if model.dynamic_shapes.get(name):
         overrides.append(f"~model.dynamic_shapes.{name}")
     return overrides
@@ -74,8 +77,12 @@ def input_rejected(context: Any, location: Optional[Location]) -> Optional[Any]:
             "input_rejected",
             opening + f"{named} indexes past an embedding table of {size} rows ({embedding['module']}). Integer "
             f"inputs draw from [low, high) as torch.randint does: token ids take high = the vocabulary size, {size}."
-            + ("" if culprits else " No input feeds the table directly: an input it is computed from (an attention "
-                                   "mask that should hold ones, high: 2) is out of its range."),
+            + (
+                ""
+                if culprits
+                else " No input feeds the table directly: an input it is computed from (an attention "
+                "mask that should hold ones, high: 2) is out of its range."
+            ),
             fixes,
         )
     wrong = _WRONG_KIND.search(message)
@@ -135,8 +142,7 @@ def loader_rejected(context: Any, location: Optional[Location]) -> Optional[Any]
         "loader_rejected",
         f"{_at(location)}the loader '{model.loader['_target_']}' refused to build the model from model.loader's "
         f"arguments ({_root_cause(context.message)[:200]}): the arguments contradict each other or the "
-        "library's defaults"
-        + (f"; the library's known fix: {fix.lstrip('+')}." if fix else "; fix them in the YAML."),
+        "library's defaults" + (f"; the library's known fix: {fix.lstrip('+')}." if fix else "; fix them in the YAML."),
         [fix] if fix else [],
     )
 
@@ -236,7 +242,11 @@ def _name(annotation: Any) -> str:
 
 def _is_tensor_list(annotation: Any) -> bool:
     text = annotation if isinstance(annotation, str) else str(annotation)
-    return bool(re.search(r"(?:List|list|Sequence)\[(?:torch\.)?Tensor\]", text)) and "Union" not in text and "|" not in text
+    return (
+        bool(re.search(r"(?:List|list|Sequence)\[(?:torch\.)?Tensor\]", text))
+        and "Union" not in text
+        and "|" not in text
+    )
 
 
 def _accepts_tensor(annotation: Any) -> bool:

@@ -35,10 +35,20 @@ def parse(argv: List[str]) -> argparse.Namespace:
     parser.add_argument("--name", help="the YAML's name (default: the target's last part)")
     parser.add_argument("--config-dir", type=Path, help="write DIR/model/NAME.yaml (default: conf/)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing YAML")
-    parser.add_argument("--run", action="append", default=[], metavar="OVERRIDE",
-                        help="an override for the job new runs (tracking=off, device=cuda); not written to the YAML")
-    parser.add_argument("--allow", action="append", default=[], metavar="PREFIX",
-                        help="a package the loader may come from beyond the built-in ones (security.allowed_prefixes)")
+    parser.add_argument(
+        "--run",
+        action="append",
+        default=[],
+        metavar="OVERRIDE",
+        help="an override for the job new runs (tracking=off, device=cuda); not written to the YAML",
+    )
+    parser.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="PREFIX",
+        help="a package the loader may come from beyond the built-in ones (security.allowed_prefixes)",
+    )
     return parser.parse_args(argv)
 
 
@@ -49,7 +59,9 @@ def loader_of(target: str, arguments: List[str]) -> Dict[str, Any]:
     try:
         values = OmegaConf.to_container(OmegaConf.from_dotlist(arguments)) if arguments else {}
     except (OmegaConfBaseException, ValueError) as exc:
-        raise ConfigError("arguments", f"cannot read {arguments} ({one_line(exc)})", "write key=value, one each") from exc
+        raise ConfigError(
+            "arguments", f"cannot read {arguments} ({one_line(exc)})", "write key=value, one each"
+        ) from exc
     return {"_target_": target, **values}
 
 
@@ -79,7 +91,11 @@ def build(loader: Dict[str, Any]) -> Any:
 
     module = instantiate(loader, _convert_="all")
     if not isinstance(module, torch.nn.Module):
-        raise ConfigError("target", f"'{loader['_target_']}' built a {type(module).__name__}", "give a loader that returns an nn.Module")
+        raise ConfigError(
+            "target",
+            f"'{loader['_target_']}' built a {type(module).__name__}",
+            "give a loader that returns an nn.Module",
+        )
     return module.eval()
 
 
@@ -110,8 +126,11 @@ def _model_config(name: str, loader: Dict[str, Any]) -> Dict[str, Any]:
     except ConfigError:
         raise
     except Exception as exc:  # noqa: BLE001 (the loader's own refusal, named)
-        raise ConfigError("arguments", f"'{loader['_target_']}' failed to build the model ({one_line(exc)})",
-                          "correct the loader's arguments") from exc
+        raise ConfigError(
+            "arguments",
+            f"'{loader['_target_']}' failed to build the model ({one_line(exc)})",
+            "correct the loader's arguments",
+        ) from exc
     inferred = infer_inputs(module)
     if not inferred.inputs:
         raise ConfigError("target", "no input of forward could be inferred", "write model.inputs by hand")
@@ -148,8 +167,10 @@ def _write_and_run(model: Dict[str, Any], path: Path, conf_dir: Path, args: argp
         print(f"applied the verified fix ({' '.join(fix['overrides'])}) to {path}\nconverts: {command}")
         return EXIT_OK
     reason = fix.get("reason") or "no fix is known"
-    header += [f"does not convert yet [{failure.get('category')}]: {(failure.get('hint') or '')[:400]}",
-               f"fix: {reason}"]
+    header += [
+        f"does not convert yet [{failure.get('category')}]: {(failure.get('hint') or '')[:400]}",
+        f"fix: {reason}",
+    ]
     _write(path, render(document(model), header, {}))
     print(f"{path} does not convert yet [{failure.get('category')}]: {reason}", file=sys.stderr)
     return EXIT_FAILED

@@ -77,7 +77,9 @@ def infer_inputs(module: Any) -> InferredInputs:
     return inferred
 
 
-def _from_library_config(module: Any, config: Any, parameters: List[inspect.Parameter], inferred: InferredInputs) -> None:
+def _from_library_config(
+    module: Any, config: Any, parameters: List[inspect.Parameter], inferred: InferredInputs
+) -> None:
     """A transformers model: its inputs by their conventional names, sized from its config."""
     configs = _sub_configs(config)
     names = [p.name for p in parameters]
@@ -90,7 +92,12 @@ def _from_library_config(module: Any, config: Any, parameters: List[inspect.Para
         inferred.inputs["input_ids"] = _ids(vocab, length)
         inferred.dynamic_shapes["input_ids"] = {0: BATCH, 1: seq}
         if "attention_mask" in names:
-            inferred.inputs["attention_mask"] = {"shape": [EXAMPLE_BATCH, length], "dtype": "int64", "low": 1, "high": 2}
+            inferred.inputs["attention_mask"] = {
+                "shape": [EXAMPLE_BATCH, length],
+                "dtype": "int64",
+                "low": 1,
+                "high": 2,
+            }
             inferred.dynamic_shapes["attention_mask"] = {0: BATCH, 1: seq}
     if "decoder_input_ids" in names and getattr(config, "is_encoder_decoder", False) and vocab:
         target = {"name": "target_seq", "min": 2, "max": seq_max}
@@ -107,7 +114,9 @@ def _from_library_config(module: Any, config: Any, parameters: List[inspect.Para
         frames = 2 * int(_first(configs, "max_source_positions") or 1500)
         inferred.inputs["input_features"] = _signal([EXAMPLE_BATCH, int(bins), frames])
         inferred.dynamic_shapes["input_features"] = {0: BATCH}
-        inferred.notes.append(f"input_features: {frames} frames, twice max_source_positions (the encoder's fixed length)")
+        inferred.notes.append(
+            f"input_features: {frames} frames, twice max_source_positions (the encoder's fixed length)"
+        )
     if "input_values" in names and not inferred.inputs:
         inferred.inputs["input_values"] = _signal([EXAMPLE_BATCH, 1600])
         inferred.dynamic_shapes["input_values"] = {0: BATCH}

@@ -4,7 +4,7 @@ target), `model:` holding the model, and a comment on each line a verified fix c
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Mapping, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 
 def document(model: Mapping[str, Any]) -> Dict[str, Any]:

@@ -22,7 +22,9 @@ def cache_classes() -> List[type]:
     from transformers import cache_utils
 
     found = (cls for _, cls in inspect.getmembers(cache_utils, inspect.isclass))  # aliases appear twice
-    return list(dict.fromkeys(c for c in found if c.__module__ == cache_utils.__name__ and issubclass(c, cache_utils.Cache)))
+    return list(
+        dict.fromkeys(c for c in found if c.__module__ == cache_utils.__name__ and issubclass(c, cache_utils.Cache))
+    )
 
 
 def _register(cls: type) -> None:
