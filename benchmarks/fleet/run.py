@@ -202,6 +202,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.only:
         wanted = set(args.only.split(","))
         models = [m for m in models if m.name in wanted]
+    if args.via_new:
+        models = [inferred_by_new(m) for m in models]
     conf_dir = args.workdir / "conf"
     write_yamls(models, conf_dir)
     started = time.perf_counter()
@@ -215,6 +217,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     publish(outcomes, wall, args)
     return 0
+
+
+def inferred_by_new(member: Any) -> Any:
+    """The member with the inputs and Dims `converter new` infers from the built model (same loader)."""
+    from dataclasses import replace
+
+    from converter.new.command import build_with_known_fix
+    from converter.new.inference import infer_inputs
+
+    module, loader, _ = build_with_known_fix(dict(member.model["loader"]))
+    inferred = infer_inputs(module)
+    model = {**member.model, "loader": loader, "inputs": inferred.inputs, "dynamic_shapes": inferred.dynamic_shapes}
+    return replace(member, model=model)
 
 
 def combined(workdirs: Sequence[Path]) -> tuple:

@@ -99,6 +99,31 @@ def build(loader: Dict[str, Any]) -> Any:
     return module.eval()
 
 
+def build_with_known_fix(loader: Dict[str, Any]) -> tuple:
+    """(module, loader, the override applied): a model the library refuses to build from these
+    arguments is built again with the library's known fix (a pad token id past a small vocabulary)."""
+    from converter.library_types import load_fix
+    from converter.targets import top_package
+
+    try:
+        return build(loader), loader, None
+    except ConfigError:
+        raise
+    except Exception as exc:  # noqa: BLE001 (the loader's own refusal)
+        fix = load_fix(top_package(loader["_target_"]), loader, str(exc))
+        if fix is None:
+            raise ConfigError(
+                "arguments",
+                f"'{loader['_target_']}' failed to build the model ({one_line(exc)})",
+                "correct the loader's arguments",
+            ) from exc
+    from converter.new.yaml_file import apply_overrides
+
+    fixed, _ = apply_overrides({"model": {"loader": loader}}, [fix])
+    loader = fixed["model"]["loader"]
+    return build(loader), loader, fix
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse(list(sys.argv[1:] if argv is None else argv))
     from converter.preflight import CONF_DIR
