@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from converter.diagnosis.categories import FailureContext, diagnose
 from converter.results import JobResult
 from converter.schema import ConverterConfig, ExportConfig, ModelConfig
@@ -59,6 +61,7 @@ def test_a_scripted_artifact_that_refuses_a_tensor_for_a_list_is_artifact_error_
     assert fixed.ok, fixed.failure
 
 
+@pytest.mark.slow  # a full-size detector, exported then scripted: make test-all
 def test_a_detector_given_a_tensor_is_told_to_script_it_with_a_list_and_that_converts(tmp_path: Path) -> None:
     failed = run(tmp_path / "a", "detector_as_tensor", "validate.edge_values=false")
     assert failed.failure.category == "data_dependent"

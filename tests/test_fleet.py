@@ -77,3 +77,24 @@ def test_a_trace_refuses_the_cache_and_the_fix_turns_the_cache_off(tmp_path: Pat
         *failed.failure.fix_overrides,
     )
     assert fixed.ok, fixed.failure
+
+
+def test_a_pad_token_past_a_small_vocabulary_is_loader_rejected_and_its_fix_converts(tmp_path: Path) -> None:
+    """Phi-3's default pad_token_id 32000 with vocab_size 1000: nn.Embedding refuses it at load."""
+    conf = tmp_path / "conf"
+    write_yamls([m for m in fleet.transformers_fleet() if m.name == "hf_phi3"], conf)
+    failed = convert(tmp_path / "a", conf, "hf_phi3")
+    assert (failed.failure.stage, failed.failure.category) == ("load", "loader_rejected")
+    assert failed.failure.fix_overrides == ["++model.loader.config.pad_token_id=0"]
+    assert "Padding_idx must be within num_embeddings" in failed.failure.hint
+    fixed = convert(tmp_path / "b", conf, "hf_phi3", *failed.failure.fix_overrides)
+    assert fixed.ok, fixed.failure
+
+
+def test_torchvisions_offline_backbone_download_gets_weights_backbone_null() -> None:
+    from registry.library_support.torchvision import load_fix
+
+    loader = {"_target_": "torchvision.models.segmentation.deeplabv3_resnet50", "weights": None}
+    message = "Error in call to target '...deeplabv3_resnet50':\nURLError(gaierror(-3, 'Temporary failure in name resolution'))"
+    assert load_fix(loader, message) == "++model.loader.weights_backbone=null"
+    assert load_fix({**loader, "weights_backbone": None}, message) is None

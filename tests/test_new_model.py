@@ -32,7 +32,7 @@ SMALL_BERT = [
 ]
 
 
-QUICK = ["--run", "tracking=off", "--run", "validate.num_random_inputs=0"]
+QUICK = ["--run", "tracking=off", "--run", "validate.num_random_inputs=0", "--run", "job.isolate=false"]
 
 
 def new(run_cli, conf: Path, *args: str):
@@ -78,6 +78,7 @@ def test_a_transformers_encoder_converts_as_written(run_cli, tmp_path: Path) -> 
     converted_as_written(run)
 
 
+@pytest.mark.slow  # full-size torchvision/timm models: make test-all
 def test_a_timm_model_takes_its_pretrained_cfg_input_size(run_cli, tmp_path: Path) -> None:
     conf = tmp_path / "conf"
     run = new(run_cli, conf, "timm.create_model", "model_name=resnet10t")
@@ -86,6 +87,7 @@ def test_a_timm_model_takes_its_pretrained_cfg_input_size(run_cli, tmp_path: Pat
     converted_as_written(run)
 
 
+@pytest.mark.slow  # full-size torchvision/timm models: make test-all
 def test_a_torchvision_classifier_converts_as_written(run_cli, tmp_path: Path) -> None:
     conf = tmp_path / "conf"
     run = new(run_cli, conf, "torchvision.models.resnet18", "weights=null")
@@ -93,6 +95,7 @@ def test_a_torchvision_classifier_converts_as_written(run_cli, tmp_path: Path) -
     converted_as_written(run)
 
 
+@pytest.mark.slow  # full-size torchvision/timm models: make test-all
 def test_a_torchvision_detector_gets_a_list_of_images_and_the_verified_script_fix(run_cli, tmp_path: Path) -> None:
     conf = tmp_path / "conf"
     run = new(
