@@ -105,20 +105,17 @@ def _gpt2_conf(tmp_path: Path) -> str:
     return str(tmp_path / "conf")
 
 
+def trace_gpt2(run_cli, conf: str, *overrides: str):
+    """GPT-2 traced strictly: its KV cache, then its dict output, are what a trace refuses."""
+    return run_cli("--config-dir", conf, "+model=hf_gpt2", "export=torchscript_trace", "export.strict=true", *overrides)
+
+
 def test_a_decoders_trace_chain_ends_verified_in_two_steps_and_the_exit_code_stays_the_failed_jobs(
     run_cli, tmp_path: Path
 ) -> None:
     """The cache, then the dict: +model.loader.config.use_cache=false, then export.strict=false."""
     conf = _gpt2_conf(tmp_path)
-    run = run_cli(
-        "--config-dir",
-        conf,
-        "+model=hf_gpt2",
-        "export=torchscript_trace",
-        "export.strict=true",
-        "validate.num_random_inputs=0",
-        "tracking=default",
-    )
+    run = trace_gpt2(run_cli, conf, "validate.num_random_inputs=0", "tracking=default")
     assert run.returncode == 1, run.stderr[-2000:]
     result = run.result()
     fix = result["failure"]["fix"]
@@ -157,14 +154,7 @@ def _check_mlflow_tags(cwd: Path, fix: Dict[str, Any]) -> None:
 
 def test_verify_fix_false_leaves_the_fix_a_suggestion(run_cli, tmp_path: Path) -> None:
     conf = _gpt2_conf(tmp_path)
-    run = run_cli(
-        "--config-dir",
-        conf,
-        "+model=hf_gpt2",
-        "export=torchscript_trace",
-        "export.strict=true",
-        "diagnosis.verify_fix=false",
-    )
+    run = trace_gpt2(run_cli, conf, "diagnosis.verify_fix=false")
     assert run.returncode == 1
     fix = run.result()["failure"]["fix"]
     assert (fix["verified"], fix["reason"]) == (NOT_TRIED, "diagnosis.verify_fix=false")
