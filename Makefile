@@ -10,11 +10,11 @@ PIP    := $(BIN)/pip install --constraint constraints.txt
 
 setup: $(STAMP)
 
-# Every optional target's extra that installs on this machine: onnx and coreml everywhere;
+# Every optional target's extra that installs on this machine: onnx, coreml and openvino everywhere;
 # tensorrt only where CUDA is (its wheels pull CUDA libraries and a matching torch).
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) --editable '.[dev,onnx,coreml,timm,transformers]'
+	$(PIP) --editable '.[dev,onnx,coreml,openvino,timm,transformers]'
 	if command -v nvidia-smi >/dev/null 2>&1; then $(PIP) --editable '.[tensorrt]' || echo "tensorrt extra did not install: export=tensorrt will say so"; fi
 	touch $(STAMP)
 

@@ -42,7 +42,7 @@ class ArtifactIntegrityError(Exception):
 
 
 def verify(path: Path, expected_sha256: str) -> None:
-    if not path.is_file():
+    if not path.exists():  # a file, or a folder artifact (.mlpackage, .openvino)
         raise ArtifactIntegrityError(f"the artifact {path} is gone (it was recorded with sha256 {expected_sha256})")
     found = sha256_of(path)
     if found != expected_sha256:

@@ -143,3 +143,22 @@ def coreml_facts(model: Any) -> Dict[str, Any]:
     facts = _facts(histogram, set(), set(), 0, flexible, {"parameters": count, "parameter_bytes": size})
     facts["non_core_aten_ops"] = None
     return facts
+
+
+def openvino_facts(model: Any) -> Dict[str, Any]:
+    """OpenVINO operations by opset, dynamic input dims, constant (weight) sizes."""
+    histogram: Counter = Counter()
+    count = size = 0
+    for op in model.get_ordered_ops():
+        kind = op.get_type_info()
+        histogram[f"{kind.version_id}::{kind.name}"] += 1
+        if kind.name == "Constant":
+            elements = 1
+            for dim in op.get_output_shape(0):
+                elements *= int(dim)
+            count += elements
+            size += elements * op.get_output_element_type(0).size
+    dynamic = sum(1 for port in model.inputs for dim in port.get_partial_shape() if dim.is_dynamic)
+    facts = _facts(histogram, set(), set(), 0, dynamic, {"parameters": count, "parameter_bytes": size})
+    facts["non_core_aten_ops"] = None
+    return facts

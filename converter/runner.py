@@ -199,7 +199,7 @@ def _run_stages(
         return
     threads = config.benchmark.threads
     if validate.enabled:
-        tolerance = effective_tolerance(model.tolerance, validate)
+        tolerance = _target_tolerance(effective_tolerance(model.tolerance, validate), exporter, options)
         with stages.stage("validate"):
             reloaded = load_verified(exporter, result.artifact, device, threads, plan.specs)
             report = validate_artifact(
@@ -218,6 +218,19 @@ def _run_stages(
             if reloaded is None:
                 reloaded = load_verified(exporter, result.artifact, device, threads, plan.specs)
             result.benchmark = _benchmark(config, plan, module, reloaded, path, run_dir, result)
+
+
+def _target_tolerance(tolerance: Any, exporter: Any, options: Any) -> Any:
+    """At least the tolerance the target's precision needs (OpenVINO at bf16), recorded as its source."""
+    import dataclasses
+
+    needed = exporter.min_tolerance(options) if hasattr(exporter, "min_tolerance") else None
+    if needed is None or needed <= tolerance.atol:
+        return tolerance
+    source = {**tolerance.source, "atol": f"export.options.precision={options.precision}"}
+    return dataclasses.replace(
+        tolerance, atol=needed, rtol=max(tolerance.rtol, needed), source={**source, "rtol": source["atol"]}
+    )
 
 
 def _export_request(

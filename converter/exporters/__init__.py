@@ -15,6 +15,7 @@ BACKENDS: Dict[str, str] = {
     "aoti": "converter.exporters.aoti:AotiExporter",
     "coreml": "converter.exporters.coreml:CoreMLExporter",
     "tensorrt": "converter.exporters.tensorrt:TensorRTExporter",
+    "openvino": "converter.exporters.openvino:OpenVinoExporter",
 }
 
 
