@@ -189,6 +189,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--out", type=Path, help="write the report here (benchmarks/fleet.md)")
     parser.add_argument("--readme", type=Path, help="replace README's fleet section with the summary")
     parser.add_argument(
+        "--via-new",
+        action="store_true",
+        help="write each YAML's inputs as `converter new` infers them from the built model",
+    )
+    parser.add_argument(
         "--combine",
         nargs="+",
         type=Path,
