@@ -15,6 +15,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) --editable '.[dev,onnx,coreml,openvino,timm,transformers]'
+	$(PIP) --editable '.[executorch]' || echo "executorch extra did not install: export=executorch will say so"
 	if command -v nvidia-smi >/dev/null 2>&1; then $(PIP) --editable '.[tensorrt]' || echo "tensorrt extra did not install: export=tensorrt will say so"; fi
 	touch $(STAMP)
 

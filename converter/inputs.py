@@ -86,6 +86,14 @@ class InputPlan:
 
         return replace(self, specs=bound_to_module(module, self.specs))
 
+    def narrowed(self, supported: Mapping[str, Mapping[str, int]]) -> InputPlan:
+        """The plan with each Dim cut to the range a target supports (ExecuTorch's XNNPACK bounds)."""
+        dims = {
+            name: replace(dim, max=min(dim.max, int(supported[name]["max"]))) if name in supported else dim
+            for name, dim in self.dims.items()
+        }
+        return replace(self, dims=dims)
+
     def make(self, sizes: Mapping[str, int], seed: int, device: str, fill: Optional[str] = None) -> Dict[str, Any]:
         """All inputs at the given Dim sizes, in declaration order."""
         import torch

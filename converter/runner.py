@@ -182,6 +182,12 @@ def _run_stages(
     with stages.stage("export"), apply_patches(model.patches):
         artifact = exporter.export(request)
     _record_export_notes(result, request)
+    narrowed = request.notes.get("dims_supported")
+    if narrowed and validate.enabled:  # validate at the sizes the target kept, never silently fewer
+        plan = state["inputs"] = plan.narrowed(narrowed)
+        cases = state["cases"] = plan.validation_cases(validate, config.seed, device)
+        with stages.stage("reference"), apply_patches(model.patches if validate.reference_patched else []):
+            reference = state["reference"] = run_reference(_caller(module, plan), cases)
 
     suffix = exporter.suffix_for(options) if hasattr(exporter, "suffix_for") else exporter.suffix
     path = run_dir / f"{ARTIFACT_STEM}{suffix}"

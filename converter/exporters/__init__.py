@@ -16,6 +16,7 @@ BACKENDS: Dict[str, str] = {
     "coreml": "converter.exporters.coreml:CoreMLExporter",
     "tensorrt": "converter.exporters.tensorrt:TensorRTExporter",
     "openvino": "converter.exporters.openvino:OpenVinoExporter",
+    "executorch": "converter.exporters.executorch:ExecuTorchExporter",
 }
 
 

@@ -21,6 +21,7 @@ RUNTIMES = {
     "coreml": ("Core ML mlprogram / neuralnetwork", "Core ML (macOS only: elsewhere validation says `skipped`)"),
     "tensorrt": ("Torch-TensorRT ExportedProgram", "TensorRT engines (NVIDIA GPUs only)"),
     "openvino": ("OpenVINO IR from the torch.export program", "OpenVINO's CPU plugin (f32 unless `precision` asks)"),
+    "executorch": ("ExecuTorch program, XNNPACK-delegated", "ExecuTorch's Python runtime (`executorch.runtime`)"),
 }
 
 
@@ -30,9 +31,11 @@ def render() -> str:
         module_name, class_name = where.split(":")
         exporter = getattr(importlib.import_module(module_name), class_name)
         artifact, runtime = RUNTIMES[name]
-        suffix = {"coreml": ".mlpackage / .mlmodel", "openvino": ".openvino/model.xml + .bin"}.get(
-            name, exporter.suffix
-        )
+        suffix = {
+            "coreml": ".mlpackage / .mlmodel",
+            "openvino": ".openvino/model.xml + .bin",
+            "executorch": ".executorch/model.pte",
+        }.get(name, exporter.suffix)
         options = ", ".join(f"`{o}`" for o in exporter.Options.__dataclass_fields__)
         needs = [f"extra `{name}`" if getattr(exporter, "requires", ()) else ""]
         needs += [f"`{tool}`" for tool in getattr(exporter, "tools", ())]

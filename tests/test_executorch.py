@@ -1,0 +1,44 @@
+"""export=executorch (converter/exporters/executorch.py): an XNNPACK-delegated .pte from the
+torch.export program, run with ExecuTorch's runtime; a Dim the lowering narrows is recorded and
+validated at the sizes that remain; graph facts give the delegated share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.checks import run_in_process
+
+pytest.importorskip("executorch", reason="the 'executorch' extra is not installed")
+
+QUICK = ["tracking=off", "benchmark=off", "validate.num_random_inputs=0", "export=executorch"]
+
+
+def test_a_delegated_program_validates_and_says_what_xnnpack_took(tmp_path: Path) -> None:
+    result = run_in_process(tmp_path, "+model=classification", *QUICK)
+    assert result.ok, result.failure
+    assert (Path(result.artifact.path) / "model.pte").is_file()
+    assert [c["shapes"]["x"][0] for c in result.validation["cases"] if c["name"].startswith("dims")] == [1, 8, 16]
+    assert result.graph["delegated_share"] == 1.0 and result.graph["not_delegated"] == {}
+
+
+def test_without_a_delegate_nothing_is_delegated_and_the_portable_kernels_still_match(tmp_path: Path) -> None:
+    result = run_in_process(tmp_path, "+model=classification", "export.options.delegate=none", *QUICK)
+    assert result.ok, result.failure
+    assert result.graph["delegated_share"] == 0.0
+    assert "aten.sigmoid.default" in result.graph["not_delegated"]
+
+
+def test_a_dim_the_lowering_narrows_is_recorded_and_validated_at_the_sizes_that_remain(tmp_path: Path) -> None:
+    """XNNPACK bounds resnet18's batch at 15 whatever the Dim's max."""
+    result = run_in_process(tmp_path, "+tiny=resnet18", "model.dynamic_shapes.x={0:{name:batch,min:1,max:32}}", *QUICK)
+    assert result.ok, result.failure
+    assert result.export_info["dims_supported"] == {"batch": {"min": 1, "max": 15, "declared_max": 32}}
+    assert [c["shapes"]["x"][0] for c in result.validation["cases"] if c["name"].startswith("dims")] == [1, 8, 15]
+
+
+def test_an_unknown_delegate_is_a_config_error(run_cli) -> None:
+    run = run_cli("+model=classification", "export=executorch", "export.options.delegate=qnn")
+    assert run.returncode == 2
+    assert "delegate 'qnn' is not one of xnnpack, none" in run.stderr
