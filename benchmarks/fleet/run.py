@@ -85,10 +85,14 @@ def sweep(names: Sequence[str], conf_dir: Path, sweep_dir: Path, extra: Sequence
 
 
 def read_results(sweep_dir: Path) -> Dict[str, Dict[str, Any]]:
+    """Each launched job's result.json by model; a verified fix's follow-up jobs (fix1-...) are not the model's outcome."""
+    from converter.outcome import job_dirs
+
     found = {}
-    for path in sweep_dir.rglob("result.json"):
-        result = json.loads(path.read_text())
-        found[result["model"]] = result
+    for job_dir in job_dirs(sweep_dir):
+        if (job_dir / "result.json").is_file():
+            result = json.loads((job_dir / "result.json").read_text())
+            found[result["model"]] = result
     return found
 
 
@@ -240,18 +244,23 @@ def inferred_by_new(member: Any) -> Any:
 
 
 def combined(workdirs: Sequence[Path]) -> tuple:
+    """Outcomes read back from each run's job folders (a later run's outcome of a model wins) and the
+    runs' wall seconds (outcomes.json; a run stopped early counts its jobs' own seconds)."""
     by_name: Dict[str, FleetOutcome] = {}
     wall = 0.0
     for workdir in workdirs:
-        if not (workdir / "outcomes.json").is_file():  # a run stopped early: what its jobs wrote
-            for name, result in read_results(workdir / "sweep").items():
-                by_name[name] = outcome_of(_library_of(name), name, result)
-                wall += float((result.get("process") or {}).get("seconds") or 0.0)
-            continue
-        record = json.loads((workdir / "outcomes.json").read_text())
-        wall += record["wall_s"]
-        for item in record["outcomes"]:
-            by_name[item["name"]] = FleetOutcome(**item)
+        results = read_results(workdir / "sweep")
+        recorded = workdir / "outcomes.json"
+        if recorded.is_file():
+            wall += json.loads(recorded.read_text())["wall_s"]
+        else:
+            wall += sum(float((r.get("process") or {}).get("seconds") or 0.0) for r in results.values())
+        for name, result in results.items():
+            outcome = outcome_of(_library_of(name), name, result)
+            rerun = read_results(workdir / "fixed" / name).get(name)
+            if outcome.verified is None and rerun is not None:
+                outcome.fixed = rerun["status"] == "ok"
+            by_name[name] = outcome
     return list(by_name.values()), wall
 
 
