@@ -16,7 +16,7 @@ import logging
 import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from converter.errors import ConfigError, first_line
 
@@ -144,17 +144,23 @@ def verify_fix(
     return FixRecord(FAILED, reason, None, applied, last.run_dir, last.category, attempts)
 
 
-def fix_line(failure: Mapping[str, Any]) -> str:
-    """How every report shows a failure's fix: a verified command apart from an unverified suggestion,
-    which is never presented as the solution."""
+def fix_parts(failure: Mapping[str, Any]) -> Tuple[str, str]:
+    """(label, what to paste) for a failure's fix: a verified command apart from an unverified
+    suggestion, which is never presented as the solution; ('', '') when there is none."""
     overrides = " ".join(failure.get("fix_overrides") or [])
     fix = failure.get("fix") or {}
     verified = fix.get("verified")
     if verified == PASSED:
-        return f"fix (verified, converts): {fix['command']}"
+        return "fix (verified, converts)", fix["command"]
     if not overrides:
-        return ""
+        return "", ""
     if verified == FAILED:
-        return f"suggested fix, tried and failed ({fix.get('reason')}): {overrides}"
+        return f"suggested fix, tried and failed ({fix.get('reason')})", overrides
     why = f": {fix['reason']}" if verified == NOT_TRIED and fix.get("reason") else ""
-    return f"suggested fix, not verified{why}: {overrides}"
+    return f"suggested fix, not verified{why}", overrides
+
+
+def fix_line(failure: Mapping[str, Any]) -> str:
+    """How every plain-text report shows a failure's fix (see fix_parts)."""
+    label, paste = fix_parts(failure)
+    return f"{label}: {paste}" if paste else ""

@@ -97,7 +97,7 @@ def matrix_markdown(results: List[Dict[str, Any]]) -> str:
         lines.append("By failure category: " + ", ".join(f"{n} {c}" for c, n in categories) + ".")
     fixes = [r for r in results if (r.get("failure") or {}).get("fix_overrides")]
     if fixes:
-        from converter.fix_verification import fix_line
+        from converter.fix_verification import fix_parts
 
         lines += [
             "",
@@ -105,8 +105,8 @@ def matrix_markdown(results: List[Dict[str, Any]]) -> str:
             "",
         ]
         for r in fixes:
-            head, _, rest = fix_line(r["failure"]).partition(": ")
-            lines.append(f"- {r['model']}/{r['backend']}: {head}: `{rest}`")
+            label, paste = fix_parts(r["failure"])
+            lines.append(f"- {r['model']}/{r['backend']}: {label}: `{paste}`")
     fell_back = [r for r in results if (r.get("strict_mode") or {}).get("strict_failure") and r["status"] == Status.OK]
     if fell_back:
         lines += ["", "export.strict=auto exported non-strict where strict failed:", ""]

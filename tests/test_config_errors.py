@@ -41,6 +41,12 @@ CASES = [
     ),
     (["+model=resnet18", "model.inputs.x.shape=null"], "'model.inputs.x'", "neither a shape nor a factory"),
     (["--multirun", "+model=resnet18,nope"], "'model'", "there is no model config named 'nope'"),
+    (
+        ["+model=resnet18", "model.inputs.x.dtype=int64", "model.inputs.x.low=3", "model.inputs.x.high=3"],
+        "'model.inputs.x.high'",
+        "draw from [low, high) as torch.randint does, so this range is empty",
+    ),
+    (["+model=resnet18", "diagnosis.max_fix_attempts=0"], "'diagnosis.max_fix_attempts'", "1 or more"),
 ]
 
 

@@ -160,3 +160,43 @@ def test_verify_fix_false_leaves_the_fix_a_suggestion(run_cli, tmp_path: Path) -
     assert (fix["verified"], fix["reason"]) == (NOT_TRIED, "diagnosis.verify_fix=false")
     assert "suggested fix, not verified: diagnosis.verify_fix=false: +model.loader.config.use_cache=false" in run.stdout
     assert not list((run.cwd / "outputs").rglob("fix1-*"))
+
+
+def test_every_report_shows_a_verified_command_apart_from_a_suggestion() -> None:
+    from converter.explain import explain_one
+    from converter.summary import matrix_markdown
+
+    verified = {
+        "model": "det",
+        "backend": "torch_export",
+        "status": "failed",
+        "strict": True,
+        "failure": {
+            "stage": "export",
+            "type": "x.GuardOnDataDependentSymNode",
+            "message": "guard",
+            "category": "data_dependent",
+            "fix_overrides": ["export=torchscript_script"],
+            "fix": {"verified": PASSED, "command": "python -m converter +model=det export=torchscript_script"},
+        },
+    }
+    suggested = {
+        **verified,
+        "model": "seg",
+        "failure": {**verified["failure"], "fix": {"verified": NOT_TRIED, "reason": "diagnosis.verify_fix=false"}},
+    }
+    summary = matrix_markdown([verified, suggested])
+    assert (
+        "- det/torch_export: fix (verified, converts): `python -m converter +model=det export=torchscript_script`"
+        in summary
+    )
+    assert (
+        "- seg/torch_export: suggested fix, not verified: diagnosis.verify_fix=false: `export=torchscript_script`"
+        in summary
+    )
+    assert "  fix (verified, converts): python -m converter +model=det export=torchscript_script" in explain_one(
+        verified
+    )
+    assert "  suggested fix, not verified: diagnosis.verify_fix=false: export=torchscript_script" in explain_one(
+        suggested
+    )

@@ -49,9 +49,9 @@ EXPECTED = """\
 By status: 2 ok, 1 failed; 1 reused from the cache.
 By failure category: 1 unsupported_output.
 
-Fixes the diagnosis suggests (`python -m converter explain SWEEP_DIR` says why):
+Fixes (a verified one was run and converts; `python -m converter explain SWEEP_DIR` says why):
 
-- yolo11_pose/torchscript_trace: `model.wrapper={_target_:registry.common.SelectOutput,key:0}`
+- yolo11_pose/torchscript_trace: suggested fix, not verified: `model.wrapper={_target_:registry.common.SelectOutput,key:0}`
 
 export.strict=auto exported non-strict where strict failed:
 

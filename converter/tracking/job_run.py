@@ -211,12 +211,11 @@ def _note(result: Mapping[str, Any]) -> str:
     lines = [headline(result).split("\n")[0] + cached]
     if failure.get("hint"):
         lines += ["", failure["hint"]]
-    from converter.fix_verification import fix_line
+    from converter.fix_verification import fix_parts
 
-    line = fix_line(failure)
-    if line:
-        head, _, rest = line.partition(": ")
-        lines += ["", f"{head[:1].upper()}{head[1:]}: `{rest}`"]
+    label, paste = fix_parts(failure)
+    if paste:
+        lines += ["", f"{label[:1].upper()}{label[1:]}: `{paste}`"]
     return "\n".join(lines)[:5000]
 
 
