@@ -117,6 +117,8 @@ def test_job_tags_carry_the_failure_its_diagnosis_and_the_versions(monkeypatch) 
         "failure_location": "model.py:12",
         "failure_hint": "declare the batch",
         "failure_fix": "export.dynamic=true export.strict=false",
+        "fix_verified": "",
+        "fix_command": "",
         "strict_mode": "",
         "torch_version": "2.14.1",
         "library_versions": "torchvision 0.29.1",
