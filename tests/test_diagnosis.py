@@ -297,7 +297,15 @@ def test_the_readme_lists_every_category_and_every_target_as_the_code_renders_th
         assert section_of(readme, module.START, module.END) == module.render(), "run `make readme`"
 
 
-def test_a_nested_tuple_output_gets_the_first_output_wrapper() -> None:
+@pytest.mark.parametrize(
+    "structure",
+    [
+        "(Tensor[2, 56, 420], [Tensor[2, 65, 20, 20], Tensor[2, 51, 420]])",
+        # ultralytics 8.4's pose head: a dict inside the tuple is no top-level key to select
+        "(Tensor[2, 135, 525], {'boxes': Tensor[2, 64, 525], 'scores': Tensor[2, 80, 525], 'kpts': Tensor[2, 51, 525]})",
+    ],
+)
+def test_a_nested_tuple_output_gets_the_first_output_wrapper(structure: str) -> None:
     """YOLO11-pose traced: 'Tracer cannot infer type of (tensor, [tensors])' even non-strict."""
     from converter.diagnosis import FailureContext, diagnose
 
@@ -309,7 +317,7 @@ def test_a_nested_tuple_output_gets_the_first_output_wrapper() -> None:
             model=ModelConfig(name="yolo11_pose", loader={}, inputs={}),
             export=ExportConfig(backend="torchscript_trace", strict=True),
         ),
-        eager_structure=lambda: "(Tensor[2, 56, 420], [Tensor[2, 65, 20, 20], Tensor[2, 51, 420]])",
+        eager_structure=lambda: structure,
     )
     diagnosis = diagnose(context)
     assert (diagnosis.category, diagnosis.fix_overrides) == (

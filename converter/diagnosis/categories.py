@@ -185,7 +185,8 @@ def unsupported_output(context: FailureContext, location: Optional[Location]) ->
     library_object = re.search(r"(\w+)\(\d+ tensors\)", structure or "")
     if library_object:
         return _library_object_output(context, structure, library_object.group(1))
-    keys = re.findall(r"'(\w+)': ", structure or "")
+    # Keys of a dict at the top only: a tuple holding a dict (YOLO's (Tensor, {'boxes': ...})) is picked by index.
+    keys = re.findall(r"'(\w+)': ", structure or "") if (structure or "").startswith("{") else []
     if keys and context.backend == "torchscript_trace" and len(context.model.inputs) > 1:
         return Diagnosis(
             "unsupported_output",

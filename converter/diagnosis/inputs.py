@@ -157,7 +157,7 @@ def artifact_error(context: Any, location: Optional[Location]) -> Optional[Any]:
     """The reloaded artifact raised instead of answering (validate stage, not a pinned size)."""
     from converter.diagnosis.categories import Diagnosis
 
-    if context.stage != "validate":
+    if context.stage != "validate" or context.backend == "torchscript_trace":  # a trace's is trace_divergence
         return None
     cases = (context.validation or {}).get("cases") or []
     errors = [(c["name"], c["error"]) for c in cases if c.get("error")]
