@@ -24,6 +24,8 @@ log = logging.getLogger("converter")
 RESULT_FILE = "result.json"
 CONFIG_FILE = "config.yaml"
 TRACKING_FILE = "tracking.json"
+# Supervisor verdicts whose fix (a higher job.timeout_s or job.max_memory_mb) is not tried automatically.
+RESOURCE_VERDICTS = (Status.TIMEOUT.value, Status.OOM.value, Status.CRASHED.value)
 
 
 def task(cfg: Any) -> str:
@@ -69,6 +71,9 @@ def _with_verified_fix(
 
     if not config.diagnosis.verify_fix:
         record = FixRecord(NOT_TRIED, "diagnosis.verify_fix=false")
+    elif result["status"] in RESOURCE_VERDICTS:
+        # A longer or bigger run of a job that hung or ran away would cost twice the limit to learn little.
+        record = FixRecord(NOT_TRIED, f"a {result['status']} job's fix raises a limit; it is not run automatically")
     else:
         failed_run = _run_id(run_dir)
         record = verify_fix(
@@ -110,6 +115,7 @@ def _compose_follow_up(overrides: List[str]) -> Dict[str, Any]:
 def _run_follow_up(job: Dict[str, Any], run_dir: Path, failed_run: Optional[str], env_keys: Any) -> Dict[str, Any]:
     from converter.redact import redacted
 
+    job = {**job, "tracking": {**job["tracking"], "register": False}}  # advice, not a deliverable: never registered
     config = job_config(job)
     record_config = redacted(job, env_keys)
     result = run_guarded(job, config.job, record_config, run_dir)

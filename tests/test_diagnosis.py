@@ -233,7 +233,7 @@ def test_explain_groups_failed_jobs_by_category_most_frequent_first(tmp_path: Pa
     headers = [line for line in done.stdout.splitlines() if line.startswith("== ")]
     assert done.stdout.splitlines()[0] == f"3 of 4 job(s) failed under {sweep}"
     assert headers == ["== data_dependent (2)", "== trace_divergence (1)"]
-    assert "fix:  export=torchscript_script" in done.stdout and "toys.py:25" in done.stdout
+    assert "suggested fix, not verified: export=torchscript_script" in done.stdout and "toys.py:25" in done.stdout
 
     one = subprocess.run(
         [sys.executable, "-m", "converter", "explain", str(sweep / "2")], capture_output=True, text=True, env=cli_env()
@@ -245,7 +245,7 @@ def test_explain_groups_failed_jobs_by_category_most_frequent_first(tmp_path: Pa
     table = matrix_markdown(results_under(sweep))
     assert "By failure category: 2 data_dependent, 1 trace_divergence." in table
     assert "failed [trace_divergence]: validate: ValidationMismatch" in table
-    assert "- input_confirm/torchscript_trace: `export=torchscript_script`" in table
+    assert "- input_confirm/torchscript_trace: suggested fix, not verified: `export=torchscript_script`" in table
 
 
 def test_explain_names_a_missing_folder(tmp_path: Path) -> None:

@@ -159,6 +159,9 @@ def test_one_bad_model_costs_one_job_never_the_sweep(launcher: str, run_cli, tmp
     summary = (sweep_dir / "summary.md").read_text()
     verdict = "1 oom" if launcher == "basic" else "1 timeout"
     assert f"By status: 2 ok, 3 crashed, {verdict}." in summary
+    limited = results["hog" if launcher == "basic" else "hang"]["failure"]["fix"]  # never rerun at twice the limit
+    assert (limited["verified"], limited["attempts"]) == ("not_tried", [])
+    assert limited["reason"].endswith("job's fix raises a limit; it is not run automatically")
     check_mlflow(tmp_path, results)
     if launcher == "basic":  # plain progress: one line per finished job, in job order
         lines = [line for line in run.stdout.splitlines() if line.startswith("[sweep ")]

@@ -42,7 +42,7 @@ def test_a_dict_output_comes_back_as_eagers_dict(tmp_path: Path) -> None:
 
 
 def test_a_reduced_precision_widens_the_tolerance_and_says_so(tmp_path: Path) -> None:
-    result = run_in_process(tmp_path, "+tiny=resnet18", "export.options.precision=bf16", *QUICK)
+    result = run_in_process(tmp_path, "+model=classification", "export.options.precision=bf16", *QUICK)
     assert result.ok, result.failure
     assert result.validation["atol"] == 5.0e-2
     assert result.validation["tolerance_source"]["atol"] == "export.options.precision=bf16"
@@ -51,8 +51,8 @@ def test_a_reduced_precision_widens_the_tolerance_and_says_so(tmp_path: Path) ->
 
 
 def test_weights_stay_fp32_unless_compression_is_asked(tmp_path: Path) -> None:
-    full = run_in_process(tmp_path / "full", "+tiny=resnet18", *QUICK)
-    half = run_in_process(tmp_path / "half", "+tiny=resnet18", "export.options.compress_weights=true", *QUICK)
+    full = run_in_process(tmp_path / "full", "+model=classification", *QUICK)
+    half = run_in_process(tmp_path / "half", "+model=classification", "export.options.compress_weights=true", *QUICK)
     assert full.ok and half.ok
     sizes = [(Path(r.artifact.path) / "model.bin").stat().st_size for r in (full, half)]
     assert 0.45 < sizes[1] / sizes[0] < 0.55

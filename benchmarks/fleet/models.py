@@ -397,7 +397,7 @@ def _torchvision_io(name: str, kind: str) -> Dict[str, Any]:
         return {"inputs": {"images": {"shape": [3, size, size], "count": 1}}}
     if kind == "video":
         size = 224 if name.startswith(("mvit", "s3d")) else 112
-        frames = 16 if name.startswith("mvit") else 8
+        frames = 16 if name.startswith(("mvit", "s3d")) else 8  # S3D's temporal kernels need 16 frames at 224
         return {"inputs": {"x": {"shape": [2, 3, frames, size, size]}}, "dynamic_shapes": {"x": {0: FULL_SIZE_BATCH}}}
     if kind == "optical_flow":
         image = {"shape": [2, 3, 128, 128]}
