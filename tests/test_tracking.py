@@ -116,7 +116,11 @@ def check_one_click_review(run, client, server: str, experiment_id: str, parent,
     notes = {r.data.tags["model"]: r.data.tags["mlflow.note.content"] for r in children}
     assert notes["classification"] == "classification/torchscript_trace: ok"
     assert notes["input_confirm"].startswith("input_confirm/torchscript_trace: failed [trace_divergence]")
-    assert notes["input_confirm"].endswith("Fix: `export=torchscript_script`")
+    verified = notes["input_confirm"].split("Fix (verified, converts): `", 1)[1]
+    assert verified.startswith("python -m converter +tiny=input_confirm") and verified.endswith(
+        " export=torchscript_script`"
+    )
+    assert "export=torchscript_trace" not in verified  # the fix's backend replaces the job's
     shot = tmp_path / "mlflow-runs.png"
     browse = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000"]
     # MLflow 3.17 lists the sweep's parent with its jobs folded under it (one click expands them)

@@ -268,8 +268,18 @@ def _library_of(name: str) -> str:
     return {"hf": "transformers", "tv": "torchvision", "timm": "timm"}[name.split("_", 1)[0]]
 
 
+def not_run(outcomes: Sequence[FleetOutcome]) -> List[str]:
+    """Fleet members of the reported libraries that have no outcome (a run stopped before them)."""
+    names = {o.name for o in outcomes}
+    libraries = dict.fromkeys(o.library for o in outcomes)
+    return [m.name for library in libraries for m in fleet_of(library) if m.name not in names]
+
+
 def publish(outcomes: Sequence[FleetOutcome], wall: float, args: argparse.Namespace) -> None:
     summary = render(outcomes, wall)
+    missing = not_run(outcomes)
+    if missing:
+        summary += f" Not run (the run was stopped before them): {', '.join(missing)}."
     print(summary)
     report = (
         "# Fleet pass rates (make fleet)\n\nEach model's YAML as a user writes it (benchmarks/fleet/models.py), "
