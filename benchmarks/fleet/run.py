@@ -192,6 +192,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--workdir", type=Path, default=REPO / "outputs" / "fleet")
     parser.add_argument("--out", type=Path, help="write the report here (benchmarks/fleet.md)")
     parser.add_argument("--readme", type=Path, help="replace README's fleet section with the summary")
+    parser.add_argument("--note", default="", help="a line for the report on how the run was made")
     parser.add_argument(
         "--via-new",
         action="store_true",
@@ -284,7 +285,8 @@ def publish(outcomes: Sequence[FleetOutcome], wall: float, args: argparse.Namesp
     report = (
         "# Fleet pass rates (make fleet)\n\nEach model's YAML as a user writes it (benchmarks/fleet/models.py), "
         f"converted through torch.export and validated against eager; a failure's diagnosed fix, where it has one, "
-        f"is applied and run. Machine: {machine()}.\n\n{summary}\n\n{render_details(outcomes)}\n"
+        f"is applied and run. Machine: {machine()}.{' ' + args.note if args.note else ''}\n\n{summary}\n\n"
+        f"{render_details(outcomes)}\n"
     )
     if args.out:
         args.out.write_text(report)
