@@ -115,7 +115,7 @@ def test_a_decoders_trace_chain_ends_verified_in_two_steps_and_the_exit_code_sta
 ) -> None:
     """The cache, then the dict: +model.loader.config.use_cache=false, then export.strict=false."""
     conf = _gpt2_conf(tmp_path)
-    run = trace_gpt2(run_cli, conf, "validate.num_random_inputs=0", "tracking=default")
+    run = trace_gpt2(run_cli, conf, "validate.num_random_inputs=0", "tracking=default", "diagnosis.verify_fix=true")
     assert run.returncode == 1, run.stderr[-2000:]
     result = run.result()
     fix = result["failure"]["fix"]
@@ -128,7 +128,7 @@ def test_a_decoders_trace_chain_ends_verified_in_two_steps_and_the_exit_code_sta
     assert [a["status"] for a in fix["attempts"]] == ["failed", "ok"]
     assert fix["command"] == (
         f"python -m converter --config-dir {conf} +model=hf_gpt2 export=torchscript_trace validate.num_random_inputs=0 "
-        "tracking=default benchmark=off +model.loader.config.use_cache=false export.strict=false"
+        "tracking=default diagnosis.verify_fix=true benchmark=off +model.loader.config.use_cache=false export.strict=false"
     )
     assert f"fix (verified, converts): {fix['command']}" in run.stdout
     follow_up = Path(fix["run_dir"])

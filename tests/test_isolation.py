@@ -146,7 +146,7 @@ def test_one_bad_model_costs_one_job_never_the_sweep(launcher: str, run_cli, tmp
     memory hog under the basic launcher only, so each fault is proved and the suite stays short."""
     extra = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"] if launcher == "joblib" else []
     faults = {k: v for k, v in FAULTS.items() if k != ("hang" if launcher == "basic" else "hog")}
-    run = run_cli(*sweep_args(["classification", *faults, "spawner"], *extra), timeout=300)
+    run = run_cli(*sweep_args(["classification", *faults, "spawner"], *extra, "diagnosis.verify_fix=true"), timeout=300)
     assert run.returncode == 1, (run.stdout + run.stderr)[-3000:]
     results = by_model(run.results())
     assert set(results) == {*GOOD, *faults}

@@ -35,6 +35,7 @@ def test_sweep_with_joblib_logs_parent_and_children_to_a_server(
         "benchmark=quick",
         "benchmark.peak=false",
         "tracking.register=true",
+        "diagnosis.verify_fix=true",
     )
     assert run.returncode == 1, "input_confirm's trace fails validation on purpose"
     client = MlflowClient(tracking_uri=mlflow_server, registry_uri=mlflow_server)
