@@ -28,7 +28,7 @@ from converter.results import Status
 
 ENGINE_DIR = Path(__file__).resolve().parent
 # Sections that say how a job runs or where it is recorded, not what it computes.
-NOT_IN_KEY = ("job", "tracking", "security")
+NOT_IN_KEY = ("job", "tracking", "security", "diagnosis")
 # Files of the earlier run folder copied beside the reused result (the artifact is linked).
 COPIED_FILES = ("bench.json", "bench.png", "graph.txt", "operators.txt")
 CACHEABLE_FAILED_STAGES = ("export",)
