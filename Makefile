@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # torch/torchvision are pinned in constraints.txt: those releases install from local disk.
 PIP    := $(BIN)/pip install --constraint constraints.txt
 
-.PHONY: setup run test test-all lint bench matrix fleet readme ui clean
+.PHONY: setup run test test-all lint bench matrix fleet readme ui cluster-up cluster-down clean
 
 setup: $(STAMP)
 
@@ -14,7 +14,7 @@ setup: $(STAMP)
 # tensorrt only where CUDA is (its wheels pull CUDA libraries and a matching torch).
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) --editable '.[dev,onnx,coreml,openvino,timm,transformers]'
+	$(PIP) --editable '.[dev,onnx,coreml,openvino,timm,transformers,cluster]'
 	$(PIP) --editable '.[executorch]' || echo "executorch extra did not install: export=executorch will say so"
 	if command -v nvidia-smi >/dev/null 2>&1; then $(PIP) --editable '.[tensorrt]' || echo "tensorrt extra did not install: export=tensorrt will say so"; fi
 	touch $(STAMP)
@@ -74,6 +74,15 @@ ui: setup
 	mkdir -p outputs
 	$(BIN)/python -m converter.tracking.landing --ui http://127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///outputs/mlflow.db --host 127.0.0.1 --port 5000
+
+# A one-node Slurm cluster with accounting and an MLflow server on MariaDB, on loopback, under
+# outputs/cluster (root; Debian's slurm-wlm slurmdbd munge mariadb-server, as .ci/run installs).
+# Then: SLURM_CONF=outputs/cluster/etc/slurm.conf python -m converter --multirun ... hydra/launcher=submitit_slurm
+cluster-up: setup
+	$(BIN)/python tools/local_cluster.py up --root outputs/cluster
+
+cluster-down: setup
+	$(BIN)/python tools/local_cluster.py down --root outputs/cluster
 
 clean:
 	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

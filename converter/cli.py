@@ -17,12 +17,14 @@ import hydra
 
 from converter.catalog import available_models, format_catalog
 from converter.errors import ConfigError
+from converter.isolation.slurm_limits import register_preset_support
 from converter.outcome import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, SWEEP_FILE, run_exit_code, sweep_exit_code
 from converter.preflight import CONF_DIR, CONFIG_NAME, compose_jobs, parse_argv, prepare_jobs
 from converter.schema import register_schema
 from converter.task import task
 
 register_schema()
+register_preset_support()
 
 hydra_entry = hydra.main(config_path=str(CONF_DIR), config_name=CONFIG_NAME, version_base="1.3")(task)
 

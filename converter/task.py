@@ -175,6 +175,11 @@ def run_guarded(
     try:
         return run_supervised(job, settings, record_config, run_dir, **options)
     except Exception as exc:  # noqa: BLE001
+        from converter.isolation.slurm import record_slurm_warning, slurm_warning
+
+        state = slurm_warning(exc)
+        if state:  # Slurm is about to end the job (time limit, preemption): say so while there is time
+            return record_slurm_warning(job, record_config, run_dir, state, exc)
         return _supervisor_failure(job, record_config, run_dir, exc)
 
 
@@ -279,9 +284,27 @@ def _run_in_child(
     result["status"] = outcome.status.value
     result["failure"] = _failure(outcome, settings).__dict__
     result["process"] = {**outcome.process_record(), "log_tail": outcome.log_tail}
-    result["failure"].update(_diagnosis_of(result, job, outcome.log_tail))
+    slurm_end = _ended_by_slurm(outcome)
+    if slurm_end:
+        from converter.isolation.slurm import slurm_failure
+
+        state, minutes = slurm_end
+        result["status"], result["failure"] = slurm_failure(state, result["failure"]["stage"], minutes)
+        result["failure"]["traceback"] = "\n".join(outcome.log_tail)
+        result["process"]["slurm_state"] = state
+    else:
+        result["failure"].update(_diagnosis_of(result, job, outcome.log_tail))
     result["stages"] = _stages_so_far(run_dir)
     return result
+
+
+def _ended_by_slurm(outcome: Any) -> Optional[Any]:
+    """Slurm's (state, time limit) when the child died of the signals Slurm sends a job it ends."""
+    if outcome.signal not in ("SIGTERM", "SIGKILL", "SIGCONT"):
+        return None
+    from converter.isolation.slurm import own_slurm_end
+
+    return own_slurm_end()
 
 
 def _failure(outcome: Any, settings: JobConfig) -> Failure:

@@ -1,0 +1,176 @@
+"""The record of a job that Slurm itself ended, for converter's Slurm launcher.
+
+Inside a Slurm job, converter's supervisor isolates the model as on one machine (segfault, hang,
+memory: that job's result.json says so). What it cannot record is its own end: `scancel`, the
+job's time limit, a node that fails. The stock launcher then raises from `job.results()` and
+the whole multirun stops before its summary. converter's launcher
+(hydra_plugins/converter_launcher: Hydra loads launchers from that namespace only) waits for
+every job instead, and this module writes the record of a job that Slurm ended: `timeout` or `crashed`, with Slurm's state and
+the stage the job was in (from its stage file), logged to MLflow like any other job.
+It never waits forever: accounting (slurmdbd) tells submitit that a job died without output.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple
+
+log = logging.getLogger("converter")
+# Slurm states (sacct) that mean the job ran out of its time limit; any other end is a crash.
+TIMEOUT_STATES = ("TIMEOUT", "DEADLINE")
+
+
+def slurm_state(job: Any) -> str:
+    """The state sacct gives a submitit job ("CANCELLED by 0", "TIMEOUT", ...)."""
+    try:
+        return str(job.state)
+    except Exception:  # noqa: BLE001 (sacct unreachable: the record says so)
+        return "UNKNOWN"
+
+
+def this_slurm_job() -> Optional[str]:
+    """This process's Slurm job as scancel and sacct name it: ARRAY_TASK for an array task
+    (an array's last task shares its SLURM_JOB_ID with the whole array), else SLURM_JOB_ID."""
+    array, task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    return f"{array}_{task}" if array and task else os.environ.get("SLURM_JOB_ID")
+
+
+def own_slurm_end() -> Optional[Tuple[str, int]]:
+    """(state, time limit in minutes) of the Slurm job this process runs in, when Slurm is ending it
+    (CANCELLED, TIMEOUT, NODE_FAIL...); None outside Slurm or while it runs. The supervisor asks this
+    when its child dies by SIGTERM or SIGKILL: scancel and the time limit signal every process of a job.
+    Accounting knows the cause at once; scontrol only says COMPLETING until the job is gone."""
+    job_id = this_slurm_job()
+    sacct = shutil.which("sacct")
+    if not job_id or not sacct:
+        return None
+    try:
+        shown = subprocess.run(
+            [sacct, "-X", "-n", "-P", "-j", job_id, "-o", "State,TimelimitRaw"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    state, _, limit = shown.splitlines()[0].partition("|") if shown else ("", "", "")
+    if not state or state.split()[0] in ("RUNNING", "PENDING", "COMPLETING", "COMPLETED", "REQUEUED", "SUSPENDED"):
+        return None
+    return state, int(limit) if limit.isdigit() else 0
+
+
+def slurm_failure(state: str, stage_name: str, limit_min: int, detail: str = "") -> Tuple[str, Dict[str, Any]]:
+    """(status, result.json's failure) of a job that Slurm ended in stage_name."""
+    from converter.errors import Failure
+    from converter.results import Status
+
+    timed_out = state.split()[0] in TIMEOUT_STATES
+    status = Status.TIMEOUT if timed_out else Status.CRASHED
+    if timed_out:
+        reason = f"the Slurm job reached its time limit ({limit_min or '?'} min, hydra.launcher.timeout_min)"
+        fix = "Fix: raise hydra.launcher.timeout_min, or lower job.timeout_s so converter's own limit fires first"
+    else:
+        reason = "the Slurm job was ended from outside converter (scancel, a preemption or a failed node)"
+        fix = "Fix: run the sweep again; finished jobs come from the cache (job.cache_dir on storage every node shares)"
+    message = f"{reason}: Slurm state {state} during stage '{stage_name}'. {fix}"
+    failure = Failure(stage=stage_name, type=f"converter.slurm.{state.split()[0]}", message=message, traceback=detail)
+    return status.value, {
+        **failure.__dict__,
+        "category": status.value,
+        "hint": message,
+        "fix_overrides": [f"hydra.launcher.timeout_min={limit_min * 2}"] if timed_out and limit_min else [],
+        "location": None,
+    }
+
+
+def slurm_warning(exc: BaseException) -> Optional[str]:
+    """'TIMEOUT' or 'PREEMPTED' when exc is submitit's answer to Slurm's warning signal (USR2,
+    hydra.launcher.signal_delay_s before the time limit, or a preemption): the job must end now."""
+    if type(exc).__name__ != "UncompletedJobError" or not os.environ.get("SLURM_JOB_ID"):
+        return None
+    return "TIMEOUT" if "timed-out" in str(exc) else "PREEMPTED"
+
+
+def record_slurm_warning(
+    job: Dict[str, Any], record_config: Dict[str, Any], run_dir: Path, state: str, exc: BaseException
+) -> Dict[str, Any]:
+    """The record of a job whose Slurm job was warned it is about to end: the supervisor has
+    already ended the child (its `finally`); written while the Slurm job still has time to."""
+    from converter.errors import one_line
+    from converter.isolation import stage
+    from converter.runner import new_result
+    from converter.task import _write_result
+
+    where = stage.read(run_dir)
+    limit = _time_limit_min()
+    status, failure = slurm_failure(state, where.get("stage") or "start", limit, one_line(exc))
+    result = new_result(job).to_dict()
+    result.update(
+        status=status,
+        failure=failure,
+        stages=dict(where.get("finished") or {}),
+        config=record_config,
+        cached=False,
+        process={"isolated": True, "slurm_state": f"{state} (warned by Slurm's signal before the end)"},
+    )
+    stage.clear(run_dir)
+    log.warning("%s/%s: %s", result["model"], result["backend"], failure["message"])
+    return _write_result(result, run_dir)
+
+
+def _time_limit_min() -> int:
+    job_id, sacct = this_slurm_job(), shutil.which("sacct")
+    if not job_id or not sacct:
+        return 0
+    try:
+        shown = subprocess.run(
+            [sacct, "-X", "-n", "-P", "-j", job_id, "-o", "TimelimitRaw"], capture_output=True, text=True, timeout=10
+        ).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    return int(shown[0]) if shown and shown[0].isdigit() else 0
+
+
+def record_slurm_end(sweep_config: Any, run_dir: Path, state: str, error: Any) -> str:
+    """Write the record of a job Slurm ended before its supervisor could (SIGKILL), log it; its status.
+    A record the job wrote itself stands."""
+    from omegaconf import OmegaConf
+
+    from converter.errors import one_line
+    from converter.isolation import stage
+    from converter.outcome import read_json
+    from converter.redact import env_derived_keys, redacted
+    from converter.runner import new_result
+    from converter.schema import job_config
+    from converter.task import RESULT_FILE, _write_result, track
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    own = read_json(run_dir / RESULT_FILE)
+    if own.get("status"):
+        return str(own["status"])
+    job_cfg = OmegaConf.masked_copy(sweep_config, [k for k in sweep_config if k != "hydra"])
+    job = OmegaConf.to_container(job_cfg, resolve=True)
+    record_config = redacted(job, env_derived_keys(job_cfg))
+    config = job_config(job)
+    where = stage.read(run_dir)
+    minutes = int(getattr(getattr(sweep_config.hydra, "launcher", None), "timeout_min", 0) or 0)
+    status, failure = slurm_failure(state, where.get("stage") or "start", minutes, one_line(error) if error else "")
+    result = new_result(job).to_dict()
+    result.update(
+        status=status,
+        failure=failure,
+        stages=dict(where.get("finished") or {}),
+        config=record_config,
+        cached=False,
+        process={"isolated": True, "slurm_state": state},
+    )
+    result = _write_result(result, run_dir)
+    stage.clear(run_dir)
+    log.warning("%s/%s: %s", result["model"], result["backend"], failure["message"])
+    if config.tracking.enabled:
+        track(config.tracking, record_config, result, run_dir)
+    return status
