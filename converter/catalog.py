@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Dict, Iterable
+from typing import Dict, Iterable, List
 
 
 def available_models(config_dirs: Iterable[Path], group: str = "model") -> Dict[str, str]:
@@ -16,14 +17,21 @@ def available_models(config_dirs: Iterable[Path], group: str = "model") -> Dict[
 
 
 def _description(path: Path) -> str:
-    """The first comment line that is not a Hydra `@package` directive."""
+    """The first sentence of the YAML's leading comment (its lines joined; `@package` skipped)."""
+    words: List[str] = []
     for line in path.read_text().splitlines():
         if not line.startswith("#"):
             break
-        text = line.lstrip("# ").strip()
-        if text and not text.startswith("@package"):
-            return text
-    return ""
+        text = line.lstrip("#").strip()
+        if text.startswith("@package"):
+            continue
+        if not text:
+            if words:
+                break
+            continue
+        words.append(text)
+    paragraph = " ".join(words)
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z(])", paragraph, maxsplit=1)[0]
 
 
 def format_catalog(models: Dict[str, str], tiny: Dict[str, str]) -> str:
@@ -35,5 +43,7 @@ def format_catalog(models: Dict[str, str], tiny: Dict[str, str]) -> str:
     ]
     lines += [f"  {name.ljust(width)}  {text}" for name, text in models.items()]
     lines += ["", "Small variants of the same code, for quick runs and tests (+tiny=NAME):", "  " + ", ".join(tiny)]
-    lines += ["", "Backends: export=torch_export (default), export=torchscript_trace, export=torchscript_script"]
+    from converter.exporters.catalog import backends_line
+
+    lines += ["", backends_line()]
     return "\n".join(lines)

@@ -26,6 +26,18 @@ from converter.task import task
 register_schema()
 register_preset_support()
 
+
+def _register_help_resolvers() -> None:
+    """--help names every target's format, from the exporter catalog."""
+    from omegaconf import OmegaConf
+
+    from converter.exporters.catalog import formats
+
+    OmegaConf.register_new_resolver("converter_formats", formats, replace=True)
+
+
+_register_help_resolvers()
+
 hydra_entry = hydra.main(config_path=str(CONF_DIR), config_name=CONFIG_NAME, version_base="1.3")(task)
 
 

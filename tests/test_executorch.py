@@ -30,6 +30,7 @@ def test_without_a_delegate_nothing_is_delegated_and_the_portable_kernels_still_
     assert "aten.sigmoid.default" in result.graph["not_delegated"]
 
 
+@pytest.mark.slow  # resnet18 lowered to XNNPACK (30 s); the delegated program test runs by default
 def test_a_dim_the_lowering_narrows_is_recorded_and_validated_at_the_sizes_that_remain(tmp_path: Path) -> None:
     """XNNPACK bounds resnet18's batch at 15 whatever the Dim's max."""
     result = run_in_process(tmp_path, "+tiny=resnet18", "model.dynamic_shapes.x={0:{name:batch,min:1,max:32}}", *QUICK)

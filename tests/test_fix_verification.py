@@ -110,6 +110,7 @@ def trace_gpt2(run_cli, conf: str, *overrides: str):
     return run_cli("--config-dir", conf, "+model=hf_gpt2", "export=torchscript_trace", "export.strict=true", *overrides)
 
 
+@pytest.mark.slow  # GPT-2 traced three times; chains are covered by the tiny models' tests here
 def test_a_decoders_trace_chain_ends_verified_in_two_steps_and_the_exit_code_stays_the_failed_jobs(
     run_cli, tmp_path: Path
 ) -> None:

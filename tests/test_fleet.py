@@ -31,7 +31,9 @@ def convert(tmp_path: Path, conf: Path, name: str, *overrides: str) -> JobResult
     return run_in_process(tmp_path / name, "--config-dir", str(conf), f"+model={name}", *QUICK, *overrides)
 
 
-@pytest.mark.parametrize("name", ["hf_bert", "hf_t5", "hf_vit", "timm_resnet10t", "timm_convnext_atto"])
+@pytest.mark.parametrize(
+    "name", ["hf_bert", "hf_t5", "hf_vit", "timm_resnet10t", pytest.param("timm_convnext_atto", marks=pytest.mark.slow)]
+)
 def test_a_fleet_sample_converts_through_torch_export_as_written(tmp_path: Path, fleet_conf: Path, name: str) -> None:
     result = convert(tmp_path, fleet_conf, name)
     assert result.ok, result.failure

@@ -67,7 +67,7 @@ def test_each_sam_patch_is_needed(run_cli) -> None:
 # --- SAM 2 ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("strict", ["true", "false"])
+@pytest.mark.parametrize("strict", [pytest.param("true", marks=pytest.mark.slow), "false"])
 def test_sam2_image_encoder(run_cli, strict: str) -> None:
     result = ok(run_cli, "sam2", f"export.strict={strict}")
     assert result["versions"]["sam2"] == "1.1.0"
@@ -82,7 +82,7 @@ def test_sam2_non_strict_export_with_grad_on_saves_a_program_torch_cannot_reload
     assert failure["stage"] == "validate" and "wrap_with_set_grad_enabled" in failure["message"]
 
 
-@pytest.mark.parametrize("strict", ["true", "false"])
+@pytest.mark.parametrize("strict", ["true", pytest.param("false", marks=pytest.mark.slow)])
 def test_sam2_prompt_path_takes_image_features_as_inputs(run_cli, strict: str) -> None:
     result = ok(run_cli, "sam2_prompt", f"export.strict={strict}")
     assert [c["shapes"]["point_coords"][1] for c in dims_cases(result)] == [1, 8, 16]

@@ -9,7 +9,7 @@ from converter.preflight import compose_jobs, parse_argv
 CONF = Path(__file__).resolve().parents[1] / "conf"
 MODELS = {path.stem for path in (CONF / "model").glob("*.yaml")}
 # every target that converts on a CPU machine (tensorrt needs a GPU: not in the presets)
-BACKENDS = {"torch_export", "torchscript_trace", "torchscript_script", "onnx", "aoti", "coreml"}
+BACKENDS = {"torch_export", "torchscript_trace", "torchscript_script", "onnx", "aoti", "coreml", "openvino", "executorch"}
 
 
 @functools.cache
@@ -62,13 +62,14 @@ def test_command_line_overrides_beat_a_models_own_defaults() -> None:
 def test_bench_measures_every_target_that_runs_here() -> None:
     bench = jobs("bench")
     assert {j["export"]["backend"] for j in bench} == BACKENDS - {"coreml"}  # Core ML predicts on macOS only
+    assert "vit_b_16" in {j["model"]["name"] for j in bench}, "a published-size transformer is benchmarked"
 
 
 def test_every_model_has_a_tiny_variant_and_every_tiny_a_model() -> None:
     """The matrix and the tests run tiny variants: a model without one is a model not tested."""
     tiny = {path.stem for path in (CONF / "tiny").glob("*.yaml")}
     assert MODELS == tiny, f"models without a tiny variant: {MODELS - tiny}; tiny without a model: {tiny - MODELS}"
-    assert len(MODELS) == 13
+    assert len(MODELS) == 14
 
 
 def test_every_tiny_preset_picks_the_test_variant_where_the_builder_has_one() -> None:

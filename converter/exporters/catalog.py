@@ -25,6 +25,44 @@ RUNTIMES = {
 }
 
 
+# backend -> the format's own name, as the CLI's help lists them (one entry per format)
+FORMATS = {
+    "torch_export": "torch.export",
+    "torchscript_trace": "TorchScript",
+    "torchscript_script": "TorchScript",
+    "onnx": "ONNX",
+    "aoti": "AOTInductor",
+    "coreml": "Core ML",
+    "tensorrt": "TensorRT",
+    "openvino": "OpenVINO",
+    "executorch": "ExecuTorch",
+}
+
+
+def formats() -> str:
+    """'torch.export, TorchScript, ONNX, ...': every target's format once, in the catalog's order."""
+    return ", ".join(dict.fromkeys(FORMATS[name] for name in BACKENDS))
+
+
+def default_backend() -> str:
+    """The export group's default, as conf/config.yaml's defaults list names it."""
+    from omegaconf import OmegaConf
+
+    from converter.preflight import CONF_DIR, CONFIG_NAME
+
+    for entry in OmegaConf.load(CONF_DIR / f"{CONFIG_NAME}.yaml").get("defaults", []):
+        if isinstance(entry, dict) or OmegaConf.is_dict(entry):
+            if "export" in entry:
+                return str(entry["export"])
+    return ""
+
+
+def backends_line() -> str:
+    """'Backends: export=torch_export (default), ...': every target the exporters define."""
+    default = default_backend()
+    return "Backends: " + ", ".join(f"export={n}" + (" (default)" if n == default else "") for n in BACKENDS)
+
+
 def render() -> str:
     lines = ["| `export=` | artifact | runs on | options | needs |", "|---|---|---|---|---|"]
     for name, where in BACKENDS.items():
