@@ -174,10 +174,21 @@ def test_a_sweep_through_slurm_matches_one_machine_and_reruns_from_the_shared_ca
     # The artifacts went through the server to the folder every node shares.
     assert list((Path(cluster.artifact_root)).rglob("model.pt*"))
 
-    again = run(cluster, tmp_path, *args[:-1], "hydra.sweep.dir=outputs/again")
+    # Two of the jobs again, through the cluster: reused from the cache on the shared folder.
+    again = run(
+        cluster,
+        tmp_path,
+        "+model=classification,sum_images",
+        "export=torch_export",
+        "tracking.experiment=cluster",
+        "hydra.sweep.dir=outputs/again",
+    )
     assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
     reused = results_of(tmp_path / "outputs" / "again")
-    assert len(reused) == 8 and all(r["cached"] is True and r["status"] == "ok" for r in reused.values())
+    assert sorted(reused) == ["classification/torch_export", "sum_images/torch_export"]
+    assert all(r["cached"] is True and r["status"] == "ok" for r in reused.values())
+    for name, result in reused.items():
+        assert result["job_key"] == results[name]["job_key"]
 
 
 def _slurm_job_of(run_dir: Path) -> str:

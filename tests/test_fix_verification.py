@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List
 
+import pytest
+
 from benchmarks.fleet import models as fleet
 from benchmarks.fleet.run import write_yamls
 from converter.errors import ConfigError

@@ -32,7 +32,14 @@ def convert(tmp_path: Path, conf: Path, name: str, *overrides: str) -> JobResult
 
 
 @pytest.mark.parametrize(
-    "name", ["hf_bert", "hf_t5", "hf_vit", "timm_resnet10t", pytest.param("timm_convnext_atto", marks=pytest.mark.slow)]
+    "name",
+    [
+        "hf_bert",
+        pytest.param("hf_t5", marks=pytest.mark.slow),
+        "hf_vit",
+        "timm_resnet10t",
+        pytest.param("timm_convnext_atto", marks=pytest.mark.slow),
+    ],
 )
 def test_a_fleet_sample_converts_through_torch_export_as_written(tmp_path: Path, fleet_conf: Path, name: str) -> None:
     result = convert(tmp_path, fleet_conf, name)

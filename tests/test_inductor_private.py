@@ -79,7 +79,7 @@ CONVOLUTIONS = [
 ]
 
 
-@pytest.mark.parametrize(("pack", "packed"), [("true", 2), ("false", 0)])
+@pytest.mark.parametrize(("pack", "packed"), [("true", 2), pytest.param("false", 0, marks=pytest.mark.slow)])
 def test_a_dynamic_batch_compile_packs_each_convolution_weight_once(pack: str, packed: int, tmp_path: Path) -> None:
     """Packed or not, the package validates at batch 1, 8 and 16 (the Dim's range)."""
     result = run_in_process(tmp_path, *CONVOLUTIONS, f"export.options.pack_conv_weights={pack}")

@@ -157,7 +157,7 @@ def test_one_bad_model_costs_one_job_never_the_sweep(launcher: str, run_cli, tmp
     assert len(spawned) == 2 and not any(alive(pid) for pid in spawned), "a job's processes outlived it"
     sweep_dir = Path(results["classification"]["artifact"]["path"]).parents[1]
     summary = (sweep_dir / "summary.md").read_text()
-    verdict = "1 oom" if launcher == "basic" else "1 timeout"
+    verdict = "1 oom" if launcher == "basic" else "1 timeout, 1 oom"
     assert f"By status: 2 ok, 3 crashed, {verdict}." in summary
     limited = results["hog" if launcher == "basic" else "hang"]["failure"]["fix"]  # never rerun at twice the limit
     assert (limited["verified"], limited["attempts"]) == ("not_tried", [])

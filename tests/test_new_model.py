@@ -71,6 +71,7 @@ def test_a_transformers_decoder_gets_token_inputs_within_its_vocabulary_and_posi
     assert result["input_passing"] == {"input_ids": "positional[0]", "attention_mask": "positional[1]"}
 
 
+@pytest.mark.slow  # the decoder's test runs the same path by default
 def test_a_transformers_encoder_converts_as_written(run_cli, tmp_path: Path) -> None:
     conf = tmp_path / "conf"
     run = new(run_cli, conf, "transformers.AutoModel.from_config", *SMALL_BERT, "--name", "bert_small")

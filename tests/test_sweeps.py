@@ -4,12 +4,26 @@ import copy
 import functools
 from pathlib import Path
 
+import pytest
+
 from converter.preflight import compose_jobs, parse_argv
+
+# One worker composes each preset once (functools.cache below) for every test of the module.
+pytestmark = pytest.mark.xdist_group("sweeps")
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 MODELS = {path.stem for path in (CONF / "model").glob("*.yaml")}
 # every target that converts on a CPU machine (tensorrt needs a GPU: not in the presets)
-BACKENDS = {"torch_export", "torchscript_trace", "torchscript_script", "onnx", "aoti", "coreml", "openvino", "executorch"}
+BACKENDS = {
+    "torch_export",
+    "torchscript_trace",
+    "torchscript_script",
+    "onnx",
+    "aoti",
+    "coreml",
+    "openvino",
+    "executorch",
+}
 
 
 @functools.cache

@@ -128,6 +128,7 @@ def test_aoti_a_real_tiny_model_validates_and_a_planted_mismatch_is_caught(tmp_p
 SEED_BIAS = "[-2.1179,-2.0357,-1.8044]"  # -mean/std of ImageNet, as Apple's Core ML DeepLabV3 example
 
 
+@pytest.mark.slow  # Core ML's conversion is covered by the trace, script and GPT-2 tests below
 def test_coreml_converts_deeplab_with_an_image_input_and_labels(tmp_path: Path) -> None:
     import coremltools as ct
 

@@ -202,6 +202,7 @@ def _sync(path: Path, uri: str, cwd: Path) -> subprocess.CompletedProcess:
     "MLflow becomes unreachable mid-sweep",
     "jobs finish and keep their files; the summary names the runs not logged; `python -m converter sync` logs them later, twice without duplicates",
 )
+@pytest.mark.slow  # the same outage on a real server and MariaDB runs by default: test_cluster.py
 def test_an_outage_mid_sweep_loses_nothing_and_sync_logs_it_once(run_cli, broken_server: str, tmp_path: Path) -> None:
     from mlflow.tracking import MlflowClient
 
