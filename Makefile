@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # torch/torchvision are pinned in constraints.txt: those releases install from local disk.
 PIP    := $(BIN)/pip install --constraint constraints.txt
 
-.PHONY: setup run test test-all lint bench matrix fleet readme ui cluster-up cluster-down clean
+.PHONY: setup run test test-cluster test-all lint bench matrix fleet readme ui cluster-up cluster-down clean
 
 setup: $(STAMP)
 
@@ -32,7 +32,12 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest
 
-# Slow tests too (full-size models).
+# The cluster tests: a one-node Slurm cluster with accounting and an MLflow server on MariaDB,
+# started and stopped by the tests as root (Debian's slurm-wlm slurmdbd munge mariadb-server).
+test-cluster: setup
+	$(BIN)/python -m pytest -m cluster -n 0
+
+# Slow and cluster tests too (full-size models).
 test-all: setup
 	$(BIN)/python -m pytest -m ''
 

@@ -22,7 +22,7 @@ import pytest
 from tests.conftest import REPO, cli_env
 from tools import local_cluster
 
-pytestmark = pytest.mark.xdist_group("cluster")
+pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("cluster")]
 TEST_CONF = REPO / "tests" / "conf"
 SLURM = "hydra/launcher=submitit_slurm"
 
@@ -103,12 +103,15 @@ def client_of(cluster: local_cluster.Cluster):
     return MlflowClient(tracking_uri=cluster.mlflow_uri)
 
 
-def sweep_runs(cluster: local_cluster.Cluster, experiment: str):
+def sweep_runs(cluster: local_cluster.Cluster, experiment: str, sweeps: int = 1):
+    """The experiment's sweep run (the first of `sweeps`) and the job runs of all of them."""
     client = client_of(cluster)
     runs = client.search_runs([client.get_experiment_by_name(experiment).experiment_id])
-    (parent,) = [r for r in runs if r.data.tags.get("kind") == "sweep"]
-    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
-    return parent, children
+    parents = [r for r in runs if r.data.tags.get("kind") == "sweep"]
+    assert len(parents) == sweeps
+    ids = {p.info.run_id for p in parents}
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") in ids]
+    return parents[0], children
 
 
 def test_the_cluster_listens_on_loopback_only(cluster: local_cluster.Cluster) -> None:
@@ -205,33 +208,53 @@ def _slurm_job_of(run_dir: Path) -> str:
 def test_faults_on_the_cluster_cost_one_job_each_and_the_sweep_never_waits_forever(
     cluster: local_cluster.Cluster, tmp_path: Path
 ) -> None:
-    models = "classification,segfault,hang,hog,slurm_limit,slurm_cancel"
-    proc = subprocess.Popen(
+    models = "classification,segfault,hang,hog,slurm_cancel"
+    env = {**cli_env(), **cluster.env()}
+    faults = subprocess.Popen(
         sweep(
             cluster,
             tmp_path,
             f"+model={models}",
             "tracking.experiment=cluster-faults",
             "hydra.sweep.dir=outputs/faults",
-            "hydra.launcher.timeout_min=1",  # slurm_limit's converter timeout (600 s) is longer
-            "hydra.launcher.signal_delay_s=5",  # Slurm's warning: 55 s into each job
             "job.cache=false",
         ),
         cwd=tmp_path,
-        env={**cli_env(), **cluster.env()},
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    # Beside it, a sweep whose Slurm time limit (2 min; Slurm's warning 5 s before) is shorter than
+    # the job's own converter timeout (600 s). Its own sweep: the limit applies to every job of a sweep.
+    limit = subprocess.Popen(
+        sweep(
+            cluster,
+            tmp_path,
+            "+model=slurm_limit",
+            "tracking.experiment=cluster-faults",
+            "hydra.sweep.dir=outputs/limit",
+            "hydra.launcher.timeout_min=2",
+            "hydra.launcher.signal_delay_s=5",
+            "job.cache=false",
+        ),
+        cwd=tmp_path,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        cancel_dir = _wait_for_stage(tmp_path / "outputs" / "faults", "slurm_cancel", "reference", proc)
+        cancel_dir = _wait_for_stage(tmp_path / "outputs" / "faults", "slurm_cancel", "reference", faults)
         subprocess.run(["scancel", _slurm_job_of(cancel_dir)], env={**os.environ, **cluster.env()}, check=True)
-        output, _ = proc.communicate(timeout=300)
+        output, _ = faults.communicate(timeout=300)
+        limit_output, _ = limit.communicate(timeout=300)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 1, output[-3000:]
+        for proc in (faults, limit):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert (faults.returncode, limit.returncode) == (1, 1), (output + limit_output)[-3000:]
     results = {r["model"]: r for r in results_of(tmp_path / "outputs" / "faults").values()}
     assert results["classification"]["status"] == "ok"
     assert (results["segfault"]["status"], results["segfault"]["process"]["signal"]) == ("crashed", "SIGSEGV")
@@ -239,20 +262,22 @@ def test_faults_on_the_cluster_cost_one_job_each_and_the_sweep_never_waits_forev
         results["hang"]["status"] == "timeout" and results["hang"]["failure"]["type"] == "converter.isolation.Timeout"
     )
     assert results["hog"]["status"] == "oom" and results["hog"]["process"]["peak_memory_mb"] > 1500
-    cancelled, limited = results["slurm_cancel"], results["slurm_limit"]
+    cancelled = results["slurm_cancel"]
     assert (cancelled["status"], cancelled["process"]["slurm_state"]) == ("crashed", "CANCELLED by 0")
     assert cancelled["failure"]["stage"] == "reference" and cancelled["failure"]["type"] == "converter.slurm.CANCELLED"
     assert "Slurm state CANCELLED by 0 during stage 'reference'" in cancelled["failure"]["message"]
+    summary = (tmp_path / "outputs" / "faults" / "summary.md").read_text()
+    assert "1 of 5 jobs ok." in summary and "By status: 1 ok, 2 crashed, 1 timeout, 1 oom." in summary
+
+    (limited,) = results_of(tmp_path / "outputs" / "limit").values()
     assert limited["status"] == "timeout" and limited["failure"]["type"] == "converter.slurm.TIMEOUT"
     assert limited["process"]["slurm_state"] == "TIMEOUT (warned by Slurm's signal before the end)"
-    assert "the Slurm job reached its time limit (1 min" in limited["failure"]["message"]
+    assert "the Slurm job reached its time limit (2 min" in limited["failure"]["message"]
     assert limited["failure"]["stage"] == "reference" and limited["failure"]["fix_overrides"] == [
-        "hydra.launcher.timeout_min=2"
+        "hydra.launcher.timeout_min=4"
     ]
-    summary = (tmp_path / "outputs" / "faults" / "summary.md").read_text()
-    assert "1 of 6 jobs ok." in summary and "By status: 1 ok, 2 crashed, 2 timeout, 1 oom." in summary
-    _, children = sweep_runs(cluster, "cluster-faults")
-    assert sorted(c.data.tags["model"] for c in children) == sorted(models.split(","))
+    _, children = sweep_runs(cluster, "cluster-faults", sweeps=2)
+    assert sorted(c.data.tags["model"] for c in children) == sorted([*models.split(","), "slurm_limit"])
     assert not local_cluster._job_processes(cluster), "every job's processes ended with it"
 
 

@@ -36,6 +36,7 @@ def jobs(preset: str) -> list:
     return copy.deepcopy(list(_composed(preset)))
 
 
+@pytest.mark.slow  # composes 112 jobs (20 s); the matrix test below composes the same models and backends
 def test_nightly_is_every_model_at_published_size_times_every_backend() -> None:
     nightly = jobs("nightly")
     assert {(j["model"]["name"], j["export"]["backend"]) for j in nightly} == {(m, b) for m in MODELS for b in BACKENDS}

@@ -17,6 +17,7 @@ from converter.tracking.store import client_and_experiment, default_uri
 from tests.conftest import cli_env, free_port
 
 
+@pytest.mark.slow  # 75 s; a sweep logging to a real server runs by default in test_cluster.py (make test-cluster)
 def test_sweep_with_joblib_logs_parent_and_children_to_a_server(
     mlflow_server: str, run_cli, chromium: str, tmp_path: Path, monkeypatch
 ) -> None:
