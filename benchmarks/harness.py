@@ -60,12 +60,13 @@ def timed(cmd: list[str], cwd: Path, ok_codes: tuple = (0,), env: dict | None = 
 def isolation_and_cache(repeats: int) -> list[str]:
     """Isolation's cost on one job, and what the cache saves on the starter sweep."""
     py = sys.executable
-    isolated, inprocess, cold, warm = [], [], [], []
+    isolated, inprocess, cold, warm, stage_sums = [], [], [], [], []
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         timed([py, "-m", "converter", *ISOLATION_ARGS], work)  # warm the page cache
         for _ in range(repeats):
             isolated.append(timed([py, "-m", "converter", *ISOLATION_ARGS], work))
+            stage_sums.append(_stages_of_newest_job(work))
             inprocess.append(timed([py, "-m", "converter", *ISOLATION_ARGS, "job.isolate=false"], work))
         for number in range(max(2, repeats // 2)):
             # A fresh cache (and MLflow store) per pair: the cold run does the work, the re-run reuses it.
@@ -76,6 +77,7 @@ def isolation_and_cache(repeats: int) -> list[str]:
             warm.append(timed([py, "-m", "converter", *STARTER_SWEEP], store, ok_codes=(0, 1), env=env))
     iso, inp = statistics.median(isolated), statistics.median(inprocess)
     c, w = statistics.median(cold), statistics.median(warm)
+    stages = statistics.median(stage_sums)
     return [
         "## Isolation and the job cache",
         "",
@@ -97,7 +99,18 @@ def isolation_and_cache(repeats: int) -> list[str]:
         f"Isolated / in-process: **{iso / inp:.3f}x** (target at most 1.10x). "
         f"Cached re-run / cold: **{w / c * 100:.1f}%** (target at most 10%).",
         "",
+        f"One default job (the isolated resnet18 job above) against the sum of its stages in result.json "
+        f"(load, reference, export, save, reload, validate, benchmark...): {iso:.2f} s wall, {stages:.2f} s in "
+        f"stages: **{iso / stages:.2f}x** (goal at most 1.3x). The rest is the process: Python and torch "
+        "imports, composing the job, starting the supervised child, writing the record.",
+        "",
     ]
+
+
+def _stages_of_newest_job(work: Path) -> float:
+    """The sum of the stage times the newest job under work/outputs recorded."""
+    newest = max((work / "outputs").rglob("result.json"), key=lambda p: p.stat().st_mtime)
+    return float(sum((json.loads(newest.read_text()).get("stages") or {}).values()))
 
 
 def machine() -> str:
@@ -261,7 +274,7 @@ def main() -> int:
         f"| `python -m converter +model=resnet18 validate=off benchmark=off tracking=off` | {statistics.median(harness):.3f} | {min(harness):.3f} | {max(harness):.3f} | |",
         f"| bare torch.export + save script | {statistics.median(bare):.3f} | {min(bare):.3f} | {max(bare):.3f} | |",
         "",
-        f"Harness / bare: **{ratio:.3f}x** (target at most 1.10x).",
+        f"Harness / bare: **{ratio:.3f}x** (target at most 1.05x).",
         "",
         *isolation,
     ]

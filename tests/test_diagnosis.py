@@ -388,3 +388,29 @@ def test_tensors_on_two_devices_are_a_device_mismatch_with_the_patch_to_write(
     assert (diagnosis.category, diagnosis.fix_overrides) == ("device_mismatch", [])
     assert named in diagnosis.hint
     assert "with the inputs on cuda" in diagnosis.hint and "torch.arange(n, device=x.device)" in diagnosis.hint
+
+
+def test_an_openvino_conversion_failure_names_the_operators_it_could_not_convert() -> None:
+    """OpenVINO's frontend on BLIP (make matrix): a cat with an empty constant it cannot convert."""
+    from converter.diagnosis import FailureContext, diagnose
+
+    message = (
+        "Check 'false' failed at src/frontends/common_translators/src/unconverted_ops_report.cpp:151:\n"
+        "FrontEnd API failed with OpConversionFailure:\nModel wasn't fully converted. Failed operations detailed log:\n"
+        "-- aten.cat.default with a message:\nAxis -2 out of the tensor rank range [-1, 0].\n\n"
+        "Summary:\n-- Conversion is failed for: SequenceMark, aten.cat.default\n"
+    )
+    context = FailureContext(
+        stage="export",
+        type="openvino._pyopenvino.OpConversionFailure",
+        message=message,
+        job=ConverterConfig(
+            model=ModelConfig(name="blip", loader={}, inputs={}), export=ExportConfig(backend="openvino", strict=True)
+        ),
+    )
+    diagnosis = diagnose(context)
+    assert diagnosis.category == "unsupported_op"
+    assert (
+        "openvino has no implementation of an operator the model calls (SequenceMark, aten.cat.default)"
+        in diagnosis.hint
+    )

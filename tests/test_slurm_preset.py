@@ -88,3 +88,34 @@ def test_submitits_time_limit_warning_is_a_timeout_and_a_preemption_a_crash(monk
     )
     status, failure = slurm.slurm_failure("CANCELLED by 0", "reference", 30)
     assert (status, failure["type"], failure["fix_overrides"]) == ("crashed", "converter.slurm.CANCELLED", [])
+
+
+def test_a_job_slurm_killed_before_its_supervisor_wrote_anything_gets_a_record(tmp_path) -> None:
+    """The launcher's fallback (SIGKILL of the whole Slurm job, a failed node): the record is written
+    from the stage file the job left, with Slurm's state; a record the job wrote itself stands."""
+    import json
+
+    from hydra import compose, initialize_config_dir
+
+    from converter.isolation import stage
+    from converter.preflight import CONF_DIR, CONFIG_NAME
+    from converter.schema import register_schema
+
+    register_schema()
+    slurm_limits.register_preset_support()
+    overrides = [
+        "+model=classification",
+        "hydra/launcher=submitit_slurm",
+        "tracking=off",
+        "hydra.launcher.timeout_min=30",
+    ]
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(CONFIG_NAME, overrides, return_hydra_config=True)
+    stage.announce(tmp_path, "export", {"load": 0.5, "reference": 0.25})
+    assert slurm.record_slurm_end(cfg, tmp_path, "NODE_FAIL", None) == "crashed"
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert (result["model"], result["backend"], result["status"]) == ("classification", "torch_export", "crashed")
+    assert result["failure"]["stage"] == "export" and result["stages"] == {"load": 0.5, "reference": 0.25}
+    assert result["process"]["slurm_state"] == "NODE_FAIL" and result["failure"]["type"] == "converter.slurm.NODE_FAIL"
+    assert not (tmp_path / ".stage.json").exists()
+    assert slurm.record_slurm_end(cfg, tmp_path, "TIMEOUT", None) == "crashed", "the first record stands"

@@ -378,37 +378,24 @@ def _node_state(cluster: Cluster) -> str:
 def _start_mlflow(starter: _Starter, db_port: int, password: str, timeout_s: float) -> None:
     """`mlflow server` on the MariaDB database, artifacts under shared/ (proxied by the server)."""
     cluster = starter.cluster
-    port = free_port()
     artifacts = starter.root / "shared" / "mlartifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
-    mlflow = Path(sys.executable).with_name("mlflow")
-    proc = starter.spawn(
-        "mlflow",
-        [
-            str(mlflow) if mlflow.exists() else "mlflow",
-            "server",
-            "--backend-store-uri",
-            cluster.database_uri,
-            "--artifacts-destination",
-            str(artifacts),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        group=True,  # the server's workers are in its process group: stopped together
-    )
-    cluster.mlflow_uri = f"http://127.0.0.1:{port}"
+    cluster.mlflow_uri = f"http://127.0.0.1:{free_port()}"
     cluster.artifact_root = str(artifacts)
-    _wait_until(
-        lambda: _mlflow_ready(cluster.mlflow_uri),
-        max(timeout_s, 120),
-        "mlflow server",
-        starter.logs / "mlflow.out",
-        proc,
-    )
+    _serve_mlflow(starter, max(timeout_s, 120))
+
+
+def _serve_mlflow(starter: _Starter, timeout_s: float) -> None:
+    """Start the server the cluster record describes (its port, database and artifact folder)."""
+    cluster = starter.cluster
+    mlflow = Path(sys.executable).with_name("mlflow")
+    argv = [str(mlflow) if mlflow.exists() else "mlflow", "server", "--backend-store-uri", cluster.database_uri]
+    argv += ["--artifacts-destination", cluster.artifact_root, "--host", "127.0.0.1"]
+    argv += ["--port", cluster.mlflow_uri.rsplit(":", 1)[1], "--workers", "1"]
+    # The server's workers are in its process group: stopped together.
+    proc = starter.spawn("mlflow", argv, group=True)
+    ready = lambda: _mlflow_ready(cluster.mlflow_uri)  # noqa: E731
+    _wait_until(ready, timeout_s, "mlflow server", starter.logs / "mlflow.out", proc)
 
 
 def _mlflow_ready(uri: str) -> bool:
@@ -428,32 +415,11 @@ def stop_mlflow(cluster: Cluster) -> None:
 
 
 def start_mlflow_again(cluster: Cluster, timeout_s: float = 120.0) -> None:
-    root = Path(cluster.root)
-    starter = _Starter(root)
+    """The server stop_mlflow stopped, back on the same port, database and artifact folder."""
+    starter = _Starter(Path(cluster.root))
     starter.cluster = cluster
-    port = int(cluster.mlflow_uri.rsplit(":", 1)[1])
-    mlflow = Path(sys.executable).with_name("mlflow")
-    proc = starter.spawn(
-        "mlflow",
-        [
-            str(mlflow) if mlflow.exists() else "mlflow",
-            "server",
-            "--backend-store-uri",
-            cluster.database_uri,
-            "--artifacts-destination",
-            cluster.artifact_root,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        group=True,
-    )
-    _wait_until(
-        lambda: _mlflow_ready(cluster.mlflow_uri), timeout_s, "mlflow server", root / "logs" / "mlflow.out", proc
-    )
+    _serve_mlflow(starter, timeout_s)
+    cluster.save()
 
 
 def _ours(cluster: Cluster, name: str):

@@ -414,9 +414,12 @@ def missing_op(context: FailureContext, location: Optional[Location]) -> Optiona
         "No ONNX function",
         "Unsupported fx node",  # coremltools' frontend
         "Core ML only supports tensors with rank",
+        "Model wasn't fully converted",  # OpenVINO's PyTorch frontend (OpConversionFailure)
     ):
-        op = re.search(r"No ONNX function found for <OpOverload\(op='([\w.]+)'", message)
-        named = f"{op.group(1)}" if op else first_line(message)[:200]
+        op = re.search(r"No ONNX function found for <OpOverload\(op='([\w.]+)'", message) or re.search(
+            r"Conversion is failed for: ([^\n]+)", message
+        )
+        named = f"{op.group(1).strip()}" if op else first_line(message)[:200]
         return Diagnosis(
             "unsupported_op",
             f"{_at(location)}{context.backend} has no implementation of an operator the model calls ({named}). "

@@ -101,13 +101,27 @@ def record_slurm_warning(
     """The record of a job whose Slurm job was warned it is about to end: the supervisor has
     already ended the child (its `finally`); written while the Slurm job still has time to."""
     from converter.errors import one_line
+
+    slurm_state = f"{state} (warned by Slurm's signal before the end)"
+    return _write_slurm_record(job, record_config, run_dir, state, slurm_state, _time_limit_min(), one_line(exc))
+
+
+def _write_slurm_record(
+    job: Dict[str, Any],
+    record_config: Dict[str, Any],
+    run_dir: Path,
+    state: str,
+    slurm_state: str,
+    limit_min: int,
+    detail: str,
+) -> Dict[str, Any]:
+    """result.json of a job Slurm ended, from the stage file its child left."""
     from converter.isolation import stage
     from converter.runner import new_result
     from converter.task import _write_result
 
     where = stage.read(run_dir)
-    limit = _time_limit_min()
-    status, failure = slurm_failure(state, where.get("stage") or "start", limit, one_line(exc))
+    status, failure = slurm_failure(state, where.get("stage") or "start", limit_min, detail)
     result = new_result(job).to_dict()
     result.update(
         status=status,
@@ -115,7 +129,7 @@ def record_slurm_warning(
         stages=dict(where.get("finished") or {}),
         config=record_config,
         cached=False,
-        process={"isolated": True, "slurm_state": f"{state} (warned by Slurm's signal before the end)"},
+        process={"isolated": True, "slurm_state": slurm_state},
     )
     stage.clear(run_dir)
     log.warning("%s/%s: %s", result["model"], result["backend"], failure["message"])
@@ -141,12 +155,10 @@ def record_slurm_end(sweep_config: Any, run_dir: Path, state: str, error: Any) -
     from omegaconf import OmegaConf
 
     from converter.errors import one_line
-    from converter.isolation import stage
     from converter.outcome import read_json
     from converter.redact import env_derived_keys, redacted
-    from converter.runner import new_result
     from converter.schema import job_config
-    from converter.task import RESULT_FILE, _write_result, track
+    from converter.task import RESULT_FILE, track
 
     run_dir.mkdir(parents=True, exist_ok=True)
     own = read_json(run_dir / RESULT_FILE)
@@ -156,21 +168,9 @@ def record_slurm_end(sweep_config: Any, run_dir: Path, state: str, error: Any) -
     job = OmegaConf.to_container(job_cfg, resolve=True)
     record_config = redacted(job, env_derived_keys(job_cfg))
     config = job_config(job)
-    where = stage.read(run_dir)
     minutes = int(getattr(getattr(sweep_config.hydra, "launcher", None), "timeout_min", 0) or 0)
-    status, failure = slurm_failure(state, where.get("stage") or "start", minutes, one_line(error) if error else "")
-    result = new_result(job).to_dict()
-    result.update(
-        status=status,
-        failure=failure,
-        stages=dict(where.get("finished") or {}),
-        config=record_config,
-        cached=False,
-        process={"isolated": True, "slurm_state": state},
-    )
-    result = _write_result(result, run_dir)
-    stage.clear(run_dir)
-    log.warning("%s/%s: %s", result["model"], result["backend"], failure["message"])
+    detail = one_line(error) if error else ""
+    result = _write_slurm_record(job, record_config, run_dir, state, state, minutes, detail)
     if config.tracking.enabled:
         track(config.tracking, record_config, result, run_dir)
-    return status
+    return str(result["status"])
