@@ -414,3 +414,58 @@ def test_an_openvino_conversion_failure_names_the_operators_it_could_not_convert
         "openvino has no implementation of an operator the model calls (SequenceMark, aten.cat.default)"
         in diagnosis.hint
     )
+
+
+@pytest.mark.parametrize(
+    ("backend", "stage", "kind", "message", "category", "fix"),
+    [
+        (  # make matrix, YOLO11-pose: ExecuTorch's XNNPACK partitioner
+            "executorch",
+            "export",
+            "builtins.RuntimeError",
+            "Output node 'aten_cat_default' is already in the inputs. This is likely due to pass through arguments, "
+            "which are not supported in XNNPACK Delegate.",
+            "compiler_error",
+            ["export=torch_export"],
+        ),
+        (  # make matrix, SAM's predictor: the Edge dialect's verifier
+            "executorch",
+            "export",
+            "torch._export.verifier.SpecViolationError",
+            "These operators are taking Tensor inputs with mismatched dtypes:  Operator: <EdgeOpOverload: aten.cat.default>",
+            "compiler_error",
+            ["export=torch_export"],
+        ),
+        (  # make matrix, MViT: the runtime has no kernel for an operator XNNPACK left
+            "executorch",
+            "validate",
+            "builtins.RuntimeError",
+            "Failed to load method forward, error: 0x:14",
+            "unsupported_op",
+            [],
+        ),
+        (  # make matrix, ViT-B/16 traced
+            "torchscript_trace",
+            "export",
+            "torch.jit._trace.TracingCheckError",
+            "Tracing failed sanity checks! ERROR: Graphs differed across invocations!",
+            "trace_divergence",
+            ["export.options.check_trace=false"],
+        ),
+    ],
+)
+def test_the_matrix_failures_of_executorch_and_traced_vit_are_diagnosed(
+    backend: str, stage: str, kind: str, message: str, category: str, fix: list
+) -> None:
+    from converter.diagnosis import FailureContext, diagnose
+
+    context = FailureContext(
+        stage=stage,
+        type=kind,
+        message=message,
+        job=ConverterConfig(
+            model=ModelConfig(name="m", loader={}, inputs={}), export=ExportConfig(backend=backend, strict=True)
+        ),
+    )
+    diagnosis = diagnose(context)
+    assert (diagnosis.category, diagnosis.fix_overrides) == (category, fix), diagnosis.hint

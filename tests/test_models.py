@@ -146,6 +146,7 @@ def test_blip_exports_with_its_clone_patch(run_cli) -> None:
     assert result["validation"]["artifact_mutates_inputs"] == []
 
 
+@pytest.mark.slow  # BLIP exports by default in test_blip_exports_with_its_clone_patch
 def test_blip_in_place_bos_write_no_longer_fails_in_torch_2_14(run_cli) -> None:
     """The tutorial's "cannot mutate tensors with frozen storage" came from BLIP's forward writing
     BOS into its caption ids in place. torch 2.14 exports that mutation; this records it,
@@ -164,6 +165,7 @@ def test_deeplabv3_traces_through_its_wrapper(run_cli) -> None:
     assert failure["stage"] == "export" and "dict" in failure["message"]
 
 
+@pytest.mark.slow  # torch.export taking a dict output is also the fleet's hf_* samples' path
 def test_deeplabv3_dict_output_exports_with_torch_export(run_cli) -> None:
     result = ok(run_cli, "deeplabv3", "model.wrapper=null")
     assert list(result["validation"]["outputs"]) == ["output['out']"]

@@ -52,6 +52,7 @@ def converts(run_cli, conf: Path, name: str) -> dict:
     return run.results()[-1]
 
 
+@pytest.mark.slow  # 30 s; timm and torchvision models are written and converted by the tests below
 def test_a_transformers_decoder_gets_token_inputs_within_its_vocabulary_and_positions(run_cli, tmp_path: Path) -> None:
     conf = tmp_path / "conf"
     run = new(run_cli, conf, "transformers.AutoModelForCausalLM.from_config", *SMALL_LLAMA)

@@ -87,6 +87,7 @@ def test_every_model_has_a_tiny_variant_and_every_tiny_a_model() -> None:
     assert len(MODELS) == 14
 
 
+@pytest.mark.slow  # imports every builder (sam2, ultralytics, transformers): 25 s
 def test_every_tiny_preset_picks_the_test_variant_where_the_builder_has_one() -> None:
     """`+tiny=NAME` means one thing: the builder's `test` variant (with none, a published size)."""
     import importlib

@@ -248,7 +248,44 @@ def _library_object_output(context: FailureContext, structure: str, kind: str) -
 # A target's own compiler failing on a program torch.export produced and validated: not the
 # model's fault (torch 2.14 AOTInductor on SAM 2: "Node _tensor_constant0 target _tensor_constant0
 # references nonexistent attribute"; coremltools 9: "index shape (1, is5) must match input shape").
-_COMPILER_ERRORS = ("references nonexistent attribute", "must match input shape", "InductorError", "LoweringException")
+_COMPILER_ERRORS = (
+    "references nonexistent attribute",
+    "must match input shape",
+    "InductorError",
+    "LoweringException",
+    "not supported in XNNPACK Delegate",  # ExecuTorch's XNNPACK partitioner
+    "SpecViolationError",  # ExecuTorch's Edge dialect verifier (e.g. a cat of mixed dtypes)
+)
+# ExecuTorch's runtime error 0x14 (OperatorMissing): no kernel for an operator left outside the delegate.
+_EXECUTORCH_OPERATOR_MISSING = "error: 0x:14"
+
+
+def runtime_operator_missing(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    """ExecuTorch loads the program but its runtime has no kernel for an operator XNNPACK did not take."""
+    if context.backend != "executorch" or _EXECUTORCH_OPERATOR_MISSING not in context.message:
+        return None
+    return Diagnosis(
+        "unsupported_op",
+        "ExecuTorch's runtime could not load the program's forward (error 0x14, OperatorMissing): an operator that "
+        "XNNPACK did not take has no kernel in this runtime build (result.json's graph facts list the operators "
+        "left outside the delegate). Replace it with a patch in model.patches, build the runtime with that "
+        "kernel, or pick another target.",
+        [],
+    )
+
+
+def trace_check_failed(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    """torch.jit.trace's own check: tracing twice gave two graphs (torchvision's ViT: its shape asserts)."""
+    if context.backend != "torchscript_trace" or "TracingCheckError" not in context.type:
+        return None
+    return Diagnosis(
+        "trace_divergence",
+        f"{_at(location)}torch.jit.trace traced the model twice and got different graphs ({first_line(context.message)[:120]}): "
+        "some Python in forward runs differently from call to call, or records values as constants. converter "
+        "validates the reloaded artifact against eager anyway, so turn trace's own check off and let validation "
+        "judge; if validation then fails, the trace really depends on its inputs (export=torchscript_script).",
+        ["export.options.check_trace=false"],
+    )
 
 
 def compiler_error(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
@@ -521,6 +558,8 @@ RULES: List[Rule] = [
     strict_tracing,
     script_unsupported,
     device_mismatch,
+    trace_check_failed,
+    runtime_operator_missing,
     compiler_error,
     artifact_error,
     validation_mismatch,
