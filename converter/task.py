@@ -300,7 +300,7 @@ def _run_in_child(
 
 def _ended_by_slurm(outcome: Any) -> Optional[Any]:
     """Slurm's (state, time limit) when the child died of the signals Slurm sends a job it ends."""
-    if outcome.signal not in ("SIGTERM", "SIGKILL", "SIGCONT"):
+    if outcome.signal not in ("SIGTERM", "SIGKILL"):
         return None
     from converter.isolation.slurm import own_slurm_end
 

@@ -77,6 +77,18 @@ def run(cluster: local_cluster.Cluster, cwd: Path, *args: str, timeout: float = 
     )
 
 
+def start(cluster: local_cluster.Cluster, cwd: Path, *args: str, env: Dict[str, str] | None = None) -> subprocess.Popen:
+    """The sweep in the background, its output kept for the failure message."""
+    return subprocess.Popen(
+        sweep(cluster, cwd, *args),
+        cwd=cwd,
+        env={**cli_env(), **cluster.env(), **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 def results_of(sweep_dir: Path) -> Dict[str, Dict]:
     """Each job's result.json by 'model/backend'."""
     found = {}
@@ -209,44 +221,30 @@ def test_faults_on_the_cluster_cost_one_job_each_and_the_sweep_never_waits_forev
     cluster: local_cluster.Cluster, tmp_path: Path
 ) -> None:
     models = "classification,segfault,hang,hog,slurm_cancel"
-    env = {**cli_env(), **cluster.env()}
-    faults = subprocess.Popen(
-        sweep(
-            cluster,
-            tmp_path,
-            f"+model={models}",
-            "tracking.experiment=cluster-faults",
-            "hydra.sweep.dir=outputs/faults",
-            "job.cache=false",
-        ),
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    faults = start(
+        cluster,
+        tmp_path,
+        f"+model={models}",
+        "tracking.experiment=cluster-faults",
+        "hydra.sweep.dir=outputs/faults",
+        "job.cache=false",
     )
     # Beside it, a sweep whose Slurm time limit (2 min; Slurm's warning 5 s before) is shorter than
     # the job's own converter timeout (600 s). Its own sweep: the limit applies to every job of a sweep.
-    limit = subprocess.Popen(
-        sweep(
-            cluster,
-            tmp_path,
-            "+model=slurm_limit",
-            "tracking.experiment=cluster-faults",
-            "hydra.sweep.dir=outputs/limit",
-            "hydra.launcher.timeout_min=2",
-            "hydra.launcher.signal_delay_s=5",
-            "job.cache=false",
-        ),
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    limit = start(
+        cluster,
+        tmp_path,
+        "+model=slurm_limit",
+        "tracking.experiment=cluster-faults",
+        "hydra.sweep.dir=outputs/limit",
+        "hydra.launcher.timeout_min=2",
+        "hydra.launcher.signal_delay_s=5",
+        "job.cache=false",
     )
     try:
+        slurm_env = {**os.environ, **cluster.env()}
         cancel_dir = _wait_for_stage(tmp_path / "outputs" / "faults", "slurm_cancel", "reference", faults)
-        subprocess.run(["scancel", _slurm_job_of(cancel_dir)], env={**os.environ, **cluster.env()}, check=True)
+        subprocess.run(["scancel", _slurm_job_of(cancel_dir)], env=slurm_env, check=True)
         output, _ = faults.communicate(timeout=300)
         limit_output, _ = limit.communicate(timeout=300)
     finally:
@@ -300,22 +298,16 @@ def _wait_for_stage(sweep_dir: Path, model: str, stage: str, proc: subprocess.Po
     "the jobs keep their files; the summary lists what was not logged; `python -m converter sync` logs it once the server is back, twice without duplicates",
 )
 def test_a_tracking_server_stopped_mid_sweep_loses_nothing(cluster: local_cluster.Cluster, tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        sweep(
-            cluster,
-            tmp_path,
-            "+model=classification",
-            "export=torch_export,torchscript_trace",
-            "tracking.experiment=cluster-outage",
-            "hydra.sweep.dir=outputs/outage",
-            "hydra.launcher.array_parallelism=1",  # one job at a time: the outage falls between them
-            "job.cache=false",
-        ),
-        cwd=tmp_path,
-        env={**cli_env(), **cluster.env(), "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    proc = start(
+        cluster,
+        tmp_path,
+        "+model=classification",
+        "export=torch_export,torchscript_trace",
+        "tracking.experiment=cluster-outage",
+        "hydra.sweep.dir=outputs/outage",
+        "hydra.launcher.array_parallelism=1",  # one job at a time: the outage falls between them
+        "job.cache=false",
+        env={"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"},
     )
     sweep_dir = tmp_path / "outputs" / "outage"
     try:

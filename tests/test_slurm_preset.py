@@ -13,6 +13,19 @@ from tests.conftest import REPO
 PRESET = REPO / "conf" / "hydra" / "launcher" / "submitit_slurm.yaml"
 
 
+def composed(*overrides: str):
+    """The job's config with Hydra's own section, composed as the CLI composes it."""
+    from hydra import compose, initialize_config_dir
+
+    from converter.preflight import CONF_DIR, CONFIG_NAME
+    from converter.schema import register_schema
+
+    register_schema()
+    slurm_limits.register_preset_support()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose(CONFIG_NAME, list(overrides), return_hydra_config=True)
+
+
 def test_the_preset_has_every_key_of_the_plugins_schema_and_names_converters_launcher() -> None:
     from hydra_plugins.hydra_submitit_launcher.config import SlurmQueueConf
 
@@ -38,23 +51,14 @@ def test_cpus_follow_benchmark_threads() -> None:
 
 
 def test_the_composed_launcher_config_follows_the_jobs_settings() -> None:
-    from hydra import compose, initialize_config_dir
-
-    from converter.preflight import CONF_DIR, CONFIG_NAME
-    from converter.schema import register_schema
-
-    register_schema()
-    slurm_limits.register_preset_support()
-    overrides = [
+    cfg = composed(
         "+model=classification",
         "hydra/launcher=submitit_slurm",
         "job.max_memory_mb=3072",
         "job.timeout_s=120",
         "diagnosis.verify_fix=false",
         "benchmark.threads=2",
-    ]
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(CONFIG_NAME, overrides, return_hydra_config=True)
+    )
     launcher = cfg.hydra.launcher
     assert (launcher.mem_gb, launcher.timeout_min, launcher.cpus_per_task) == (4, 7, 2)
     assert launcher._target_.endswith("converter_launcher.slurm_launcher.SlurmLauncher")
@@ -95,22 +99,11 @@ def test_a_job_slurm_killed_before_its_supervisor_wrote_anything_gets_a_record(t
     from the stage file the job left, with Slurm's state; a record the job wrote itself stands."""
     import json
 
-    from hydra import compose, initialize_config_dir
-
     from converter.isolation import stage
-    from converter.preflight import CONF_DIR, CONFIG_NAME
-    from converter.schema import register_schema
 
-    register_schema()
-    slurm_limits.register_preset_support()
-    overrides = [
-        "+model=classification",
-        "hydra/launcher=submitit_slurm",
-        "tracking=off",
-        "hydra.launcher.timeout_min=30",
-    ]
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(CONFIG_NAME, overrides, return_hydra_config=True)
+    cfg = composed(
+        "+model=classification", "hydra/launcher=submitit_slurm", "tracking=off", "hydra.launcher.timeout_min=30"
+    )
     stage.announce(tmp_path, "export", {"load": 0.5, "reference": 0.25})
     assert slurm.record_slurm_end(cfg, tmp_path, "NODE_FAIL", None) == "crashed"
     result = json.loads((tmp_path / "result.json").read_text())

@@ -127,3 +127,24 @@ def test_job_tags_carry_the_failure_its_diagnosis_and_the_versions(monkeypatch) 
         "mlflow.source.git.commit": "abc123",
         "sweep": "nightly",
     }
+
+
+def test_an_experiment_another_sweep_creates_meanwhile_is_used_not_an_error(tmp_path, monkeypatch) -> None:
+    """Two sweeps starting at once into a new experiment: the second's create fails (it exists now)."""
+    from mlflow.tracking import MlflowClient
+
+    from converter.schema import TrackingConfig
+    from converter.tracking.store import client_and_experiment
+
+    uri = f"sqlite:///{tmp_path / 'race.db'}"
+    theirs = MlflowClient(tracking_uri=uri).create_experiment("race")
+    looked = []
+    original = MlflowClient.get_experiment_by_name
+
+    def not_yet_the_first_time(self, name):
+        looked.append(name)
+        return None if len(looked) == 1 else original(self, name)
+
+    monkeypatch.setattr(MlflowClient, "get_experiment_by_name", not_yet_the_first_time)
+    _, experiment_id = client_and_experiment(TrackingConfig(uri=uri), "race")
+    assert experiment_id == theirs and looked == ["race", "race"]

@@ -22,6 +22,8 @@ from typing import Any, Dict, Optional, Tuple
 log = logging.getLogger("converter")
 # Slurm states (sacct) that mean the job ran out of its time limit; any other end is a crash.
 TIMEOUT_STATES = ("TIMEOUT", "DEADLINE")
+# States in which the job is not being ended (sacct's first word).
+_STILL_RUNNING = ("RUNNING", "PENDING", "COMPLETING", "COMPLETED", "REQUEUED", "SUSPENDED")
 
 
 def slurm_state(job: Any) -> str:
@@ -39,13 +41,9 @@ def this_slurm_job() -> Optional[str]:
     return f"{array}_{task}" if array and task else os.environ.get("SLURM_JOB_ID")
 
 
-def own_slurm_end() -> Optional[Tuple[str, int]]:
-    """(state, time limit in minutes) of the Slurm job this process runs in, when Slurm is ending it
-    (CANCELLED, TIMEOUT, NODE_FAIL...); None outside Slurm or while it runs. The supervisor asks this
-    when its child dies by SIGTERM or SIGKILL: scancel and the time limit signal every process of a job.
-    Accounting knows the cause at once; scontrol only says COMPLETING until the job is gone."""
-    job_id = this_slurm_job()
-    sacct = shutil.which("sacct")
+def _own_accounting() -> Optional[Tuple[str, int]]:
+    """(state, time limit in minutes) that sacct has for this process's own Slurm job; None outside Slurm."""
+    job_id, sacct = this_slurm_job(), shutil.which("sacct")
     if not job_id or not sacct:
         return None
     try:
@@ -58,9 +56,18 @@ def own_slurm_end() -> Optional[Tuple[str, int]]:
     except (OSError, subprocess.TimeoutExpired):
         return None
     state, _, limit = shown.splitlines()[0].partition("|") if shown else ("", "", "")
-    if not state or state.split()[0] in ("RUNNING", "PENDING", "COMPLETING", "COMPLETED", "REQUEUED", "SUSPENDED"):
-        return None
     return state, int(limit) if limit.isdigit() else 0
+
+
+def own_slurm_end() -> Optional[Tuple[str, int]]:
+    """(state, time limit in minutes) of the Slurm job this process runs in, when Slurm is ending it
+    (CANCELLED, TIMEOUT, NODE_FAIL...); None outside Slurm or while it runs. The supervisor asks this
+    when its child dies by SIGTERM or SIGKILL: scancel and the time limit signal every process of a job.
+    Accounting knows the cause at once; scontrol only says COMPLETING until the job is gone."""
+    found = _own_accounting()
+    if not found or not found[0] or found[0].split()[0] in _STILL_RUNNING:
+        return None
+    return found
 
 
 def slurm_failure(state: str, stage_name: str, limit_min: int, detail: str = "") -> Tuple[str, Dict[str, Any]]:
@@ -137,16 +144,8 @@ def _write_slurm_record(
 
 
 def _time_limit_min() -> int:
-    job_id, sacct = this_slurm_job(), shutil.which("sacct")
-    if not job_id or not sacct:
-        return 0
-    try:
-        shown = subprocess.run(
-            [sacct, "-X", "-n", "-P", "-j", job_id, "-o", "TimelimitRaw"], capture_output=True, text=True, timeout=10
-        ).stdout.split()
-    except (OSError, subprocess.TimeoutExpired):
-        return 0
-    return int(shown[0]) if shown and shown[0].isdigit() else 0
+    found = _own_accounting()
+    return found[1] if found else 0
 
 
 def record_slurm_end(sweep_config: Any, run_dir: Path, state: str, error: Any) -> str:

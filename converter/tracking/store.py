@@ -67,7 +67,13 @@ def client_and_experiment(tracking: TrackingConfig, name: str) -> Tuple[Any, str
     if experiment is not None:
         return client, experiment.experiment_id
     location = artifact_root(uri)
-    return client, client.create_experiment(name, artifact_location=f"{location}/{name}" if location else None)
+    try:
+        return client, client.create_experiment(name, artifact_location=f"{location}/{name}" if location else None)
+    except Exception:  # noqa: BLE001 (another sweep created it between the lookup and here: use theirs)
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return client, experiment.experiment_id
 
 
 def git_commit() -> Optional[str]:
