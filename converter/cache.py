@@ -3,9 +3,11 @@
 The key is a sha256 over everything that decides a job's outcome: the resolved config
 (without where it is written or logged), the source of every project module its
 `_target_`s and patches come from (and the project modules those import), converter's
-own source, and the versions of Python, torch and the model's library. An `ok` result,
-or an export failure (deterministic), is indexed under `job.cache_dir`; a crash, a timeout,
-an OOM or a validation failure never is. A reused artifact is trusted only if its sha256
+own source, and the versions of Python, torch and the model's library. An `ok` result, an
+export failure or a validation failure is indexed under `job.cache_dir`: each is as
+deterministic as the other (the same artifact against the same seeded inputs and tolerances;
+a validation that passes is reused, so one that fails is too). A crash, a timeout or an OOM,
+which depend on the machine's state, never is. A reused artifact is trusted only if its sha256
 still matches the one recorded when it was written.
 """
 
@@ -31,7 +33,7 @@ ENGINE_DIR = Path(__file__).resolve().parent
 NOT_IN_KEY = ("job", "tracking", "security", "diagnosis")
 # Files of the earlier run folder copied beside the reused result (the artifact is linked).
 COPIED_FILES = ("bench.json", "bench.png", "graph.txt", "operators.txt")
-CACHEABLE_FAILED_STAGES = ("export",)
+CACHEABLE_FAILED_STAGES = ("export", "validate")
 
 
 def _targets(value: Any) -> Iterator[str]:

@@ -8,6 +8,7 @@ path that does not resolve into one paragraph and exit code 2, with nothing writ
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Sequence
@@ -115,26 +116,48 @@ def _swept_group_override(compose: Any, args: argparse.Namespace, parsed: List[A
 def prepare_jobs(jobs: Sequence[Mapping[str, Any]]) -> None:
     """The checks that import, for every job the cache will not serve (a cache hit's key proves its
     targets resolved with these very sources and versions). A spare child process imports torch
-    meanwhile if some job will run in one; otherwise a spare the CLI started is let go."""
+    meanwhile if some job will run in one. When every job to run is isolated and they all run one
+    model, the spare runs these checks too (it imports what its own job imports, nothing more), so
+    this process does not import torch only to check; otherwise they run here."""
     from converter.cache import would_reuse
 
     runs = [not would_reuse(job) for job in jobs]
     from converter.isolation import warm
 
-    if any(will_run and job["job"]["isolate"] for job, will_run in zip(jobs, runs, strict=True)):
+    to_run = [job for job, will_run in zip(jobs, runs, strict=True) if will_run]
+    if any(job["job"]["isolate"] for job in to_run):
         warm.prestart()  # no-op when the CLI already started one
     else:
         warm.discard_spare()
+    one_model = len({json.dumps(job["model"], sort_keys=True, default=str) for job in to_run}) == 1
+    checked = one_model and all(job["job"]["isolate"] for job in to_run) and _checked_in_spare(to_run)
     for job, will_run in zip(jobs, runs, strict=True):
-        check_imports(job, targets=will_run)
+        check_imports(job, targets=will_run and not checked)
 
 
-def check_imports(job: Mapping[str, Any], targets: bool = True) -> None:
-    """Checks that import: every `_target_`, patch and dtype the job names must resolve (unless
-    `targets` is false), the tracking server must answer, and CUDA must be there if asked for."""
+def _checked_in_spare(jobs: Sequence[Mapping[str, Any]]) -> bool:
+    """True when the spare child ran the import checks and all passed; ConfigError when one failed;
+    False when it could not answer (then this process checks)."""
+    from converter.isolation import warm
+
+    try:
+        error = warm.check_in_spare(jobs)
+    except LookupError:
+        return False
+    if error:
+        raise ConfigError(**error)
+    return True
+
+
+def check_imports(job: Mapping[str, Any], targets: bool = True, services: bool = True) -> None:
+    """Checks that import: every `_target_`, patch and dtype the job names must resolve and CUDA
+    must be there if asked for (unless `targets` is false), and the tracking server must answer
+    (unless `services` is false)."""
     if targets:
         _check_targets_resolve(job)
-    _check_services(job)
+        _check_device(job)
+    if services:
+        _check_services(job)
 
 
 def _check_targets_resolve(job: Mapping[str, Any]) -> None:
@@ -197,6 +220,9 @@ def _check_services(job: Mapping[str, Any]) -> None:
                 f"no MLflow server answers at {job['tracking']['uri']} ({problem})",
                 "start the server, correct tracking.uri, or run with tracking=off",
             )
+
+
+def _check_device(job: Mapping[str, Any]) -> None:
     if job["device"].startswith("cuda"):
         import torch
 

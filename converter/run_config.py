@@ -1,7 +1,9 @@
 """Run one job from its resolved config file alone: `python -m converter.run_config RUN_DIR/config.yaml [OUT_DIR]`.
 
 `python -m converter.run_config --wait` imports what a job needs first, then reads "CONFIG<TAB>OUT_DIR"
-from its stdin (a supervisor's prestarted spare, converter.isolation.warm).
+from its stdin (a supervisor's prestarted spare, converter.isolation.warm). Before that line it
+may be asked "check<TAB>JOBS_JSON": it runs the preflight's import checks on those jobs and
+answers on stdout, so the launching process need not import torch to check them.
 
 This is the seam for isolation: the supervisor (converter.isolation.supervisor) runs every
 job this way in a child process, and a cluster node or a user reproducing a failure needs
@@ -10,6 +12,7 @@ nothing but the config.yaml a previous run left behind.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -65,15 +68,39 @@ def _wait_for_job() -> List[str]:
 
     import torch  # noqa: F401
 
+    from converter.isolation import warm
+
     for optional in ("torchvision.models", "converter.exporters.torch_export", "hydra.utils"):
         try:
             importlib.import_module(optional)
         except ImportError:
             pass
-    line = sys.stdin.readline()
-    if not line.strip():  # the supervisor closed the pipe: this spare is not needed
-        sys.exit(0)
-    return line.rstrip("\n").split("\t")
+    while True:
+        line = sys.stdin.readline()
+        if not line.strip():  # the supervisor closed the pipe: this spare is not needed
+            sys.exit(0)
+        fields = line.rstrip("\n").split("\t", 1)
+        if fields[0] != warm.CHECK_REQUEST:
+            return line.rstrip("\n").split("\t")
+        _answer_check(json.loads(fields[1]))
+
+
+def _answer_check(jobs: List[dict]) -> None:
+    """The preflight's import checks, run here for the launching process (one reply line)."""
+    from converter.errors import ConfigError
+    from converter.isolation import warm
+    from converter.preflight import check_imports
+
+    try:
+        for job in jobs:
+            check_imports(job, services=False)
+        reply: dict = {"error": None}
+    except ConfigError as exc:
+        reply = {"error": {"key": exc.key, "problem": exc.problem, "fix": exc.fix}}
+    except Exception as exc:  # not a verdict on the config: the launching process checks again itself
+        reply = {"unchecked": f"{type(exc).__name__}: {exc}"}
+    sys.stdout.buffer.write(warm.CHECK_REPLY + json.dumps(reply).encode() + b"\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -51,14 +51,19 @@ def test_a_truncated_cached_artifact_is_not_trusted_and_the_job_runs_again(run_c
     assert sha256_of(Path(result["artifact"]["path"])) == result["artifact"]["sha256"]
 
 
-def test_export_failures_are_cached_validation_failures_are_not(run_cli) -> None:
+def test_export_and_validation_failures_are_cached(run_cli) -> None:
     outcomes = []
     for _ in range(2):
         for backend in ("torch_export", "torchscript_trace"):
             run = run_cli("+model=input_confirm", f"export={backend}", "job=inprocess")
             result = run.result()
             outcomes.append((backend, run.returncode, result["failure"]["stage"], result["cached"]))
-    assert outcomes[2:] == [("torch_export", 1, "export", True), ("torchscript_trace", 1, "validate", False)]
+    assert outcomes == [
+        ("torch_export", 1, "export", False),
+        ("torchscript_trace", 1, "validate", False),
+        ("torch_export", 1, "export", True),
+        ("torchscript_trace", 1, "validate", True),
+    ]
 
 
 BASE_JOB = {
@@ -106,3 +111,23 @@ def test_loading_an_altered_artifact_names_the_file_and_the_hashes(tmp_path: Pat
         ArtifactIntegrityError, match=f"the artifact {path} has sha256 [0-9a-f]{{64}}, not the {info.sha256}"
     ):
         load_verified(NeverLoads(), info, "cpu")
+
+
+@pytest.mark.parametrize(
+    "status, stage, reused",
+    [
+        ("ok", None, True),
+        ("failed", "export", True),
+        ("failed", "validate", True),
+        ("failed", "load", False),
+        ("failed", "benchmark", False),
+        ("crashed", "export", False),
+        ("timeout", "validate", False),
+        ("oom", "export", False),
+    ],
+)
+def test_what_the_cache_keeps_is_what_runs_the_same_again(status: str, stage, reused: bool) -> None:
+    from converter.cache import cacheable
+
+    result = {"status": status, "failure": {"stage": stage} if stage else None}
+    assert cacheable(result) is reused

@@ -1,5 +1,6 @@
 """`--help` and `--cfg job` answer without importing torch or mlflow."""
 
+import io
 import subprocess
 import sys
 
@@ -31,3 +32,45 @@ def test_cfg_job_prints_the_resolved_config(run_cli) -> None:
     assert run.returncode == 0, run.stderr
     assert "backend: torchscript_trace" in run.stdout and "name: resnet18" in run.stdout
     assert not (run.cwd / "outputs").exists()
+
+
+def _probe(argv: list, cwd) -> tuple:
+    proc = subprocess.run([sys.executable, "-c", PROBE, *argv], cwd=cwd, env=cli_env(), capture_output=True, text=True)
+    code, heavy, _ = proc.stdout.split()
+    return int(code), heavy, proc.stderr
+
+
+def test_a_single_job_is_checked_and_run_without_torch_in_the_launching_process(tmp_path) -> None:
+    # The spare child that runs the job resolves its targets: the launcher imports torch for neither.
+    code, heavy, stderr = _probe(["+model=classification", "tracking=off", "benchmark=off"], tmp_path)
+    assert (code, heavy) == (0, "-"), stderr
+    assert len(list((tmp_path / "outputs").rglob("result.json"))) == 1
+
+
+def test_a_target_that_does_not_resolve_is_a_config_error_from_the_spare(tmp_path) -> None:
+    code, heavy, stderr = _probe(
+        ["+model=classification", "tracking=off", "model.loader._target_=torchvision.models.resnet99"], tmp_path
+    )
+    assert (code, heavy) == (2, "-"), stderr
+    assert "Config error at 'model.loader._target_': 'torchvision.models.resnet99' does not resolve" in stderr
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_an_in_process_job_is_checked_in_the_launching_process(tmp_path) -> None:
+    code, heavy, stderr = _probe(
+        ["+model=classification", "tracking=off", "job.isolate=false", "model.loader._target_=torchvision.models.x"],
+        tmp_path,
+    )
+    assert (code, heavy) == (2, "torch,torchvision"), stderr  # resolved here: no spare runs an in-process job
+    assert "Config error at 'model.loader._target_': 'torchvision.models.x' does not resolve" in stderr
+
+
+def test_what_a_spare_printed_while_it_waited_opens_its_jobs_log(tmp_path) -> None:
+    from converter.isolation.supervisor import _Tee
+
+    log = tmp_path / "convert.log"
+    tee = _Tee(io.BytesIO(b"stage load\n"), log, None, first=[b"a warning at import\n"])
+    tee.start()
+    tee.join()
+    assert log.read_text() == "a warning at import\nstage load\n"
+    assert list(tee.tail) == ["a warning at import", "stage load"]

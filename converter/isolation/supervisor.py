@@ -9,13 +9,14 @@ and `supervise` reports which, with the stage the child last announced and its l
 from __future__ import annotations
 
 import collections
+import itertools
 import os
 import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Deque, List, Optional
+from typing import IO, Deque, List, Optional, Sequence
 
 from converter.isolation import stage, warm
 from converter.isolation.processes import ProcessTree, signal_name, start_guardian
@@ -56,14 +57,14 @@ class ChildOutcome:
 class _Tee(threading.Thread):
     """Copies the child's merged stdout/stderr into the log file (and a console), keeping the tail."""
 
-    def __init__(self, stream: IO[bytes], log_file: Path, echo: Optional[IO[str]]) -> None:
+    def __init__(self, stream: IO[bytes], log_file: Path, echo: Optional[IO[str]], first: Sequence[bytes] = ()) -> None:
         super().__init__(daemon=True, name="converter-job-log")
-        self.stream, self.log_file, self.echo = stream, log_file, echo
+        self.stream, self.log_file, self.echo, self.first = stream, log_file, echo, list(first)
         self.tail: Deque[str] = collections.deque(maxlen=LOG_TAIL_LINES)
 
     def run(self) -> None:
         with open(self.log_file, "ab") as log:
-            for raw in iter(self.stream.readline, b""):
+            for raw in itertools.chain(self.first, iter(self.stream.readline, b"")):
                 log.write(raw)
                 log.flush()
                 line = raw.decode("utf-8", "replace").rstrip("\n")
@@ -89,6 +90,7 @@ def supervise(
     log_file = run_dir / "convert.log"
     started = time.monotonic()
     child = warm.take(fresh=fresh_child)
+    printed_while_waiting = warm.early_output()
     try:
         child.stdin.write(f"{config_file}\t{run_dir}\n".encode())
         child.stdin.close()
@@ -98,7 +100,7 @@ def supervise(
         warm.prestart()
     guardian, guardian_pipe = _guard(child.pid)
     tree = ProcessTree(child.pid, exclude={guardian.pid} if guardian else set())
-    tee = _Tee(child.stdout, log_file, echo)
+    tee = _Tee(child.stdout, log_file, echo, first=printed_while_waiting)
     tee.start()
     verdict: Optional[Status] = None
     peak = 0.0
