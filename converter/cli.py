@@ -81,6 +81,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.cfg or not args.multirun:
         return _run_hydra(argv)
     _write_sweep_record(plan.sweep_dir, plan.jobs, argv)
+    from converter.hydra_private import remember_compositions
+
+    remember_compositions()
     code = _run_hydra([*argv, f"hydra.sweep.dir={_quoted(str(plan.sweep_dir))}"])
     return max(code, sweep_exit_code(plan.sweep_dir))
 

@@ -11,6 +11,9 @@ moves or changes any of these). Each has no public equivalent in 1.3:
   composes and checks before Hydra writes anything.
 - `_locate`: import a dotted path; `hydra.utils.get_object` wraps it but also logs an error line
   for every miss, which preflight's own message replaces.
+- `ConfigLoaderImpl.load_configuration`: remembered per call (`remember_compositions`). The basic
+  sweeper composes every job twice with the same arguments (once to check the batch, once to
+  launch it); about 0.12 s each here, most of a cached sweep's cost beside MLflow.
 """
 
 from __future__ import annotations
@@ -42,3 +45,28 @@ def locate(path: str) -> Any:
     from hydra._internal.utils import _locate
 
     return _locate(path)
+
+
+def remember_compositions() -> None:
+    """Compose each (search path, config name, overrides, mode) once per process; identical calls
+    get a deep copy (a few ms). Config files do not change while one invocation runs."""
+    import copy
+
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+
+    compose = ConfigLoaderImpl.load_configuration
+    if getattr(compose, "converter_remembers", False):
+        return
+    composed: dict = {}
+
+    def load_configuration(
+        self: Any, config_name: Any, overrides: Any, run_mode: Any, from_shell: bool = True, **kwargs: Any
+    ) -> Any:
+        search_path = tuple((entry.provider, entry.path) for entry in self.config_search_path.get_path())
+        key = (search_path, config_name, tuple(overrides), run_mode, from_shell, tuple(sorted(kwargs.items())))
+        if key not in composed:
+            composed[key] = compose(self, config_name, overrides, run_mode, from_shell, **kwargs)
+        return copy.deepcopy(composed[key])
+
+    load_configuration.converter_remembers = True  # type: ignore[attr-defined]
+    ConfigLoaderImpl.load_configuration = load_configuration  # type: ignore[method-assign]

@@ -37,3 +37,32 @@ def test_hydra_is_the_version_the_fence_was_checked_against() -> None:
         f"Hydra is {hydra.__version__}; converter/hydra_private.py was checked against "
         f"{hydra_private.HYDRA_CHECKED_VERSION}: re-check each private use, then update the constant"
     )
+
+
+def test_a_remembered_composition_is_composed_once_and_handed_out_as_copies(monkeypatch) -> None:
+    from hydra import compose, initialize_config_dir
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+
+    from converter.preflight import CONF_DIR
+    from converter.schema import register_schema
+
+    calls = []
+    original = ConfigLoaderImpl.load_configuration
+
+    def counted(self, *args, **kwargs):
+        calls.append(args[:2])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ConfigLoaderImpl, "load_configuration", counted)
+    hydra_private.remember_compositions()
+    hydra_private.remember_compositions()  # once: a second call does not wrap again
+    register_schema()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="t"):
+        first = compose("config", ["+model=classification", "export=onnx"])
+        second = compose("config", ["+model=classification", "export=onnx"])
+        other = compose("config", ["+model=classification"])
+    assert len(calls) == 2, calls
+    assert first == second and first is not second
+    first.model.name = "changed"
+    assert second.model.name == "classification", "a copy: what one caller changes, no other sees"
+    assert (second.export.backend, other.export.backend) == ("onnx", "torch_export")
