@@ -9,7 +9,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 
 @dataclass(frozen=True)
@@ -50,23 +50,6 @@ def verify(path: Path, expected_sha256: str) -> None:
             f"the artifact {path} has sha256 {found}, not the {expected_sha256} recorded when it was written: "
             "it was truncated or altered since. Fix: run the job again (job.cache=false) to rewrite it"
         )
-
-
-def load_verified(
-    exporter: Any, artifact: ArtifactInfo, device: str, threads: Optional[int] = None, specs: Any = None
-) -> Any:
-    """Load an artifact only after its bytes are checked against the recorded sha256. With the
-    model's input specs, an artifact that takes tensors only is wrapped to be called as eager is."""
-    verify(Path(artifact.path), artifact.sha256)
-    loaded = exporter.load(Path(artifact.path), device, threads)
-    if specs is not None and getattr(exporter, "tensors_only", False):
-        from converter.calls import plain_call
-
-        if not plain_call(specs):
-            from converter.exporters.binding import TensorsOnly
-
-            return TensorsOnly(loaded, specs)
-    return loaded
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -7,9 +7,14 @@ tracebacks, a missing group as a list of search paths; each becomes a ConfigErro
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from converter.errors import ConfigError, first_line
+
+# The config tree shipped beside the package (conf/config.yaml and its groups).
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+CONFIG_NAME = "config"
 
 
 def parse_overrides(parser: Any, overrides: List[str]) -> List[Any]:

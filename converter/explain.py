@@ -9,38 +9,10 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, List, Mapping, Optional
 
-from converter.outcome import read_json
-from converter.results import Status
-
-RESULT_FILE = "result.json"
-
-
-def results_under(path: Path) -> List[Dict[str, Any]]:
-    """Every result.json at or under `path` (a run folder, a sweep folder, outputs/), each with its folder."""
-    files = [path / RESULT_FILE] if (path / RESULT_FILE).is_file() else sorted(path.rglob(RESULT_FILE))
-    found = []
-    for file in files:
-        result = read_json(file)
-        if result.get("status"):
-            found.append({**result, "run_dir": str(file.parent)})
-    return found
-
-
-def category_of(result: Mapping[str, Any]) -> Optional[str]:
-    """The failure's category (the status for a job killed before it could say), None when ok."""
-    if result.get("status") == Status.OK:
-        return None
-    return (result.get("failure") or {}).get("category") or result.get("status") or "unknown"
-
-
-def category_counts(results: List[Mapping[str, Any]]) -> List[tuple]:
-    """(category, count) over failed jobs, the most frequent first (ties by name)."""
-    counts = Counter(c for c in map(category_of, results) if c)
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+from converter.outcome import category_counts, category_of, results_under
 
 
 def explain_one(result: Mapping[str, Any], width: int = 100) -> str:
@@ -58,7 +30,7 @@ def explain_one(result: Mapping[str, Any], width: int = 100) -> str:
         lines.append(f"  error: {failure.get('type', '').rsplit('.', 1)[-1]}: {message[0][: width * 2]}")
     if failure.get("hint"):
         lines += textwrap.wrap(failure["hint"], width, initial_indent="  hint: ", subsequent_indent="        ")
-    from converter.fix_verification import fix_line
+    from converter.fix_record import fix_line
 
     line = fix_line(failure)
     if line:

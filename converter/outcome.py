@@ -7,10 +7,11 @@ Jobs may run in this process, in joblib workers or on cluster nodes; the files t
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
-from converter.results import Status
+from converter.results import RESULT_FILE, Status
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 NIGHTLY_FILE = "nightly.json"
@@ -41,7 +42,7 @@ def runs_ok(run_dirs: Iterable[Path]) -> bool:
     if not dirs:
         return False
     for run_dir in dirs:
-        if read_json(run_dir / "result.json").get("status") != Status.OK:
+        if read_json(run_dir / RESULT_FILE).get("status") != Status.OK:
             return False
         tracking = read_json(run_dir / "tracking.json")
         if tracking and not tracking.get("logged"):
@@ -61,3 +62,27 @@ def sweep_exit_code(sweep_dir: Path) -> int:
     if read_json(sweep_dir / NIGHTLY_FILE).get("regressed"):
         return EXIT_FAILED
     return EXIT_OK if runs_ok(dirs) else EXIT_FAILED
+
+
+def results_under(path: Path) -> List[Dict[str, Any]]:
+    """Every result.json at or under `path` (a run folder, a sweep folder, outputs/), each with its folder."""
+    files = [path / RESULT_FILE] if (path / RESULT_FILE).is_file() else sorted(path.rglob(RESULT_FILE))
+    found = []
+    for file in files:
+        result = read_json(file)
+        if result.get("status"):
+            found.append({**result, "run_dir": str(file.parent)})
+    return found
+
+
+def category_of(result: Mapping[str, Any]) -> Optional[str]:
+    """The failure's category (the status for a job killed before it could say), None when ok."""
+    if result.get("status") == Status.OK:
+        return None
+    return (result.get("failure") or {}).get("category") or result.get("status") or "unknown"
+
+
+def category_counts(results: List[Mapping[str, Any]]) -> List[tuple]:
+    """(category, count) over failed jobs, the most frequent first (ties by name)."""
+    counts = Counter(c for c in map(category_of, results) if c)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

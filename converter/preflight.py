@@ -13,13 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Sequence
 
-from converter.composition import compose_checked, parse_overrides, resolved_without_hydra
+from converter.composition import CONF_DIR, CONFIG_NAME, compose_checked, parse_overrides, resolved_without_hydra
 from converter.config_checks import check_job
 from converter.errors import ConfigError
 from converter.schema import register_schema
-
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
-CONFIG_NAME = "config"
 
 
 def parse_argv(argv: List[str]) -> argparse.Namespace:

@@ -9,6 +9,9 @@ from typing import Any, Dict, List, Mapping, Optional
 from converter.artifacts import ArtifactInfo
 from converter.errors import Failure
 
+# The job's record in its run folder, written last (its presence means the job finished).
+RESULT_FILE = "result.json"
+
 
 class Status(StrEnum):
     """How a job ended. `failed`: a stage raised (kept whole); the rest are the supervisor's
@@ -21,6 +24,8 @@ class Status(StrEnum):
     OOM = "oom"  # resident memory of the job's processes passed job.max_memory_mb
 
 
+# How reports order and count statuses: ok first, then a stage's failure, then the supervisor's verdicts.
+STATUS_ORDER = tuple(status.value for status in Status)
 STATUS_OK = Status.OK.value
 STATUS_FAILED = Status.FAILED.value
 
@@ -92,3 +97,25 @@ def failure_reason(result: Mapping[str, Any]) -> str:
 def not_validated(result: Mapping[str, Any]) -> Optional[str]:
     """Why an ok job's artifact was not validated (Core ML off macOS), or None: never a pass."""
     return (result.get("validation") or {}).get("skipped")
+
+
+def headline(result: Mapping[str, Any]) -> str:
+    where = f"{result['model']}/{result['backend']}"
+    cached = " (cached)" if result.get("cached") else ""
+    if result["status"] == Status.OK:
+        return f"{where}: ok{cached}{not_validated_note(result)}"
+    record = result.get("failure") or {}
+    failure = Failure(**{k: record.get(k, "") for k in ("stage", "type", "message", "traceback")})
+    text = f"{where}: {result['status']}{cached} [{record.get('category') or 'unknown'}] ({failure.summary()})"
+    from converter.fix_record import fix_line
+
+    line = fix_line(record)
+    if line:
+        text += f"\n  {line}"
+    return text
+
+
+def not_validated_note(result: Mapping[str, Any]) -> str:
+    """' (not validated: why)' for an ok job whose artifact could not run here (Core ML off macOS)."""
+    skipped = not_validated(result)
+    return f" (not validated: {skipped})" if skipped else ""

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping
 
-from converter.artifacts import load_verified, save_atomically, write_json_atomically
+from converter.artifacts import save_atomically, write_json_atomically
 from converter.calls import passing
 from converter.context import running_in
 from converter.dims import to_torch_dynamic_shapes
@@ -24,19 +24,19 @@ from converter.environment import versions
 from converter.errors import Failure, StageError, ValidationMismatch, first_line
 from converter.exporters import build_options, get_exporter
 from converter.exporters.base import ExportRequest
+from converter.exporters.binding import load_verified
 from converter.inputs import InputPlan
 from converter.isolation import stage as stage_file
 from converter.library_types import types_registered
 from converter.loading import load_model
 from converter.patches import apply_patches
-from converter.results import STATUS_FAILED, STATUS_OK, CapturedWarning, JobResult
+from converter.results import RESULT_FILE, STATUS_FAILED, STATUS_OK, CapturedWarning, JobResult
 from converter.schema import ConverterConfig, job_config
 from converter.targets import top_package
 from converter.validate import effective_tolerance, run_reference, validate_artifact
 
 log = logging.getLogger("converter")
 
-RESULT_FILE = "result.json"
 CONFIG_FILE = "config.yaml"
 GRAPH_FILE = "graph.txt"
 OPERATORS_FILE = "operators.txt"

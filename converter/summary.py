@@ -16,14 +16,12 @@ from typing import Any, Dict, List, Optional
 from hydra.experimental.callback import Callback
 
 from converter.best_target import fastest_markdown, model_label
-from converter.explain import category_counts, category_of
-from converter.outcome import job_dirs
-from converter.results import Status, failure_reason, not_validated, worst_error
+from converter.outcome import category_counts, category_of, job_dirs
+from converter.results import STATUS_ORDER, Status, failure_reason, not_validated, worst_error
 from converter.schema import TrackingConfig
 
 START, END = "<!-- matrix:start -->", "<!-- matrix:end -->"
 SUMMARY_FILE = "summary.md"
-STATUS_ORDER = ("ok", "failed", "crashed", "timeout", "oom")
 
 
 def collect_results(sweep_dir: Path) -> List[Dict[str, Any]]:
@@ -97,7 +95,7 @@ def matrix_markdown(results: List[Dict[str, Any]]) -> str:
         lines.append("By failure category: " + ", ".join(f"{n} {c}" for c, n in categories) + ".")
     fixes = [r for r in results if (r.get("failure") or {}).get("fix_overrides")]
     if fixes:
-        from converter.fix_verification import fix_parts
+        from converter.fix_record import fix_parts
 
         lines += [
             "",

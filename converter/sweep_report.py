@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from converter.best_target import fastest_targets, model_label, verdict
-from converter.explain import category_of
-from converter.outcome import read_json
-from converter.results import Status, failure_reason, not_validated, worst_error
+from converter.outcome import category_of, read_json
+from converter.results import STATUS_ORDER, Status, failure_reason, not_validated, worst_error
 from converter.schema import TrackingConfig
 
 REPORT_FILE = "report.html"
@@ -118,7 +117,7 @@ def _cell(result: Optional[Dict[str, Any]], links: Links) -> str:
             parts.append(f'<span class="category">{html.escape(category)}</span>')
             style = f' style="border-left: 8px solid {CATEGORY_COLOURS.get(category, "#555555")}"'
         parts.append(f'<span class="reason">{html.escape(failure_reason(result)[:240])}</span>')
-        from converter.fix_verification import fix_line
+        from converter.fix_record import fix_line
 
         head, _, command = fix_line(result.get("failure") or {}).partition(": ")
         if command:
@@ -147,7 +146,6 @@ def _chart(results: List[Dict[str, Any]]) -> str:
 
 
 def render(sweep_dir: Path, results: List[Dict[str, Any]], tracking: TrackingConfig) -> str:
-    from converter.summary import STATUS_ORDER
 
     parent = read_json(sweep_dir / ".mlflow_parent.json")
     links = Links(ui_url(tracking), parent.get("experiment_id"))

@@ -17,11 +17,10 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from converter.artifacts import write_json_atomically
 from converter.errors import Failure, one_line
-from converter.results import Status, not_validated
+from converter.results import RESULT_FILE, Status, headline
 from converter.schema import JobConfig, TrackingConfig, job_config
 
 log = logging.getLogger("converter")
-RESULT_FILE = "result.json"
 CONFIG_FILE = "config.yaml"
 TRACKING_FILE = "tracking.json"
 # Supervisor verdicts whose fix (a higher job.timeout_s or job.max_memory_mb) is not tried automatically.
@@ -143,28 +142,6 @@ def _config_dir(hydra_cfg: Any) -> Optional[str]:
         if found:
             return found.group(1)
     return None
-
-
-def headline(result: Mapping[str, Any]) -> str:
-    where = f"{result['model']}/{result['backend']}"
-    cached = " (cached)" if result.get("cached") else ""
-    if result["status"] == Status.OK:
-        return f"{where}: ok{cached}{not_validated_note(result)}"
-    record = result.get("failure") or {}
-    failure = Failure(**{k: record.get(k, "") for k in ("stage", "type", "message", "traceback")})
-    text = f"{where}: {result['status']}{cached} [{record.get('category') or 'unknown'}] ({failure.summary()})"
-    from converter.fix_verification import fix_line
-
-    line = fix_line(record)
-    if line:
-        text += f"\n  {line}"
-    return text
-
-
-def not_validated_note(result: Mapping[str, Any]) -> str:
-    """' (not validated: why)' for an ok job whose artifact could not run here (Core ML off macOS)."""
-    skipped = not_validated(result)
-    return f" (not validated: {skipped})" if skipped else ""
 
 
 def run_guarded(

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from converter.artifacts import ArtifactInfo, ArtifactIntegrityError, load_verified, sha256_of
+from converter.artifacts import ArtifactInfo, ArtifactIntegrityError, sha256_of
 from converter.cache import job_key, project_sources
+from converter.exporters.binding import load_verified
 
 
 def test_an_unchanged_job_is_reused_with_its_artifact_checked(run_cli) -> None:

@@ -12,7 +12,8 @@ import pytest
 from benchmarks.fleet import models as fleet
 from benchmarks.fleet.run import write_yamls
 from converter.errors import ConfigError
-from converter.fix_verification import FAILED, NOT_TRIED, PASSED, fix_line, merged, verify_fix
+from converter.fix_record import FAILED, NOT_TRIED, PASSED, fix_line
+from converter.fix_verification import merged, verify_fix
 
 TEST_CONF = str(Path(__file__).parent / "conf")
 

@@ -9,10 +9,14 @@ keyword), with the constants bound; the artifact is later called with those tens
 
 from __future__ import annotations
 
-from typing import Any, List, Mapping, Tuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Tuple
 
 from converter.exporters.base import ExportRequest
 from converter.schema import InputConfig
+
+if TYPE_CHECKING:
+    from converter.artifacts import ArtifactInfo
 
 
 def bound_for_tracing(request: ExportRequest) -> Tuple[Any, tuple]:
@@ -52,3 +56,20 @@ class TensorsOnly:
         positional = [n for n in self.names if not self.specs[n].keyword]
         given = {**dict(zip(positional, args, strict=False)), **kwargs}
         return self.artifact(*[given[n] for n in self.names if not self.specs[n].constant])
+
+
+def load_verified(
+    exporter: Any, artifact: ArtifactInfo, device: str, threads: Optional[int] = None, specs: Any = None
+) -> Any:
+    """Load an artifact only after its bytes are checked against the recorded sha256. With the
+    model's input specs, an artifact that takes tensors only is wrapped to be called as eager is."""
+    from converter.artifacts import verify
+
+    verify(Path(artifact.path), artifact.sha256)
+    loaded = exporter.load(Path(artifact.path), device, threads)
+    if specs is not None and getattr(exporter, "tensors_only", False):
+        from converter.calls import plain_call
+
+        if not plain_call(specs):
+            return TensorsOnly(loaded, specs)
+    return loaded

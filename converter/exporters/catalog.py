@@ -48,7 +48,7 @@ def default_backend() -> str:
     """The export group's default, as conf/config.yaml's defaults list names it."""
     from omegaconf import OmegaConf
 
-    from converter.preflight import CONF_DIR, CONFIG_NAME
+    from converter.composition import CONF_DIR, CONFIG_NAME
 
     for entry in OmegaConf.load(CONF_DIR / f"{CONFIG_NAME}.yaml").get("defaults", []):
         if isinstance(entry, dict) or OmegaConf.is_dict(entry):

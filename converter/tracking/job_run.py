@@ -204,14 +204,14 @@ def log_job(
 
 def _note(result: Mapping[str, Any]) -> str:
     """The run's description in MLflow (markdown): its headline, and for a failure the hint and fix."""
-    from converter.task import headline
+    from converter.results import headline
 
     failure = result.get("failure") or {}
     cached = " (reused from the cache)" if result.get("cached") else ""
     lines = [headline(result).split("\n")[0] + cached]
     if failure.get("hint"):
         lines += ["", failure["hint"]]
-    from converter.fix_verification import fix_parts
+    from converter.fix_record import fix_parts
 
     label, paste = fix_parts(failure)
     if paste:
