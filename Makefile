@@ -41,9 +41,11 @@ test-cluster: setup
 test-all: setup
 	$(BIN)/python -m pytest -m ''
 
+# ruff, then the engine's layers and its ban on model libraries (pyproject's [tool.importlinter]).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 # Registry models at sizes a 2-core machine runs, every backend, benchmark=default; then
 # the harness itself; all of it into benchmarks/results.md.
@@ -57,7 +59,7 @@ bench: setup
 matrix: setup
 	rm -rf outputs/matrix
 	-$(BIN)/python -m converter --multirun +sweep=matrix hydra.sweep.dir=outputs/matrix
-	$(BIN)/python -m converter.summary outputs/matrix --readme README.md
+	$(BIN)/python -m converter.reporting.summary outputs/matrix --readme README.md
 
 # The fleets: transformers, timm and torchvision models as a user writes their YAMLs, through
 # torch.export with each diagnosed fix applied; pass rates -> benchmarks/fleet.md and README.
@@ -71,8 +73,8 @@ fleet: setup
 # the failure categories and the targets (from the code).
 readme: setup
 	$(BIN)/python -m tests.guarantees --readme README.md
-	$(BIN)/python -m converter.diagnosis.catalog --readme README.md
-	$(BIN)/python -m converter.exporters.catalog --readme README.md
+	$(BIN)/python -m converter.diagnosis.category_table --readme README.md
+	$(BIN)/python -m converter.exporters.formats --readme README.md
 
 ui: setup
 	$(BIN)/python -c 'import mlflow' 2>/dev/null || $(PIP) mlflow

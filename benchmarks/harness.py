@@ -212,8 +212,8 @@ def sweep_section(sweep: Path | None) -> list[str]:
         *rows,
         "",
     ]
-    from converter.best_target import fastest_markdown
-    from converter.summary import collect_results
+    from converter.reporting.best_target import fastest_markdown
+    from converter.reporting.summary import collect_results
 
     lines += fastest_markdown(collect_results(sweep))[1:] + [""]
     if failures:

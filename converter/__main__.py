@@ -1,6 +1,6 @@
 import sys
 
-from converter.cli import main
+from converter.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

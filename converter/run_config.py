@@ -1,11 +1,11 @@
 """Run one job from its resolved config file alone: `python -m converter.run_config RUN_DIR/config.yaml [OUT_DIR]`.
 
 `python -m converter.run_config --wait` imports what a job needs first, then reads "CONFIG<TAB>OUT_DIR"
-from its stdin (a supervisor's prestarted spare, converter.isolation.warm). Before that line it
+from its stdin (a supervisor's prestarted spare, converter.sweep.isolation.warm). Before that line it
 may be asked "check<TAB>JOBS_JSON": it runs the preflight's import checks on those jobs and
 answers on stdout, so the launching process need not import torch to check them.
 
-This is the seam for isolation: the supervisor (converter.isolation.supervisor) runs every
+This is the seam for isolation: the supervisor (converter.sweep.isolation.supervisor) runs every
 job this way in a child process, and a cluster node or a user reproducing a failure needs
 nothing but the config.yaml a previous run left behind.
 """
@@ -25,13 +25,13 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from omegaconf import OmegaConf
 
-    from converter.isolation.processes import SUPERVISOR_PID_ENV, die_with_parent
+    from converter.sweep.isolation.processes import SUPERVISOR_PID_ENV, die_with_parent
 
     die_with_parent()
     faulthandler.enable()  # a segfault or abort prints the Python stack into the job's log
 
-    from converter.runner import run_job
-    from converter.schema import ConverterConfig
+    from converter.config.schema import ConverterConfig
+    from converter.job.pipeline import run_job
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--wait"]:
@@ -68,7 +68,7 @@ def _wait_for_job() -> List[str]:
 
     import torch  # noqa: F401
 
-    from converter.isolation import warm
+    from converter.sweep.isolation import warm
 
     for optional in ("torchvision.models", "converter.exporters.torch_export", "hydra.utils"):
         try:
@@ -87,9 +87,9 @@ def _wait_for_job() -> List[str]:
 
 def _answer_check(jobs: List[dict]) -> None:
     """The preflight's import checks, run here for the launching process (one reply line)."""
+    from converter.cli.preflight import check_imports
     from converter.errors import ConfigError
-    from converter.isolation import warm
-    from converter.preflight import check_imports
+    from converter.sweep.isolation import warm
 
     try:
         for job in jobs:

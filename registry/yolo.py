@@ -31,7 +31,7 @@ def _environment(values: Dict[str, str]) -> Iterator[None]:
 
 
 def _settings_dir() -> Path:
-    from converter.context import current_run_dir
+    from converter.job.context import current_run_dir
 
     run_dir = current_run_dir()
     return run_dir / "ultralytics" if run_dir else Path(tempfile.mkdtemp(prefix="ultralytics-"))

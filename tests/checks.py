@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from converter.preflight import compose_jobs, parse_argv
-from converter.results import JobResult
-from converter.runner import run_job
+from converter.cli.preflight import compose_jobs, parse_argv
+from converter.job.pipeline import run_job
+from converter.records.results import JobResult
 
 STAGES = {"load", "reference", "export", "save", "validate"}
 

@@ -40,7 +40,7 @@ class CliRun:
 
 def _result_files(cwd: Path) -> List[Path]:
     """The jobs' result.json files; a verified fix's follow-up jobs (fix1-...) are not the run's jobs."""
-    from converter.fix_verification import is_follow_up
+    from converter.diagnosis.fix_verification import is_follow_up
 
     return [p for p in (cwd / "outputs").rglob("result.json") if not any(is_follow_up(d) for d in p.parents)]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from converter.context import current_run_dir
+from converter.job.context import current_run_dir
 
 PIDS_FILE = "spawned_pids.txt"
 

@@ -106,7 +106,7 @@ def test_the_theoretical_peak_is_cores_times_clock_times_simd_width() -> None:
 
 
 def test_a_row_above_the_measured_peak_is_flagged_with_the_reason() -> None:
-    from converter.benchmark.report import render_table
+    from converter.benchmark.record import render_table
     from converter.benchmark.resources import ABOVE_PEAK
 
     stats = {"p50": 0.01, "p90": 0.011, "p99": 0.012, "mean": 0.01, "std": 0.0, "cv": 0.01, "min": 0.009}

@@ -1,4 +1,4 @@
-"""Inputs bound to forward's parameters by name (converter/calls.py bind_by_name), as
+"""Inputs bound to forward's parameters by name (converter/tensors/calls.py bind_by_name), as
 `inspect.signature(forward).bind` places them."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pytest
 import torch
 from torch import nn
 
-from converter.calls import bind_by_name, bound_to_module, passing, split
+from converter.config.schema import InputConfig
 from converter.errors import ConfigError
-from converter.schema import InputConfig
+from converter.tensors.calls import bind_by_name, bound_to_module, passing, split
 
 
 def specs(*names: str, keyword: tuple = ()) -> dict:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from converter.artifacts import ArtifactInfo, ArtifactIntegrityError, sha256_of
-from converter.cache import job_key, project_sources
 from converter.exporters.binding import load_verified
+from converter.records.artifacts import ArtifactInfo, ArtifactIntegrityError, sha256_of
+from converter.sweep.cache import job_key, project_sources
 
 
 def test_an_unchanged_job_is_reused_with_its_artifact_checked(run_cli) -> None:
@@ -128,7 +128,7 @@ def test_loading_an_altered_artifact_names_the_file_and_the_hashes(tmp_path: Pat
     ],
 )
 def test_what_the_cache_keeps_is_what_runs_the_same_again(status: str, stage, reused: bool) -> None:
-    from converter.cache import cacheable
+    from converter.sweep.cache import cacheable
 
     result = {"status": status, "failure": {"stage": stage} if stage else None}
     assert cacheable(result) is reused

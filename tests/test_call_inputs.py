@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from converter.preflight import compose_jobs, parse_argv
-from converter.runner import run_job
+from converter.cli.preflight import compose_jobs, parse_argv
+from converter.job.pipeline import run_job
 
 TEST_CONF = Path(__file__).resolve().parent / "conf"
 QUICK = ["--config-dir", str(TEST_CONF), "security.allowed_prefixes=[tests]", "tracking=off", "benchmark=quick"]
@@ -60,9 +60,9 @@ def test_a_keyword_only_parameter_is_passed_by_its_name_without_keyword_true(tmp
 
 
 def test_a_call_is_split_as_declared_and_dims_go_by_parameter_name() -> None:
-    """converter/calls.py alone: ExportDB's fn_with_kwargs signature, dims keyed as torch.export wants."""
-    from converter.calls import by_parameter, constant_names, plain_call, split
-    from converter.schema import InputConfig
+    """converter/tensors/calls.py alone: ExportDB's fn_with_kwargs signature, dims keyed as torch.export wants."""
+    from converter.config.schema import InputConfig
+    from converter.tensors.calls import by_parameter, constant_names, plain_call, split
 
     def forward(pos0, tuple0, *myargs, mykw0, **mykwargs): ...
 

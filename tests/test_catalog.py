@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from converter.catalog import available_models
+from converter.cli.model_list import available_models
 from converter.exporters import BACKENDS
-from converter.exporters.catalog import FORMATS, backends_line, default_backend, formats
+from converter.exporters.formats import FORMATS, backends_line, default_backend, formats
 from tests.conftest import REPO, cli_env
 
 

@@ -257,7 +257,8 @@ def test_faults_on_the_cluster_cost_one_job_each_and_the_sweep_never_waits_forev
     assert results["classification"]["status"] == "ok"
     assert (results["segfault"]["status"], results["segfault"]["process"]["signal"]) == ("crashed", "SIGSEGV")
     assert (
-        results["hang"]["status"] == "timeout" and results["hang"]["failure"]["type"] == "converter.isolation.Timeout"
+        results["hang"]["status"] == "timeout"
+        and results["hang"]["failure"]["type"] == "converter.sweep.isolation.Timeout"
     )
     assert results["hog"]["status"] == "oom" and results["hog"]["process"]["peak_memory_mb"] > 1500
     cancelled = results["slurm_cancel"]

@@ -3,7 +3,7 @@ from collections import namedtuple
 
 import torch
 
-from converter.compare import compare_outputs, flatten_outputs
+from converter.tensors.compare import compare_outputs, flatten_outputs
 
 Pair = namedtuple("Pair", "masks scores")
 

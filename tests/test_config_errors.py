@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from converter.cli import EXIT_CONFIG, main
+from converter.cli.main import EXIT_CONFIG, main
 
 CASES = [
     (["+model=nope"], "'model'", "there is no model config named 'nope'"),

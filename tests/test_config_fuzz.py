@@ -2,7 +2,7 @@
 schema's fields, each must exit 2 with one paragraph naming the key and the fix, print no
 traceback, and write nothing under outputs/.
 
-Cases run in-process (`converter.cli.main`), so 200+ of them cost about a minute; a sample
+Cases run in-process (`converter.cli.main.main`), so 200+ of them cost about a minute; a sample
 also runs as a user would, in a subprocess.
 """
 
@@ -13,7 +13,7 @@ from typing import List, Optional, Tuple
 
 import pytest
 
-from converter.cli import EXIT_CONFIG, main
+from converter.cli.main import EXIT_CONFIG, main
 
 Case = Tuple[List[str], Optional[str]]  # (arguments after +model=resnet18, key the message must name)
 

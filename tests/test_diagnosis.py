@@ -16,8 +16,8 @@ from typing import List
 
 import pytest
 
-from converter.results import JobResult
-from converter.schema import ConverterConfig, ExportConfig, ModelConfig, TrackingConfig
+from converter.config.schema import ConverterConfig, ExportConfig, ModelConfig, TrackingConfig
+from converter.records.results import JobResult
 from tests.checks import run_in_process
 
 QUICK = ["benchmark=off", "tracking=off", "security.allowed_prefixes=[tests]", "validate.num_random_inputs=0"]
@@ -218,7 +218,7 @@ def test_repro_py_fails_the_same_way_without_converter(overrides: List[str], err
 
 
 def test_explain_groups_failed_jobs_by_category_most_frequent_first(tmp_path: Path) -> None:
-    from converter.summary import matrix_markdown
+    from converter.reporting.summary import matrix_markdown
     from tests.conftest import cli_env
 
     sweep = tmp_path / "sweep"
@@ -244,7 +244,7 @@ def test_explain_groups_failed_jobs_by_category_most_frequent_first(tmp_path: Pa
     )
     assert one.stdout.startswith("1 of 1 job(s) failed") and "== trace_divergence (1)" in one.stdout
 
-    from converter.explain import results_under
+    from converter.cli.explain import results_under
 
     table = matrix_markdown(results_under(sweep))
     assert "By failure category: 2 data_dependent, 1 trace_divergence." in table
@@ -291,9 +291,9 @@ def test_the_nightly_report_shows_categories_that_appeared_or_disappeared() -> N
 
 
 def test_the_readme_lists_every_category_and_every_target_as_the_code_renders_them() -> None:
-    from converter.diagnosis import catalog as categories
-    from converter.exporters import catalog as targets
-    from converter.readme_section import section_of
+    from converter.diagnosis import category_table as categories
+    from converter.exporters import formats as targets
+    from converter.records.readme_section import section_of
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert set(categories.DESCRIPTIONS) == set(categories.CATEGORIES)
@@ -375,7 +375,7 @@ def test_tensors_on_two_devices_are_a_device_mismatch_with_the_patch_to_write(
     in_a_case = stage == "validate"
     context = FailureContext(
         stage=stage,
-        type="converter.validate.ValidationMismatch" if in_a_case else "builtins.RuntimeError",
+        type="converter.job.validate.ValidationMismatch" if in_a_case else "builtins.RuntimeError",
         message="artifact differs from eager: dims[points=1]: artifact raised RuntimeError" if in_a_case else message,
         job=ConverterConfig(
             model=ModelConfig(name="sam_prompt", loader={}, inputs={}),

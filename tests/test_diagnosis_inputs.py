@@ -1,4 +1,4 @@
-"""Failures caused by the declared inputs (converter/diagnosis/inputs.py): each diagnosed with the
+"""Failures caused by the declared inputs (converter/diagnosis/input_checks.py): each diagnosed with the
 input and the fix, and each fix applied and passing."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from converter.config.schema import ConverterConfig, ExportConfig, ModelConfig
 from converter.diagnosis.categories import FailureContext, diagnose
-from converter.results import JobResult
-from converter.schema import ConverterConfig, ExportConfig, ModelConfig
+from converter.records.results import JobResult
 from tests.checks import run_in_process
 
 TEST_CONF = str(Path(__file__).parent / "conf")

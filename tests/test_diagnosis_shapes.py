@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from converter.config.schema import DimConfig, InputConfig, ModelConfig
 from converter.diagnosis.location import locate
 from converter.diagnosis.shapes import dim_override, pinned_dimensions, suggested_fixes
-from converter.schema import DimConfig, InputConfig, ModelConfig
 
 MODEL = ModelConfig(
     name="m",

@@ -1,8 +1,8 @@
 import pytest
 
-from converter.dims import DimRange, collect_dims, example_sizes, to_torch_dynamic_shapes, validation_sizes
+from converter.config.schema import DimConfig, InputConfig
 from converter.errors import ConfigError
-from converter.schema import DimConfig, InputConfig
+from converter.tensors.dims import DimRange, collect_dims, example_sizes, to_torch_dynamic_shapes, validation_sizes
 
 INPUTS = {"image": InputConfig(shape=[2, 3, 32, 32]), "mask": InputConfig(shape=[2, 1, 32, 32])}
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from converter.artifacts import save_atomically
+from converter.records.artifacts import save_atomically
 from tests.conftest import cli_env
 
 
@@ -43,13 +43,13 @@ def test_an_existing_file_survives_a_failed_rewrite(tmp_path: Path) -> None:
 
 
 def test_the_supervisor_reports_a_result_it_cannot_write_and_goes_on(tmp_path: Path, monkeypatch) -> None:
-    import converter.task as task_module
+    import converter.records.run_folder as run_folder
 
     def full(data, final):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(task_module, "write_json_atomically", full)
-    written = task_module._write_result({"status": "ok", "model": "m", "backend": "b"}, tmp_path)
+    monkeypatch.setattr(run_folder, "write_json_atomically", full)
+    written = run_folder.write_result({"status": "ok", "model": "m", "backend": "b"}, tmp_path)
     assert written["written"] is False and written["status"] == "ok"
     assert not (tmp_path / "result.json").exists()
 
@@ -104,10 +104,10 @@ def test_a_sweep_whose_disk_fills_on_one_artifact_fails_that_job_only(tmp_path: 
 
 def test_an_error_while_supervising_fails_the_job_not_the_sweep(tmp_path: Path, monkeypatch) -> None:
     """Reusing a cached result on a full disk: the copy fails; the job is recorded as failed, nothing raises."""
-    import converter.cache as cache_module
-    from converter.preflight import compose_jobs, parse_argv
-    from converter.schema import job_config
-    from converter.task import run_guarded
+    import converter.sweep.cache as cache_module
+    from converter.cli.preflight import compose_jobs, parse_argv
+    from converter.config.schema import job_config
+    from converter.sweep.task import run_guarded
 
     def full_disk(hit, run_dir):
         raise OSError(errno.ENOSPC, "No space left on device", str(run_dir / "graph.txt"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from converter.schema import DEFAULT_ATOL, ToleranceConfig, ValidateConfig
-from converter.validate import effective_tolerance
+from converter.config.schema import DEFAULT_ATOL, ToleranceConfig, ValidateConfig
+from converter.job.validate import effective_tolerance
 
 MODEL_WITH_TOLERANCE = ToleranceConfig(atol=1e-3, rtol=2e-3)
 
@@ -85,7 +85,7 @@ def test_the_sweep_chart_uses_status_colours_and_whole_numbers() -> None:
     import matplotlib.pyplot as plt
     from matplotlib.colors import to_hex
 
-    from converter.tracking.sweep import STATUS_COLOURS, write_status_chart
+    from converter.reporting.charts import STATUS_COLOURS, write_status_chart
 
     results = [
         {"backend": "torch_export", "status": "ok"},

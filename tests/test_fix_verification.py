@@ -1,4 +1,4 @@
-"""A fix is a claim (converter/fix_verification.py): tried as follow-up jobs, followed to a command
+"""A fix is a claim (converter/diagnosis/fix_verification.py): tried as follow-up jobs, followed to a command
 that works, and shown as verified or not."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pytest
 
 from benchmarks.fleet import models as fleet
 from benchmarks.fleet.run import write_yamls
+from converter.diagnosis.fix_verification import merged, verify_fix
 from converter.errors import ConfigError
-from converter.fix_record import FAILED, NOT_TRIED, PASSED, fix_line
-from converter.fix_verification import merged, verify_fix
+from converter.records.fix_record import FAILED, NOT_TRIED, PASSED, fix_line
 
 TEST_CONF = str(Path(__file__).parent / "conf")
 
@@ -167,8 +167,8 @@ def test_verify_fix_false_leaves_the_fix_a_suggestion(run_cli, tmp_path: Path) -
 
 
 def test_every_report_shows_a_verified_command_apart_from_a_suggestion() -> None:
-    from converter.explain import explain_one
-    from converter.summary import matrix_markdown
+    from converter.cli.explain import explain_one
+    from converter.reporting.summary import matrix_markdown
 
     verified = {
         "model": "det",

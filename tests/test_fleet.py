@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.fleet import models as fleet
 from benchmarks.fleet.run import write_yamls
-from converter.results import JobResult
+from converter.records.results import JobResult
 from tests.checks import run_in_process
 
 QUICK = ["tracking=off", "benchmark=off", "validate.num_random_inputs=0"]

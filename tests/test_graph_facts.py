@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from converter.summary import graph_facts_markdown
+from converter.reporting.summary import graph_facts_markdown
 from converter.tracking.job_run import job_metrics
 from tests.checks import run_in_process
 

@@ -1,4 +1,4 @@
-"""converter's uses of Hydra's private API (converter/hydra_private.py) still work: this fails
+"""converter's uses of Hydra's private API (converter/config/hydra_private.py) still work: this fails
 loudly, naming the piece, when a Hydra upgrade moves or changes one."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import hydra
 import pytest
 
-from converter import hydra_private
+from converter.config import hydra_private
 
 
 def test_the_private_pieces_exist_and_behave_as_converter_uses_them() -> None:
@@ -23,7 +23,7 @@ def test_the_private_pieces_exist_and_behave_as_converter_uses_them() -> None:
         ["a=2", "b=x"],
         ["a=2", "b=y"],
     ]
-    assert hydra_private.locate("converter.hydra_private.locate") is hydra_private.locate
+    assert hydra_private.locate("converter.config.hydra_private.locate") is hydra_private.locate
     with pytest.raises(ImportError):
         hydra_private.locate("converter.no_such_module.thing")
     from omegaconf import OmegaConf
@@ -34,7 +34,7 @@ def test_the_private_pieces_exist_and_behave_as_converter_uses_them() -> None:
 
 def test_hydra_is_the_version_the_fence_was_checked_against() -> None:
     assert hydra.__version__ == hydra_private.HYDRA_CHECKED_VERSION, (
-        f"Hydra is {hydra.__version__}; converter/hydra_private.py was checked against "
+        f"Hydra is {hydra.__version__}; converter/config/hydra_private.py was checked against "
         f"{hydra_private.HYDRA_CHECKED_VERSION}: re-check each private use, then update the constant"
     )
 
@@ -43,8 +43,8 @@ def test_a_remembered_composition_is_composed_once_and_handed_out_as_copies(monk
     from hydra import compose, initialize_config_dir
     from hydra._internal.config_loader_impl import ConfigLoaderImpl
 
-    from converter.preflight import CONF_DIR
-    from converter.schema import register_schema
+    from converter.cli.preflight import CONF_DIR
+    from converter.config.schema import register_schema
 
     calls = []
     original = ConfigLoaderImpl.load_configuration

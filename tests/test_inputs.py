@@ -1,7 +1,7 @@
 import torch
 
-from converter.inputs import InputPlan
-from converter.schema import DimConfig, InputConfig, ModelConfig, ValidateConfig
+from converter.config.schema import DimConfig, InputConfig, ModelConfig, ValidateConfig
+from converter.tensors.inputs import InputPlan
 
 VALIDATE = ValidateConfig(num_random_inputs=2, edge_values=True)
 

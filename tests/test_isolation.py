@@ -21,11 +21,11 @@ TEST_CONF = Path(__file__).resolve().parent / "conf"
 TRUST_TESTS = "security.allowed_prefixes=[tests]"
 # model -> (status, signal, failure type) the supervisor must record
 FAULTS = {
-    "segfault": ("crashed", "SIGSEGV", "converter.isolation.SIGSEGV"),
-    "abort": ("crashed", "SIGABRT", "converter.isolation.SIGABRT"),
-    "exits": ("crashed", None, "converter.isolation.ExitWithoutResult"),
-    "hang": ("timeout", None, "converter.isolation.Timeout"),
-    "hog": ("oom", None, "converter.isolation.MemoryLimit"),
+    "segfault": ("crashed", "SIGSEGV", "converter.sweep.isolation.SIGSEGV"),
+    "abort": ("crashed", "SIGABRT", "converter.sweep.isolation.SIGABRT"),
+    "exits": ("crashed", None, "converter.sweep.isolation.ExitWithoutResult"),
+    "hang": ("timeout", None, "converter.sweep.isolation.Timeout"),
+    "hog": ("oom", None, "converter.sweep.isolation.MemoryLimit"),
 }
 GOOD = ("classification", "spawner")
 

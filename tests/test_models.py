@@ -176,8 +176,8 @@ def test_deeplabv3_dict_output_exports_with_torch_export(run_cli) -> None:
 
 def _eos_reached_by_example() -> int:
     """A token the test model emits when completing the example input: as EOS it stops the loop early."""
-    from converter.inputs import InputPlan
-    from converter.schema import InputConfig, ModelConfig
+    from converter.config.schema import InputConfig, ModelConfig
+    from converter.tensors.inputs import InputPlan
     from registry.gpt2 import FinishMySentence, build_gpt2
 
     torch.manual_seed(0)  # the runner seeds like this before loading

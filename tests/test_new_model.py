@@ -1,4 +1,4 @@
-"""`python -m converter new` (converter/new/): YAMLs written from the model itself that convert as
+"""`python -m converter new` (converter/cli/new/): YAMLs written from the model itself that convert as
 written, the verified fix applied where the first run fails, and nothing overwritten by accident."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from converter.new.inference import infer_inputs
-from converter.new.yaml_file import annotate
+from converter.cli.new.inference import infer_inputs
+from converter.cli.new.yaml_file import annotate
 
 SMALL_LLAMA = [
     "config._target_=transformers.AutoConfig.for_model",

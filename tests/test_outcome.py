@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from converter.outcome import EXIT_FAILED, EXIT_OK, job_dirs, run_exit_code, sweep_exit_code
+from converter.records.outcome import EXIT_FAILED, EXIT_OK, job_dirs, run_exit_code, sweep_exit_code
 
 
 def job(sweep: Path, name: str, status: str, logged: bool | None = True) -> Path:

@@ -1,8 +1,8 @@
 import pytest
 
+from converter.config.schema import PatchConfig
 from converter.errors import ConfigError
-from converter.patches import apply_patches, named_like
-from converter.schema import PatchConfig
+from converter.job.patch import apply_patches, named_like
 from tests.helpers import PATCHED_MARK, Greeter
 
 PATCH = PatchConfig(target="tests.helpers.Greeter.greet", replacement="tests.helpers.patched_greet")

@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from converter.progress import SweepMonitor
+from converter.sweep.progress import SweepMonitor
 
 
 def test_the_line_counts_statuses_names_running_jobs_and_estimates_time_left(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from omegaconf import OmegaConf
 
-from converter.redact import REDACTED, env_derived_keys, redacted
+from converter.config.redact import REDACTED, env_derived_keys, redacted
 
 
 def test_direct_and_indirect_environment_values_are_found_and_replaced(monkeypatch) -> None:

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import torch
 
-from converter.preflight import compose_jobs, parse_argv
+from converter.cli.preflight import compose_jobs, parse_argv
+from converter.job.pipeline import run_job
 from converter.run_config import main as job_main
-from converter.runner import run_job
 from registry.toys import Classification
 from tests.helpers import NotScriptable
 

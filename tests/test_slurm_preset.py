@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from omegaconf import OmegaConf
 
-from converter.isolation import slurm, slurm_limits
+from converter.sweep.isolation import slurm, slurm_limits
 from tests.conftest import REPO
 
 PRESET = REPO / "conf" / "hydra" / "launcher" / "submitit_slurm.yaml"
@@ -17,8 +17,8 @@ def composed(*overrides: str):
     """The job's config with Hydra's own section, composed as the CLI composes it."""
     from hydra import compose, initialize_config_dir
 
-    from converter.preflight import CONF_DIR, CONFIG_NAME
-    from converter.schema import register_schema
+    from converter.cli.preflight import CONF_DIR, CONFIG_NAME
+    from converter.config.schema import register_schema
 
     register_schema()
     slurm_limits.register_preset_support()
@@ -99,16 +99,17 @@ def test_a_job_slurm_killed_before_its_supervisor_wrote_anything_gets_a_record(t
     from the stage file the job left, with Slurm's state; a record the job wrote itself stands."""
     import json
 
-    from converter.isolation import stage
+    from converter.records import stage
+    from converter.sweep.task import record_slurm_end
 
     cfg = composed(
         "+model=classification", "hydra/launcher=submitit_slurm", "tracking=off", "hydra.launcher.timeout_min=30"
     )
     stage.announce(tmp_path, "export", {"load": 0.5, "reference": 0.25})
-    assert slurm.record_slurm_end(cfg, tmp_path, "NODE_FAIL", None) == "crashed"
+    assert record_slurm_end(cfg, tmp_path, "NODE_FAIL", None) == "crashed"
     result = json.loads((tmp_path / "result.json").read_text())
     assert (result["model"], result["backend"], result["status"]) == ("classification", "torch_export", "crashed")
     assert result["failure"]["stage"] == "export" and result["stages"] == {"load": 0.5, "reference": 0.25}
     assert result["process"]["slurm_state"] == "NODE_FAIL" and result["failure"]["type"] == "converter.slurm.NODE_FAIL"
     assert not (tmp_path / ".stage.json").exists()
-    assert slurm.record_slurm_end(cfg, tmp_path, "TIMEOUT", None) == "crashed", "the first record stands"
+    assert record_slurm_end(cfg, tmp_path, "TIMEOUT", None) == "crashed", "the first record stands"

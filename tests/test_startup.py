@@ -10,7 +10,7 @@ from tests.conftest import cli_env
 
 PROBE = (
     "import sys, contextlib, io\n"
-    "from converter.cli import main\n"
+    "from converter.cli.main import main\n"
     "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
     "    code = main(sys.argv[1:])\n"
     "heavy = sorted(m for m in ('torch', 'mlflow', 'torchvision') if m in sys.modules)\n"
@@ -66,7 +66,7 @@ def test_an_in_process_job_is_checked_in_the_launching_process(tmp_path) -> None
 
 
 def test_what_a_spare_printed_while_it_waited_opens_its_jobs_log(tmp_path) -> None:
-    from converter.isolation.supervisor import _Tee
+    from converter.sweep.isolation.supervisor import _Tee
 
     log = tmp_path / "convert.log"
     tee = _Tee(io.BytesIO(b"stage load\n"), log, None, first=[b"a warning at import\n"])

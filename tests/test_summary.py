@@ -1,8 +1,8 @@
-"""converter/summary.py: the sweep's model-by-backend table and what follows it in summary.md."""
+"""converter/reporting/summary.py: the sweep's model-by-backend table and what follows it in summary.md."""
 
 from __future__ import annotations
 
-from converter.summary import matrix_markdown
+from converter.reporting.summary import matrix_markdown
 
 RESULTS = [
     {

@@ -8,9 +8,9 @@ import re
 import subprocess
 from pathlib import Path
 
-from converter.schema import TrackingConfig
-from converter.summary import collect_results
-from converter.sweep_report import fastest_targets, render, write_report
+from converter.config.schema import TrackingConfig
+from converter.reporting.html_report import fastest_targets, render, write_report
+from converter.reporting.summary import collect_results
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -98,7 +98,7 @@ def test_the_fastest_validated_target_is_named_per_model(tmp_path: Path) -> None
 
 
 def test_the_summary_and_the_parent_run_name_say_what_to_deploy(tmp_path: Path) -> None:
-    from converter.best_target import fastest_markdown, run_name_suffix
+    from converter.reporting.best_target import fastest_markdown, run_name_suffix
 
     results = make_sweep(tmp_path)
     # a faster artifact that could not be validated here (Core ML off macOS) never wins
@@ -111,7 +111,7 @@ def test_the_summary_and_the_parent_run_name_say_what_to_deploy(tmp_path: Path) 
 
 
 def test_a_target_is_faster_or_slower_only_when_its_whole_interval_says_so() -> None:
-    from converter.sweep_report import verdict
+    from converter.reporting.html_report import verdict
 
     assert verdict({"ratio": 1.4, "low": 1.2, "high": 1.6}) == "faster"
     assert verdict({"ratio": 0.9, "low": 0.85, "high": 0.95}) == "slower: eager is the fastest"
@@ -178,7 +178,7 @@ def test_chromium_renders_the_matrix_in_status_colours(tmp_path: Path, chromium:
 
 def test_every_category_a_failed_cell_can_have_gets_its_own_border_colour() -> None:
     from converter.diagnosis.categories import CATEGORIES
-    from converter.sweep_report import CATEGORY_COLOURS
+    from converter.reporting.html_report import CATEGORY_COLOURS
 
     statuses = {"crashed", "timeout", "oom"}  # the cell's colour already says these
     assert set(CATEGORY_COLOURS) == set(CATEGORIES) - statuses

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from converter.preflight import compose_jobs, parse_argv
+from converter.cli.preflight import compose_jobs, parse_argv
 
 # One worker composes each preset once (functools.cache below) for every test of the module.
 pytestmark = pytest.mark.xdist_group("sweeps")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from converter.cli.preflight import compose_jobs, parse_argv
 from converter.errors import ConfigError
-from converter.preflight import compose_jobs, parse_argv
-from converter.results import JobResult
+from converter.records.results import JobResult
 from tests.checks import run_in_process
 
 QUICK = ["benchmark=off", "tracking=off", "security.allowed_prefixes=[tests]"]
@@ -81,7 +81,7 @@ def test_an_unknown_onnx_runtime_level_is_a_config_error() -> None:
 def test_a_missing_optional_package_is_exit_2_naming_the_extra(backend: str, package: str, monkeypatch, capsys) -> None:
     import importlib.util
 
-    from converter.cli import main
+    from converter.cli.main import main
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == package else real(name, *a))
@@ -169,7 +169,7 @@ def test_coreml_from_a_trace_keeps_each_dim_as_a_range(tmp_path: Path) -> None:
 
 
 def test_a_folder_artifact_is_hashed_by_every_file(tmp_path: Path) -> None:
-    from converter.artifacts import sha256_of
+    from converter.records.artifacts import sha256_of
 
     package = tmp_path / "model.mlpackage"
     (package / "Data").mkdir(parents=True)

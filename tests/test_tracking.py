@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from converter.schema import TrackingConfig
+from converter.config.schema import TrackingConfig
 from converter.tracking.nightly import compare_with_previous
 from converter.tracking.store import client_and_experiment, default_uri
 from tests.conftest import cli_env, free_port

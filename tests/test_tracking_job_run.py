@@ -133,7 +133,7 @@ def test_an_experiment_another_sweep_creates_meanwhile_is_used_not_an_error(tmp_
     """Two sweeps starting at once into a new experiment: the second's create fails (it exists now)."""
     from mlflow.tracking import MlflowClient
 
-    from converter.schema import TrackingConfig
+    from converter.config.schema import TrackingConfig
     from converter.tracking.store import client_and_experiment
 
     uri = f"sqlite:///{tmp_path / 'race.db'}"

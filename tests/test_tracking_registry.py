@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from converter.artifacts import sha256_of
+from converter.records.artifacts import sha256_of
 from registry.toys import Classification
 
 NAME = "classification-torch_export"

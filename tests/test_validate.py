@@ -1,11 +1,11 @@
-"""converter/validate.py: eager references on pristine copies, and the artifact judged case by case."""
+"""converter/job/validate.py: eager references on pristine copies, and the artifact judged case by case."""
 
 from __future__ import annotations
 
 import torch
 
-from converter.inputs import InputCase
-from converter.validate import run_reference, validate_artifact
+from converter.job.validate import run_reference, validate_artifact
+from converter.tensors.inputs import InputCase
 
 CASES = [InputCase("example", {"x": torch.ones(2, 3)}), InputCase("edge[low]", {"x": -torch.ones(2, 3)})]
 

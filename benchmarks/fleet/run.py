@@ -86,7 +86,7 @@ def sweep(names: Sequence[str], conf_dir: Path, sweep_dir: Path, extra: Sequence
 
 def read_results(sweep_dir: Path) -> Dict[str, Dict[str, Any]]:
     """Each launched job's result.json by model; a verified fix's follow-up jobs (fix1-...) are not the model's outcome."""
-    from converter.outcome import job_dirs
+    from converter.records.outcome import job_dirs
 
     found = {}
     for job_dir in job_dirs(sweep_dir):
@@ -235,8 +235,8 @@ def inferred_by_new(member: Any) -> Any:
     """The member with the inputs and Dims `converter new` infers from the built model (same loader)."""
     from dataclasses import replace
 
-    from converter.new.command import build_with_known_fix
-    from converter.new.inference import infer_inputs
+    from converter.cli.new.command import build_with_known_fix
+    from converter.cli.new.inference import infer_inputs
 
     module, loader, _ = build_with_known_fix(dict(member.model["loader"]))
     inferred = infer_inputs(module)
@@ -291,7 +291,7 @@ def publish(outcomes: Sequence[FleetOutcome], wall: float, args: argparse.Namesp
     if args.out:
         args.out.write_text(report)
     if args.readme:
-        from converter.readme_section import embed
+        from converter.records.readme_section import embed
 
         embed(args.readme, START, END, summary)
 

@@ -23,9 +23,9 @@ def main() -> int:
     library = sys.argv[5] if len(sys.argv) > 5 else None
     import torch  # noqa: F401
 
-    from converter.artifacts import verify
     from converter.exporters import get_exporter
-    from converter.library_types import types_registered
+    from converter.records.artifacts import verify
+    from converter.tensors.library_types import types_registered
 
     exporter = get_exporter(backend)
     imported = time.perf_counter()

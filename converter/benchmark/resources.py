@@ -91,7 +91,7 @@ def measured_peak_gflops(
     convolutions computed by Winograd or FFT do fewer multiplications than their nominal
     FLOPs, so a model can show more than 100% of it."""
     key = _machine_key(device, threads)
-    from converter.outcome import read_json
+    from converter.records.outcome import read_json
 
     cache = read_json(CACHE)  # {} when missing or half-written by a concurrent job
     if key in cache:
@@ -116,7 +116,7 @@ def measured_peak_gflops(
     entry = {"gflops": best, "matmul_size": size, "dtype": "float32"}
     CACHE.parent.mkdir(parents=True, exist_ok=True)
     cache[key] = entry
-    from converter.artifacts import write_json_atomically
+    from converter.records.artifacts import write_json_atomically
 
     write_json_atomically({**read_json(CACHE), **cache}, CACHE)  # jobs on other cores may write it too
     return {**entry, "cached": False}

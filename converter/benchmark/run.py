@@ -18,16 +18,16 @@ from converter.benchmark.resources import (
 )
 from converter.benchmark.stats import LatencyStats, speedup_interval
 from converter.benchmark.timing import TimingPlan, measure_interleaved
+from converter.config.schema import BenchmarkConfig
 from converter.errors import ConfigError
-from converter.inputs import InputPlan
-from converter.schema import BenchmarkConfig
+from converter.tensors.inputs import InputPlan
 
 CONTENDERS = ("eager", "artifact")
 
 
 def _invoke(fn: Callable[..., Any], plan: InputPlan, inputs: Mapping[str, Any]) -> Any:
     """Eager and the artifact are called alike: keyword and constant inputs as declared."""
-    from converter.calls import invoke
+    from converter.tensors.calls import invoke
 
     return invoke(fn, plan.specs, inputs)
 

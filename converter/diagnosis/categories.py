@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, List, Mapping, Optional, Sequence
 
-from converter.diagnosis.inputs import artifact_error, input_rejected, list_input_fix, loader_rejected
+from converter.config.schema import ConverterConfig, ModelConfig
+from converter.diagnosis.input_checks import artifact_error, input_rejected, list_input_fix, loader_rejected
 from converter.diagnosis.location import Frame, Location, locate, location_at
 from converter.diagnosis.shapes import dim_override, pinned_dimensions, suggested_fixes
+from converter.diagnosis.verdict import Diagnosis
 from converter.errors import first_line
-from converter.schema import ConverterConfig, ModelConfig
 
 CATEGORIES = (
     "loader_rejected",
@@ -62,7 +63,7 @@ class FailureContext:
     eager_structure: Optional[Callable[[], Optional[str]]] = None
     # Under export.strict=auto: why strict tracing failed before non-strict was tried.
     strict_failure: Optional[str] = None
-    # What only the live objects could tell (diagnosis.inputs.input_facts): forward's parameters,
+    # What only the live objects could tell (diagnosis.input_checks.input_facts): forward's parameters,
     # which take lists, the embedding an index overran.
     facts: Mapping[str, Any] = field(default_factory=dict)
 
@@ -73,20 +74,6 @@ class FailureContext:
     @property
     def model(self) -> ModelConfig:
         return self.job.model
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    category: str
-    hint: str
-    fix_overrides: List[str] = field(default_factory=list)
-    location: Optional[Location] = None
-
-    def to_fields(self) -> Dict[str, Any]:
-        """The keys this adds to result.json's `failure`."""
-        fields = asdict(self)
-        fields["location"] = self.location.to_dict() if self.location else None
-        return fields
 
 
 Rule = Callable[[FailureContext, Optional[Location]], Optional[Diagnosis]]
@@ -222,8 +209,8 @@ def unsupported_output(context: FailureContext, location: Optional[Location]) ->
 
 def _library_object_output(context: FailureContext, structure: str, kind: str) -> Diagnosis:
     """A model library's object (a transformers cache) in the output of a target that takes tensors only."""
-    from converter.library_types import output_fix
-    from converter.targets import top_package
+    from converter.config.dotted_paths import top_package
+    from converter.tensors.library_types import output_fix
 
     model = context.model
     fix = output_fix(model.library or top_package(model.loader["_target_"]), model.loader)

@@ -29,7 +29,7 @@ def first_divergence(
     except Exception as exc:  # noqa: BLE001 (localization is extra evidence)
         log.info("divergence not localized: unflatten failed (%s)", exc)
         return None
-    from converter.calls import copy_inputs, split
+    from converter.tensors.calls import copy_inputs, split
 
     eager_order, eager = _record(module, split(specs, copy_inputs(inputs)))
     _, exported = _record(unflat, split(specs, copy_inputs(inputs)))

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Mapping
 
-from converter.artifacts import write_text_atomically
 from converter.errors import Failure
+from converter.records.artifacts import write_text_atomically
 
 REPRO_DIR = "repro"
 

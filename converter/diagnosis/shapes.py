@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from converter.schema import ModelConfig
+from converter.config.schema import ModelConfig
 
 _SUGGESTED = re.compile(r"Suggested fixes:\s*\n((?:[ \t]+\S.*\n?)+)")
 _DIM_FIX = re.compile(r"^\s*(\w+)\s*=\s*Dim\(\s*['\"](\w+)['\"]\s*(?:,\s*(.*?))?\)\s*$")

@@ -97,6 +97,6 @@ class AotiExporter:
         return TorchExportExporter().operators(artifact.program)
 
     def facts(self, artifact: AotiArtifact) -> Dict[str, Any]:
-        from converter.graph_facts import exported_program_facts
+        from converter.exporters.graph_facts import exported_program_facts
 
         return exported_program_facts(artifact.program)

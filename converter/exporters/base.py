@@ -53,5 +53,5 @@ class Exporter(Protocol):
         """The distinct operators the exported graph calls, sorted: what a runtime must support."""
 
     def facts(self, artifact: Any) -> Dict[str, Any]:
-        """converter.graph_facts: operator histogram, non-core ATen and custom operators, run-time
+        """converter.exporters.graph_facts: operator histogram, non-core ATen and custom operators, run-time
         asserts, symbolic dims kept, parameter count and bytes."""

@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Tuple
 
+from converter.config.schema import InputConfig
 from converter.exporters.base import ExportRequest
-from converter.schema import InputConfig
 
 if TYPE_CHECKING:
-    from converter.artifacts import ArtifactInfo
+    from converter.records.artifacts import ArtifactInfo
 
 
 def bound_for_tracing(request: ExportRequest) -> Tuple[Any, tuple]:
@@ -63,12 +63,12 @@ def load_verified(
 ) -> Any:
     """Load an artifact only after its bytes are checked against the recorded sha256. With the
     model's input specs, an artifact that takes tensors only is wrapped to be called as eager is."""
-    from converter.artifacts import verify
+    from converter.records.artifacts import verify
 
     verify(Path(artifact.path), artifact.sha256)
     loaded = exporter.load(Path(artifact.path), device, threads)
     if specs is not None and getattr(exporter, "tensors_only", False):
-        from converter.calls import plain_call
+        from converter.tensors.calls import plain_call
 
         if not plain_call(specs):
             return TensorsOnly(loaded, specs)

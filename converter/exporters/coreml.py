@@ -82,7 +82,7 @@ class CoreMLExporter:
             model = ct.convert(source, **kwargs)
         for key, value in options.metadata.items():
             model.user_defined_metadata[str(key)] = value if isinstance(value, str) else json.dumps(value)
-        model.user_defined_metadata["converter.inputs"] = json.dumps(list(request.input_names))
+        model.user_defined_metadata["converter.tensors.inputs"] = json.dumps(list(request.input_names))
         return model
 
     def _source(self, request: ExportRequest) -> Any:
@@ -161,7 +161,7 @@ class CoreMLExporter:
         return sorted(self.facts(artifact)["operators"])
 
     def facts(self, artifact: Any) -> Dict[str, Any]:
-        from converter.graph_facts import coreml_facts
+        from converter.exporters.graph_facts import coreml_facts
 
         return coreml_facts(artifact)
 
@@ -181,7 +181,7 @@ class CoreMLModule:
         import coremltools as ct
 
         self.model = ct.models.MLModel(str(path))
-        self.input_names = json.loads(self.model.user_defined_metadata.get("converter.inputs", "[]"))
+        self.input_names = json.loads(self.model.user_defined_metadata.get("converter.tensors.inputs", "[]"))
         self.output_names = [o.name for o in self.model.get_spec().description.output]
 
     def __call__(self, *args: Any) -> Any:

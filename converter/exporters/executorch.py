@@ -93,7 +93,7 @@ class ExecuTorchExporter:
         return sorted({*artifact.delegated, *artifact.left_out})
 
     def facts(self, artifact: Any) -> Dict[str, Any]:
-        from converter.graph_facts import exported_program_facts
+        from converter.exporters.graph_facts import exported_program_facts
 
         facts = exported_program_facts(artifact.lowered)
         delegated, left_out = artifact.delegated, artifact.left_out

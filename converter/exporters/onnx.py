@@ -87,7 +87,7 @@ class OnnxExporter:
         return sorted({_op_name(node) for node in artifact.model_proto.graph.node})
 
     def facts(self, artifact: Any) -> Dict[str, Any]:
-        from converter.graph_facts import onnx_facts
+        from converter.exporters.graph_facts import onnx_facts
 
         return onnx_facts(artifact.model_proto)
 

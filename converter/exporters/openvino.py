@@ -97,7 +97,7 @@ class OpenVinoExporter:
         return sorted({_op_name(op) for op in artifact.model.get_ordered_ops()})
 
     def facts(self, artifact: Any) -> Dict[str, Any]:
-        from converter.graph_facts import openvino_facts
+        from converter.exporters.graph_facts import openvino_facts
 
         return openvino_facts(artifact.model)
 

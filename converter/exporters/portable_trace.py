@@ -56,7 +56,7 @@ def _expanding(original: Callable[..., Any]) -> Callable[..., Any]:
 @contextlib.contextmanager
 def device_portable_tracing() -> Iterator[None]:
     """Within: `torch.repeat_interleave` and `Tensor.repeat_interleave` trace without an index.
-    Patched with unittest.mock as converter.patches does, so both are undone on the way out."""
+    Patched with unittest.mock as converter.job.patch does, so both are undone on the way out."""
     import torch
 
     with (

@@ -90,6 +90,6 @@ class TensorRTExporter:
         return TorchExportExporter().operators(artifact.program)
 
     def facts(self, artifact: TensorRTArtifact) -> Dict[str, Any]:
-        from converter.graph_facts import exported_program_facts
+        from converter.exporters.graph_facts import exported_program_facts
 
         return exported_program_facts(artifact.program)

@@ -83,6 +83,6 @@ class TorchExportExporter:
         return sorted({str(node.target) for node in artifact.graph.nodes if node.op == "call_function"})
 
     def facts(self, artifact: Any) -> dict:
-        from converter.graph_facts import exported_program_facts
+        from converter.exporters.graph_facts import exported_program_facts
 
         return exported_program_facts(artifact)

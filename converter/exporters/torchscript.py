@@ -31,7 +31,7 @@ class TorchScriptArtifact:
         return sorted({node.kind() for node in artifact.inlined_graph.nodes()})
 
     def facts(self, artifact: Any) -> dict:
-        from converter.graph_facts import torchscript_facts
+        from converter.exporters.graph_facts import torchscript_facts
 
         return torchscript_facts(artifact)
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
-from converter.schema import TrackingConfig
+from converter.config.schema import TrackingConfig
 from converter.tracking.store import client_and_experiment, git_commit
 
 log = logging.getLogger("converter")
@@ -167,7 +167,7 @@ def log_job(
     from mlflow.entities import Metric
     from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NOTE
 
-    from converter.tracking.registry import registered_name
+    from converter.tracking.model_registry import registered_name
     from converter.tracking.store import tracking_lock
 
     parent = parent_run(run_dir)
@@ -193,7 +193,7 @@ def log_job(
         _log_files(client, run_id, record, run_dir, result, tracking)
         client.set_terminated(run_id, RUN_STATUS.get(result["status"], "FAILED"))
         if tracking.register:
-            from converter.tracking.registry import register
+            from converter.tracking.model_registry import register
 
             version = register(client, run_id, result)
             if version:
@@ -204,14 +204,14 @@ def log_job(
 
 def _note(result: Mapping[str, Any]) -> str:
     """The run's description in MLflow (markdown): its headline, and for a failure the hint and fix."""
-    from converter.results import headline
+    from converter.records.results import headline
 
     failure = result.get("failure") or {}
     cached = " (reused from the cache)" if result.get("cached") else ""
     lines = [headline(result).split("\n")[0] + cached]
     if failure.get("hint"):
         lines += ["", failure["hint"]]
-    from converter.fix_record import fix_parts
+    from converter.records.fix_record import fix_parts
 
     label, paste = fix_parts(failure)
     if paste:

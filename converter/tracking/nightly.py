@@ -9,8 +9,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from converter.results import Status
-from converter.schema import TrackingConfig
+from converter.config.schema import TrackingConfig
+from converter.records.results import Status
 
 Key = Tuple[str, str, str]  # model, variant, backend
 

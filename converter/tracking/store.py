@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Optional, Tuple
 
-from converter.schema import TrackingConfig
+from converter.config.schema import TrackingConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,12 +13,13 @@ from typing import Any, Dict, List, Optional
 from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
-from converter.artifacts import save_atomically, write_json_atomically
+from converter.config.schema import TrackingConfig
 from converter.errors import one_line
-from converter.outcome import NIGHTLY_FILE
-from converter.results import worst_error
-from converter.schema import TrackingConfig
-from converter.sweep_report import NIGHTLY_REPORT_FILE, write_report
+from converter.records.artifacts import save_atomically, write_json_atomically
+from converter.records.outcome import NIGHTLY_FILE
+from converter.records.results import worst_error
+from converter.reporting.charts import write_status_chart
+from converter.reporting.html_report import NIGHTLY_REPORT_FILE, write_report
 from converter.tracking.job_run import PARENT_FILE
 
 log = logging.getLogger("converter")
@@ -64,8 +65,8 @@ def start_parent_run(tracking: TrackingConfig, sweep_dir: Path, sweep: str, expe
 def finish_parent_run(tracking: TrackingConfig, sweep_dir: Path, status: str = "FINISHED") -> Optional[Any]:
     """Log the job table, summary and chart to the parent run and close it; for nightlies, compare
     with the previous sweep (nightly.json in the sweep folder holds the verdict)."""
-    from converter.best_target import run_name_suffix
-    from converter.summary import collect_results, matrix_markdown
+    from converter.reporting.best_target import run_name_suffix
+    from converter.reporting.summary import collect_results, matrix_markdown
     from converter.tracking.store import client_and_experiment, tracking_lock
 
     parent = json.loads((sweep_dir / PARENT_FILE).read_text())
@@ -116,7 +117,7 @@ class TrackingCallback(Callback):
             return
         if report is not None:
             print(f"\n{report.markdown()}\n", flush=True)
-        from converter.sweep_report import ui_url
+        from converter.reporting.html_report import ui_url
         from converter.tracking.landing import print_sweep_urls
 
         parent = json.loads((sweep_dir / PARENT_FILE).read_text())
@@ -144,16 +145,6 @@ def summary_table(results: List[Dict[str, Any]]) -> Dict[str, List[Any]]:
     return columns
 
 
-# What people expect a status to look like: ok green, failed red, the supervisor's verdicts distinct.
-STATUS_COLOURS = {
-    "ok": "#2e7d32",
-    "failed": "#c62828",
-    "crashed": "#6a1b9a",
-    "timeout": "#ef6c00",
-    "oom": "#5d4037",
-}
-
-
 def _figure() -> Any:
     import matplotlib
 
@@ -162,24 +153,6 @@ def _figure() -> Any:
 
     _, ax = plt.subplots(figsize=(6, 3))
     return ax
-
-
-def write_status_chart(results: List[Dict[str, Any]], ax: Any) -> None:
-    """Jobs per backend stacked by status, in status colours, on a whole-number axis."""
-    from matplotlib.ticker import MaxNLocator
-
-    backends = sorted({r["backend"] for r in results})
-    present = [s for s in STATUS_COLOURS if any(r["status"] == s for r in results)]
-    bottom = [0] * len(backends)
-    for status in present:
-        heights = [sum(1 for r in results if r["backend"] == b and r["status"] == status) for b in backends]
-        ax.bar(backends, heights, bottom=bottom, label=status, color=STATUS_COLOURS[status])
-        bottom = [x + h for x, h in zip(bottom, heights, strict=True)]
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("jobs")
-    ax.set_title("sweep: jobs per backend")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    ax.figure.tight_layout()
 
 
 def log_sweep_summary(client: Any, run_id: str, results: List[Dict[str, Any]], markdown: str) -> None:

@@ -2,7 +2,7 @@
 time limit, a failed node) is a result, not an exception that ends the sweep before its summary.
 
 Hydra instantiates launchers from the hydra_plugins namespace only, hence this package; the
-record itself is written by converter.isolation.slurm. Selected by conf/hydra/launcher/submitit_slurm.yaml.
+record itself is written by converter.sweep.isolation.slurm. Selected by conf/hydra/launcher/submitit_slurm.yaml.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 from hydra_plugins.hydra_submitit_launcher.submitit_launcher import SlurmLauncher as _StockSlurmLauncher
 
-from converter.isolation.slurm_limits import register_preset_support
+from converter.sweep.isolation.slurm_limits import register_preset_support
 
 register_preset_support()  # the job's process unpickles this launcher: its config names the resolvers too
 
@@ -55,7 +55,8 @@ class SlurmLauncher(_StockSlurmLauncher):
             sweep_config.hydra.job.num = job_num
             sweep_config.hydra.job.id = str(job.job_id)
         run_dir = Path(str(sweep_config.hydra.sweep.dir)) / str(sweep_config.hydra.sweep.subdir)
-        from converter.isolation.slurm import record_slurm_end, slurm_state
+        from converter.sweep.isolation.slurm import slurm_state
+        from converter.sweep.task import record_slurm_end
 
         status = record_slurm_end(sweep_config, run_dir, slurm_state(job), error)
         return JobReturn(

@@ -1,1 +1,1 @@
-"""Support for model libraries' own types, one module per library (see converter/library_types.py)."""
+"""Support for model libraries' own types, one module per library (see converter/tensors/library_types.py)."""

@@ -1,0 +1,142 @@
+"""`python -m converter`: check the whole invocation, then let Hydra run (or sweep) the jobs.
+
+Exit codes (converter.records.outcome, read from the files the jobs wrote): 0 every job ok, 1 a job
+failed, crashed, timed out, ran out of memory or was not logged, or a nightly regressed, 2 the
+config is wrong (nothing was run or written).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, List, Optional
+
+import hydra
+
+from converter.cli.model_list import available_models, format_catalog
+from converter.cli.preflight import CONF_DIR, CONFIG_NAME, compose_jobs, parse_argv, prepare_jobs
+from converter.config.schema import register_schema
+from converter.errors import ConfigError
+from converter.records.outcome import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, SWEEP_FILE, run_exit_code, sweep_exit_code
+from converter.sweep.isolation.slurm_limits import register_preset_support
+from converter.sweep.task import task
+
+register_schema()
+register_preset_support()
+
+
+def _register_help_resolvers() -> None:
+    """--help names every target's format, from the exporter catalog."""
+    from omegaconf import OmegaConf
+
+    from converter.exporters.formats import formats
+
+    OmegaConf.register_new_resolver("converter_formats", formats, replace=True)
+
+
+_register_help_resolvers()
+
+hydra_entry = hydra.main(config_path=str(CONF_DIR), config_name=CONFIG_NAME, version_base="1.3")(task)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sync"]:
+        from converter.cli.sync import main as sync_main
+
+        return sync_main(argv[1:])
+    if argv[:1] == ["new"]:
+        from converter.cli.new.command import main as new_main
+
+        return new_main(argv[1:])
+    if argv[:1] == ["explain"]:
+        from converter.cli.explain import main as explain_main
+
+        return explain_main(argv[1:])
+    args = parse_argv(argv)
+    if args.help or args.hydra_help or args.info or args.shell_completion:
+        return _run_hydra(argv)
+    in_process = any(o in ("job=inprocess", "job.isolate=false", "job.isolate=False") for o in args.overrides)
+    selects_jobs = any(o.lstrip("+").startswith(("model=", "tiny=", "bench=", "sweep=")) for o in args.overrides)
+    if not args.cfg and selects_jobs and not in_process:
+        from converter.sweep.isolation import warm
+
+        warm.prestart()  # its torch import overlaps composing and checking; let go if no job needs it
+    try:
+        if not args.cfg and not args.multirun:
+            return _run_single(args)
+        plan = compose_jobs(args)
+        if not args.cfg and not any(job.get("model") for job in plan.jobs):
+            return _print_catalog(args)
+        if not args.cfg:
+            prepare_jobs(plan.jobs)
+    except ConfigError as exc:
+        from converter.sweep.isolation import warm
+
+        warm.discard_spare()  # no job will take it: end it now, not when this process ends
+        print(exc.paragraph(), file=sys.stderr)
+        return EXIT_CONFIG
+    if args.cfg or not args.multirun:
+        return _run_hydra(argv)
+    _write_sweep_record(plan.sweep_dir, plan.jobs, argv)
+    from converter.config.hydra_private import remember_compositions
+
+    remember_compositions()
+    code = _run_hydra([*argv, f"hydra.sweep.dir={_quoted(str(plan.sweep_dir))}"])
+    return max(code, sweep_exit_code(plan.sweep_dir))
+
+
+def _quoted(value: str) -> str:
+    """A Hydra override value that keeps every character of a path."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _write_sweep_record(sweep_dir: Path, jobs: List[dict], argv: List[str]) -> None:
+    """What the sweep will run, for the progress display, the exit code and `converter sync`."""
+    from converter.records.artifacts import write_json_atomically
+
+    record = {
+        "total": len(jobs),
+        "jobs": [{"model": (j.get("model") or {}).get("name"), "backend": j["export"]["backend"]} for j in jobs],
+        "argv": argv,
+        "pid": os.getpid(),
+        "started": time.time(),
+    }
+    write_json_atomically(record, sweep_dir / SWEEP_FILE)
+
+
+def _print_catalog(args: Any) -> int:
+    dirs = _config_dirs(args)
+    print(format_catalog(available_models(dirs), available_models(dirs, "tiny")))
+    return EXIT_OK
+
+
+def _run_single(args: Any) -> int:
+    from converter.cli.single_run import run_single
+
+    run_dir = run_single(args, task)
+    return _print_catalog(args) if run_dir is None else run_exit_code(run_dir)
+
+
+def _config_dirs(args: Any) -> List[Path]:
+    return [CONF_DIR] + ([Path(args.config_dir)] if args.config_dir else [])
+
+
+def _run_hydra(argv: List[str]) -> int:
+    saved = sys.argv
+    sys.argv = [saved[0] if saved else "converter", *argv]
+    try:
+        hydra_entry()
+    except SystemExit as exc:  # Hydra exits 1 after printing an error it caught
+        if exc.code not in (None, 0):
+            return EXIT_FAILED
+    finally:
+        sys.argv = saved
+    return EXIT_OK
+
+
+def main_exit() -> None:
+    """Console-script entry: `converter ...` behaves exactly like `python -m converter ...`."""
+    sys.exit(main())

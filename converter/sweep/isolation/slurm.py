@@ -1,0 +1,148 @@
+"""The record of a job that Slurm itself ended, for converter's Slurm launcher.
+
+Inside a Slurm job, converter's supervisor isolates the model as on one machine (segfault, hang,
+memory: that job's result.json says so). What it cannot record is its own end: `scancel`, the
+job's time limit, a node that fails. The stock launcher then raises from `job.results()` and
+the whole multirun stops before its summary. converter's launcher
+(hydra_plugins/converter_launcher: Hydra loads launchers from that namespace only) waits for
+every job instead, and this module writes the record of a job that Slurm ended: `timeout` or `crashed`, with Slurm's state and
+the stage the job was in (from its stage file), logged to MLflow like any other job.
+It never waits forever: accounting (slurmdbd) tells submitit that a job died without output.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple
+
+log = logging.getLogger("converter")
+# Slurm states (sacct) that mean the job ran out of its time limit; any other end is a crash.
+TIMEOUT_STATES = ("TIMEOUT", "DEADLINE")
+# States in which the job is not being ended (sacct's first word).
+_STILL_RUNNING = ("RUNNING", "PENDING", "COMPLETING", "COMPLETED", "REQUEUED", "SUSPENDED")
+
+
+def slurm_state(job: Any) -> str:
+    """The state sacct gives a submitit job ("CANCELLED by 0", "TIMEOUT", ...)."""
+    try:
+        return str(job.state)
+    except Exception:  # noqa: BLE001 (sacct unreachable: the record says so)
+        return "UNKNOWN"
+
+
+def this_slurm_job() -> Optional[str]:
+    """This process's Slurm job as scancel and sacct name it: ARRAY_TASK for an array task
+    (an array's last task shares its SLURM_JOB_ID with the whole array), else SLURM_JOB_ID."""
+    array, task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    return f"{array}_{task}" if array and task else os.environ.get("SLURM_JOB_ID")
+
+
+def _own_accounting() -> Optional[Tuple[str, int]]:
+    """(state, time limit in minutes) that sacct has for this process's own Slurm job; None outside Slurm."""
+    job_id, sacct = this_slurm_job(), shutil.which("sacct")
+    if not job_id or not sacct:
+        return None
+    try:
+        shown = subprocess.run(
+            [sacct, "-X", "-n", "-P", "-j", job_id, "-o", "State,TimelimitRaw"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    state, _, limit = shown.splitlines()[0].partition("|") if shown else ("", "", "")
+    return state, int(limit) if limit.isdigit() else 0
+
+
+def own_slurm_end() -> Optional[Tuple[str, int]]:
+    """(state, time limit in minutes) of the Slurm job this process runs in, when Slurm is ending it
+    (CANCELLED, TIMEOUT, NODE_FAIL...); None outside Slurm or while it runs. The supervisor asks this
+    when its child dies by SIGTERM or SIGKILL: scancel and the time limit signal every process of a job.
+    Accounting knows the cause at once; scontrol only says COMPLETING until the job is gone."""
+    found = _own_accounting()
+    if not found or not found[0] or found[0].split()[0] in _STILL_RUNNING:
+        return None
+    return found
+
+
+def slurm_failure(state: str, stage_name: str, limit_min: int, detail: str = "") -> Tuple[str, Dict[str, Any]]:
+    """(status, result.json's failure) of a job that Slurm ended in stage_name."""
+    from converter.errors import Failure
+    from converter.records.results import Status
+
+    timed_out = state.split()[0] in TIMEOUT_STATES
+    status = Status.TIMEOUT if timed_out else Status.CRASHED
+    if timed_out:
+        reason = f"the Slurm job reached its time limit ({limit_min or '?'} min, hydra.launcher.timeout_min)"
+        fix = "Fix: raise hydra.launcher.timeout_min, or lower job.timeout_s so converter's own limit fires first"
+    else:
+        reason = "the Slurm job was ended from outside converter (scancel, a preemption or a failed node)"
+        fix = "Fix: run the sweep again; finished jobs come from the cache (job.cache_dir on storage every node shares)"
+    message = f"{reason}: Slurm state {state} during stage '{stage_name}'. {fix}"
+    failure = Failure(stage=stage_name, type=f"converter.slurm.{state.split()[0]}", message=message, traceback=detail)
+    return status.value, {
+        **failure.__dict__,
+        "category": status.value,
+        "hint": message,
+        "fix_overrides": [f"hydra.launcher.timeout_min={limit_min * 2}"] if timed_out and limit_min else [],
+        "location": None,
+    }
+
+
+def slurm_warning(exc: BaseException) -> Optional[str]:
+    """'TIMEOUT' or 'PREEMPTED' when exc is submitit's answer to Slurm's warning signal (USR2,
+    hydra.launcher.signal_delay_s before the time limit, or a preemption): the job must end now."""
+    if type(exc).__name__ != "UncompletedJobError" or not os.environ.get("SLURM_JOB_ID"):
+        return None
+    return "TIMEOUT" if "timed-out" in str(exc) else "PREEMPTED"
+
+
+def record_slurm_warning(
+    job: Dict[str, Any], record_config: Dict[str, Any], run_dir: Path, state: str, exc: BaseException
+) -> Dict[str, Any]:
+    """The record of a job whose Slurm job was warned it is about to end: the supervisor has
+    already ended the child (its `finally`); written while the Slurm job still has time to."""
+    from converter.errors import one_line
+
+    slurm_state = f"{state} (warned by Slurm's signal before the end)"
+    return write_slurm_record(job, record_config, run_dir, state, slurm_state, time_limit_min(), one_line(exc))
+
+
+def write_slurm_record(
+    job: Dict[str, Any],
+    record_config: Dict[str, Any],
+    run_dir: Path,
+    state: str,
+    slurm_state: str,
+    limit_min: int,
+    detail: str,
+) -> Dict[str, Any]:
+    """result.json of a job Slurm ended, from the stage file its child left."""
+    from converter.job.pipeline import new_result
+    from converter.records import stage
+    from converter.records.run_folder import write_result
+
+    where = stage.read(run_dir)
+    status, failure = slurm_failure(state, where.get("stage") or "start", limit_min, detail)
+    result = new_result(job).to_dict()
+    result.update(
+        status=status,
+        failure=failure,
+        stages=dict(where.get("finished") or {}),
+        config=record_config,
+        cached=False,
+        process={"isolated": True, "slurm_state": slurm_state},
+    )
+    stage.clear(run_dir)
+    log.warning("%s/%s: %s", result["model"], result["backend"], failure["message"])
+    return write_result(result, run_dir)
+
+
+def time_limit_min() -> int:
+    found = _own_accounting()
+    return found[1] if found else 0
