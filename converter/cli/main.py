@@ -19,7 +19,8 @@ from converter.cli.model_list import available_models, format_catalog
 from converter.cli.preflight import CONF_DIR, CONFIG_NAME, compose_jobs, parse_argv, prepare_jobs
 from converter.config.schema import register_schema
 from converter.errors import ConfigError
-from converter.records.outcome import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, SWEEP_FILE, run_exit_code, sweep_exit_code
+from converter.records.outcome import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, run_exit_code, sweep_exit_code
+from converter.records.run_folder import SWEEP_FILE
 from converter.sweep.isolation.slurm_limits import register_preset_support
 from converter.sweep.task import task
 

@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from converter.config.schema import TrackingConfig
 from converter.errors import one_line
-from converter.records.outcome import SWEEP_FILE
+from converter.records.run_folder import RESULT_FILE, SUMMARY_FILE, SWEEP_FILE, TRACKING_FILE
 
 
 @dataclass
@@ -37,10 +37,10 @@ class SyncReport:
 
 
 def _run_folders(path: Path) -> Iterator[Path]:
-    if (path / "result.json").is_file():
+    if (path / RESULT_FILE).is_file():
         yield path
         return
-    for result in sorted(path.rglob("result.json")):
+    for result in sorted(path.rglob(RESULT_FILE)):
         if not any(part.startswith(".") for part in result.relative_to(path).parts[:-1]):
             yield result.parent
 
@@ -85,7 +85,7 @@ def _sweep_experiment(sweep_dir: Path, runs: List[Path], tracking: TrackingConfi
 
 def _config_of(run_dir: Path) -> Dict[str, Any]:
     try:
-        return json.loads((run_dir / "result.json").read_text()).get("config") or {}
+        return json.loads((run_dir / RESULT_FILE).read_text()).get("config") or {}
     except (OSError, ValueError):
         return {}
 
@@ -104,7 +104,7 @@ def sync(path: Path, tracking: TrackingConfig) -> SyncReport:
             sweep, experiment = _sweep_experiment(sweep_dir, [r for r in runs if r.parent == sweep_dir], tracking)
             start_parent_run(tracking, sweep_dir, sweep, experiment)
     for run_dir in runs:
-        result = json.loads((run_dir / "result.json").read_text())
+        result = json.loads((run_dir / RESULT_FILE).read_text())
         record = result.get("config") or {}
         experiment = (record.get("tracking") or {}).get("experiment") or result["model"]
         settings = replace(tracking, sweep=(record.get("tracking") or {}).get("sweep"))
@@ -118,7 +118,7 @@ def sync(path: Path, tracking: TrackingConfig) -> SyncReport:
     for sweep_dir in sweeps:
         marker, status = _parent_state(tracking, sweep_dir)
         if status == "RUNNING" and not _launcher_alive(sweep_dir):
-            finished = (sweep_dir / "summary.md").is_file()
+            finished = (sweep_dir / SUMMARY_FILE).is_file()
             finish_parent_run(tracking, sweep_dir, "FINISHED" if finished else "KILLED")
             report.parents_closed.append(str(sweep_dir))
     return report
@@ -127,7 +127,7 @@ def sync(path: Path, tracking: TrackingConfig) -> SyncReport:
 def _mark_logged(run_dir: Path, run_id: str) -> None:
     from converter.records.artifacts import write_json_atomically
 
-    write_json_atomically({"logged": True, "run_id": run_id}, run_dir / "tracking.json")
+    write_json_atomically({"logged": True, "run_id": run_id}, run_dir / TRACKING_FILE)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

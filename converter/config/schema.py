@@ -91,7 +91,7 @@ class ExportConfig:
     # torch.export: true (Dynamo), false (Python-level tracing) or "auto" (strict, then non-strict
     # where Dynamo fails; result.json's strict_mode says which). torch.jit.trace: its own strictness.
     # Typed Any so that true, false and "auto" all compose; preflight checks the value.
-    strict: Any = True
+    strict: Any = "auto"  # as conf/export/*.yaml say, but for TorchScript (true: its own default)
     # Declare model.dynamic_shapes to the exporter. false exports static shapes while validation
     # still tries every Dim size: mvit_v1_b's "Expected input at *args[0].shape[0] to be equal to 2,
     # but got 4" (torch.export tutorial, torch 2.5; "Guard failed: x.size()[0] == 2" in 2.14), on purpose.
@@ -101,6 +101,8 @@ class ExportConfig:
 
 
 # Tolerances when neither validate.atol/rtol nor the model's tolerance block sets one.
+# Where `make ui` serves the MLflow UI for the embedded store (report.html links and the landing page).
+LOCAL_UI_URL = "http://127.0.0.1:5000"
 DEFAULT_ATOL = 1e-4
 DEFAULT_RTOL = 1e-4
 

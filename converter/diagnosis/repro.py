@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Mapping
 
+from converter.config.schema import DEFAULT_ATOL, DEFAULT_RTOL
 from converter.errors import Failure
 from converter.records.artifacts import write_text_atomically
 
@@ -164,7 +165,7 @@ def write_repro(cfg: Mapping[str, Any], run_dir: Path, failure: Failure, state: 
         import_paths=_import_paths(),
         stage=failure.stage,
         artifact=artifact,
-        atol=float(validation.get("atol") or 1e-4),
-        rtol=float(validation.get("rtol") or 1e-4),
+        atol=float(validation.get("atol") or DEFAULT_ATOL),
+        rtol=float(validation.get("rtol") or DEFAULT_RTOL),
     )
     write_text_atomically(script, folder / "repro.py")

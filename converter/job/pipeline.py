@@ -29,7 +29,8 @@ from converter.job.patch import apply_patches
 from converter.job.validate import effective_tolerance, run_reference, validate_artifact
 from converter.records import stage as stage_file
 from converter.records.artifacts import save_atomically, write_json_atomically
-from converter.records.results import RESULT_FILE, STATUS_FAILED, STATUS_OK, CapturedWarning, JobResult
+from converter.records.results import STATUS_FAILED, STATUS_OK, CapturedWarning, JobResult
+from converter.records.run_folder import BENCH_FILE, CONFIG_FILE, GRAPH_FILE, OPERATORS_FILE, RESULT_FILE
 from converter.tensors.calls import passing
 from converter.tensors.dims import to_torch_dynamic_shapes
 from converter.tensors.inputs import InputPlan
@@ -37,10 +38,6 @@ from converter.tensors.library_types import types_registered
 
 log = logging.getLogger("converter")
 
-CONFIG_FILE = "config.yaml"
-GRAPH_FILE = "graph.txt"
-OPERATORS_FILE = "operators.txt"
-BENCH_FILE = "bench.json"
 BENCH_CHART = "bench.png"
 ARTIFACT_STEM = "model"
 

@@ -11,11 +11,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
-from converter.records.results import RESULT_FILE, Status
+from converter.records.results import Status
+from converter.records.run_folder import NIGHTLY_FILE, RESULT_FILE, SWEEP_FILE, TRACKING_FILE
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
-NIGHTLY_FILE = "nightly.json"
-SWEEP_FILE = "sweep.json"
 
 
 def read_json(path: Path) -> Dict[str, Any]:
@@ -44,7 +43,7 @@ def runs_ok(run_dirs: Iterable[Path]) -> bool:
     for run_dir in dirs:
         if read_json(run_dir / RESULT_FILE).get("status") != Status.OK:
             return False
-        tracking = read_json(run_dir / "tracking.json")
+        tracking = read_json(run_dir / TRACKING_FILE)
         if tracking and not tracking.get("logged"):
             return False
     return True

@@ -9,9 +9,6 @@ from typing import Any, Dict, List, Mapping, Optional
 from converter.errors import Failure
 from converter.records.artifacts import ArtifactInfo
 
-# The job's record in its run folder, written last (its presence means the job finished).
-RESULT_FILE = "result.json"
-
 
 class Status(StrEnum):
     """How a job ended. `failed`: a stage raised (kept whole); the rest are the supervisor's

@@ -8,9 +8,23 @@ from pathlib import Path
 from typing import Any, Dict
 
 from converter.records.artifacts import write_json_atomically
-from converter.records.results import RESULT_FILE
 
 log = logging.getLogger("converter")
+
+# A job's run folder.
+RESULT_FILE = "result.json"  # its record, written last: present means the job finished
+CONFIG_FILE = "config.yaml"  # the resolved config its child runs, and a user reruns
+LOG_FILE = "convert.log"  # the child's stdout and stderr
+BENCH_FILE = "bench.json"
+GRAPH_FILE = "graph.txt"
+OPERATORS_FILE = "operators.txt"
+TRACKING_FILE = "tracking.json"  # whether and where MLflow logged it (converter sync reads it)
+# A sweep's folder.
+SWEEP_FILE = "sweep.json"  # what the sweep will run, written before it starts
+SUMMARY_FILE = "summary.md"
+REPORT_FILE = "report.html"
+NIGHTLY_FILE = "nightly.json"
+NIGHTLY_REPORT_FILE = "nightly_report.md"
 
 
 def write_result(result: Dict[str, Any], run_dir: Path) -> Dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Mapping, Tuple
 
 from converter.records.outcome import read_json
 from converter.records.results import Status
+from converter.records.run_folder import BENCH_FILE
 from converter.tensors.dims import sizes_label
 
 Key = Tuple[str, str]  # model label, sizes ("batch=2")
@@ -25,7 +26,7 @@ def fastest_targets(results: List[Mapping[str, Any]]) -> Dict[Key, Dict[str, Any
         validation = result.get("validation") or {}
         if result["status"] != Status.OK or validation.get("passed") is not True:
             continue
-        for case in read_json(Path(result.get("run_dir", "")) / "bench.json").get("cases") or []:
+        for case in read_json(Path(result.get("run_dir", "")) / BENCH_FILE).get("cases") or []:
             key = (model_label(result), sizes_label(case.get("sizes") or {}))
             speed = case["speedup"]
             if key not in best or speed["ratio"] > best[key]["speedup"]["ratio"]:

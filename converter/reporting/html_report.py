@@ -17,14 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from converter.config.schema import TrackingConfig
+from converter.config.schema import LOCAL_UI_URL, TrackingConfig
 from converter.records.outcome import category_of, read_json
 from converter.records.results import STATUS_ORDER, Status, failure_reason, not_validated, worst_error
+from converter.records.run_folder import BENCH_FILE, NIGHTLY_REPORT_FILE, REPORT_FILE, TRACKING_FILE
 from converter.reporting.best_target import fastest_targets, model_label, verdict
-
-REPORT_FILE = "report.html"
-NIGHTLY_REPORT_FILE = "nightly_report.md"
-LOCAL_UI = "http://127.0.0.1:5000"  # what `make ui` serves for the embedded store
 
 STYLE = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em; color: #1c1c1c; }
@@ -59,11 +56,11 @@ class Links:
 def ui_url(tracking: TrackingConfig) -> str:
     """The MLflow UI for this store: tracking.ui_url, the server itself, or what `make ui` serves."""
     uri = tracking.uri or ""
-    return tracking.ui_url or (uri if uri.startswith(("http://", "https://")) else LOCAL_UI)
+    return tracking.ui_url or (uri if uri.startswith(("http://", "https://")) else LOCAL_UI_URL)
 
 
 def _speedup(run_dir: Path) -> Optional[Dict[str, float]]:
-    cases = read_json(run_dir / "bench.json").get("cases") or []
+    cases = read_json(run_dir / BENCH_FILE).get("cases") or []
     return cases[0]["speedup"] if cases else None
 
 
@@ -123,7 +120,7 @@ def _cell(result: Optional[Dict[str, Any]], links: Links) -> str:
         if command:
             verified = " verified" if head.startswith("fix (verified") else ""
             parts.append(f'<span class="fix{verified}">{html.escape(head)}: <code>{html.escape(command)}</code></span>')
-    link = links.run(read_json(run_dir / "tracking.json").get("run_id"))
+    link = links.run(read_json(run_dir / TRACKING_FILE).get("run_id"))
     if link:
         parts.append(f'<a class="run" href="{html.escape(link)}">MLflow run</a>')
     return f'<td class="cell {html.escape(status)}"{style}>{" ".join(parts)}</td>'

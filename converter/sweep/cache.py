@@ -27,12 +27,13 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Set
 
 from converter.records.artifacts import sha256_of, write_json_atomically
 from converter.records.results import Status
+from converter.records.run_folder import BENCH_FILE, GRAPH_FILE, OPERATORS_FILE, RESULT_FILE
 
 ENGINE_DIR = Path(__file__).resolve().parents[1]
 # Sections that say how a job runs or where it is recorded, not what it computes.
 NOT_IN_KEY = ("job", "tracking", "security", "diagnosis")
 # Files of the earlier run folder copied beside the reused result (the artifact is linked).
-COPIED_FILES = ("bench.json", "bench.png", "graph.txt", "operators.txt")
+COPIED_FILES = (BENCH_FILE, "bench.png", GRAPH_FILE, OPERATORS_FILE)
 CACHEABLE_FAILED_STAGES = ("export", "validate")
 
 
@@ -198,7 +199,7 @@ def lookup(cache_dir: Path, key: str) -> CacheHit | CacheMiss:
     entry = cache_dir / f"{key}.json"
     try:
         run_dir = Path(json.loads(entry.read_text())["run_dir"])
-        result = json.loads((run_dir / "result.json").read_text())
+        result = json.loads((run_dir / RESULT_FILE).read_text())
     except (OSError, ValueError, KeyError):
         return CacheMiss()
     if result.get("job_key") != key or not cacheable(result):

@@ -9,7 +9,8 @@ from typing import Any
 
 from hydra.experimental.callback import Callback
 
-from converter.reporting.summary import SUMMARY_FILE, write_summary
+from converter.records.run_folder import SUMMARY_FILE
+from converter.reporting.summary import write_summary
 
 
 class SummaryCallback(Callback):

@@ -18,12 +18,10 @@ from typing import Any, Dict, List, Mapping, Optional
 from converter.config.schema import JobConfig, TrackingConfig, job_config
 from converter.errors import Failure, one_line
 from converter.records.artifacts import write_json_atomically
-from converter.records.results import RESULT_FILE, Status, headline
-from converter.records.run_folder import write_result
+from converter.records.results import Status, headline
+from converter.records.run_folder import CONFIG_FILE, RESULT_FILE, SWEEP_FILE, TRACKING_FILE, write_result
 
 log = logging.getLogger("converter")
-CONFIG_FILE = "config.yaml"
-TRACKING_FILE = "tracking.json"
 # Supervisor verdicts whose fix (a higher job.timeout_s or job.max_memory_mb) is not tried automatically.
 RESOURCE_VERDICTS = (Status.TIMEOUT.value, Status.OOM.value, Status.CRASHED.value)
 
@@ -182,7 +180,6 @@ def _supervisor_failure(
 
 def _jobs_after(sweep_dir: Path, number: int) -> int:
     """How many jobs of the sweep come after job `number` (sweep.json, written before launch)."""
-    from converter.records.outcome import SWEEP_FILE
 
     try:
         return int(json.loads((sweep_dir / SWEEP_FILE).read_text())["total"]) - number - 1

@@ -9,18 +9,19 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from converter.config.schema import TrackingConfig
+from converter.records.run_folder import BENCH_FILE, CONFIG_FILE, GRAPH_FILE, LOG_FILE, OPERATORS_FILE, RESULT_FILE
 from converter.tracking.store import client_and_experiment, git_commit
 
 log = logging.getLogger("converter")
 PARENT_FILE = ".mlflow_parent.json"
 RUN_FILES = (
-    "config.yaml",
-    "result.json",
-    "bench.json",
+    CONFIG_FILE,
+    RESULT_FILE,
+    BENCH_FILE,
     "bench.png",
-    "convert.log",
-    "graph.txt",
-    "operators.txt",
+    LOG_FILE,
+    GRAPH_FILE,
+    OPERATORS_FILE,
     "draft_report.txt",
 )
 MAX_PARAM_LENGTH = 500
@@ -183,7 +184,7 @@ def log_job(
             tags[MLFLOW_PARENT_RUN_ID] = parent["run_id"]
         run = client.create_run(experiment_id, run_name=f"{result['model']}/{result['backend']}", tags=tags)
         run_id = run.info.run_id
-        bench_file = run_dir / "bench.json"
+        bench_file = run_dir / BENCH_FILE
         bench = json.loads(bench_file.read_text()) if bench_file.is_file() else None
         now = int(time.time() * 1000)
         params = _params(record)
@@ -245,9 +246,9 @@ def _log_files(
     from omegaconf import OmegaConf
 
     # The recorded (redacted) config, not config.yaml, which keeps environment values for reruns.
-    client.log_text(run_id, OmegaConf.to_yaml(OmegaConf.create(dict(record))), "config.yaml")
+    client.log_text(run_id, OmegaConf.to_yaml(OmegaConf.create(dict(record))), CONFIG_FILE)
     for name in RUN_FILES:
-        if name != "config.yaml" and (run_dir / name).is_file():
+        if name != CONFIG_FILE and (run_dir / name).is_file():
             client.log_artifact(run_id, str(run_dir / name))
     artifact = (result.get("artifact") or {}).get("path")
     if artifact and tracking.log_artifact_file and Path(artifact).is_file():

@@ -12,6 +12,8 @@ import sys
 from typing import Any, Dict, List, Optional
 from urllib.parse import quote
 
+from converter.config.schema import LOCAL_UI_URL
+
 RUNS_COLUMNS = ("tags.status", "tags.backend", "tags.failure_category", "metrics.speedup")
 
 
@@ -58,7 +60,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m converter.tracking.landing", description=__doc__)
     parser.add_argument("--uri", default=None, help="tracking URI (default: the embedded store)")
-    parser.add_argument("--ui", default="http://127.0.0.1:5000", help="where the MLflow UI is served")
+    parser.add_argument("--ui", default=LOCAL_UI_URL, help="where the MLflow UI is served")
     args = parser.parse_args(argv)
     newest = newest_sweep(args.uri or default_uri())
     if newest is None:

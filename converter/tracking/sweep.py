@@ -16,10 +16,10 @@ from omegaconf import OmegaConf
 from converter.config.schema import TrackingConfig
 from converter.errors import one_line
 from converter.records.artifacts import save_atomically, write_json_atomically
-from converter.records.outcome import NIGHTLY_FILE
 from converter.records.results import worst_error
+from converter.records.run_folder import NIGHTLY_FILE, NIGHTLY_REPORT_FILE, SUMMARY_FILE
 from converter.reporting.charts import write_status_chart
-from converter.reporting.html_report import NIGHTLY_REPORT_FILE, write_report
+from converter.reporting.html_report import write_report
 from converter.tracking.job_run import PARENT_FILE
 
 log = logging.getLogger("converter")
@@ -160,7 +160,7 @@ def log_sweep_summary(client: Any, run_id: str, results: List[Dict[str, Any]], m
     import matplotlib.pyplot as plt
 
     client.log_table(run_id, data=summary_table(results), artifact_file="jobs.json")
-    client.log_text(run_id, markdown, "summary.md")
+    client.log_text(run_id, markdown, SUMMARY_FILE)
     counts: Dict[str, int] = {}
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1

@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Optional
 
 from converter.errors import ConfigError, one_line
 from converter.records.outcome import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
+from converter.records.run_folder import RESULT_FILE
 
 RUN_OVERRIDES = ["benchmark=off"]
 
@@ -223,7 +224,7 @@ def _run(name: str, extra: List[str]) -> Dict[str, Any]:
     command = [sys.executable, "-m", "converter", *extra, f"+model={name}", *RUN_OVERRIDES, f"hydra.run.dir={run_dir}"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CONF_DIR.parent), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run(command, env=env, text=True, stdout=sys.stdout, stderr=subprocess.PIPE)
-    result_file = run_dir / "result.json"
+    result_file = run_dir / RESULT_FILE
     if not result_file.is_file():
         sys.stderr.write(proc.stderr[-3000:])
         return {"status": "failed", "failure": {"category": "config", "hint": proc.stderr.strip()[-400:]}}

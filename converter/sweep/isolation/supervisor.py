@@ -20,6 +20,7 @@ from typing import IO, Deque, List, Optional, Sequence
 
 from converter.records import stage
 from converter.records.results import Status
+from converter.records.run_folder import LOG_FILE, RESULT_FILE
 from converter.sweep.isolation import warm
 from converter.sweep.isolation.processes import ProcessTree, signal_name, start_guardian
 
@@ -30,7 +31,7 @@ LOG_TAIL_LINES = 50
 class Limits:
     timeout_s: float
     max_memory_mb: Optional[float]
-    poll_interval_s: float = 0.1
+    poll_interval_s: float  # job.poll_interval_s (its default is the schema's)
 
 
 @dataclass
@@ -88,7 +89,7 @@ def supervise(
     """Run the job in its own process group; end the group however the job or this call ends.
     `prestart_next`: start the next job's spare child now, so its imports overlap this job.
     `fresh_child`: do not use a spare (the job's environment differs from the one it started with)."""
-    log_file = run_dir / "convert.log"
+    log_file = run_dir / LOG_FILE
     started = time.monotonic()
     child = warm.take(fresh=fresh_child)
     printed_while_waiting = warm.early_output()
@@ -131,7 +132,7 @@ def supervise(
     outcome = ChildOutcome(
         child.returncode, seconds, peak, verdict, stage=stage.current(run_dir), log_tail=list(tee.tail)
     )
-    if verdict is None and not (run_dir / "result.json").is_file():
+    if verdict is None and not (run_dir / RESULT_FILE).is_file():
         outcome.status = Status.CRASHED
         outcome.signal = signal_name(child.returncode)
     return outcome
