@@ -79,7 +79,7 @@ readme: setup
 ui: setup
 	$(BIN)/python -c 'import mlflow' 2>/dev/null || $(PIP) mlflow
 	mkdir -p outputs
-	$(BIN)/python -m converter.tracking.landing --ui http://127.0.0.1:5000
+	$(BIN)/python -m converter.tracking.landing
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///outputs/mlflow.db --host 127.0.0.1 --port 5000
 
 # A one-node Slurm cluster with accounting and an MLflow server on MariaDB, on loopback, under

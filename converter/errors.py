@@ -40,6 +40,27 @@ class ConfigError(ConverterError):
         return f"Config error{where}: {self.problem.rstrip('.')}. Fix: {self.fix}"
 
 
+class ConfigErrors(ConfigError):
+    """Several independent config errors, reported at once (one paragraph each) so that a user
+    fixes them in one go; its key, problem and fix are the first one's."""
+
+    def __init__(self, errors: List[ConfigError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.key, first.problem, first.fix)
+
+    def paragraph(self) -> str:
+        return "\n".join(error.paragraph() for error in self.errors)
+
+
+def raise_all(errors: List[ConfigError]) -> None:
+    """Raise the one error, or all of them together; nothing when there are none."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ConfigErrors(errors)
+
+
 class StageError(ConverterError):
     """A stage of a job raised; keeps the original exception whole for result.json."""
 

@@ -118,7 +118,9 @@ def _composition_error(exc: Exception) -> ConfigError:
         fix = f"remove or correct it; {schema} accepts {allowed}" if allowed else "remove or correct the key"
     elif "not in struct" in problem:
         fix = "check the spelling; a key the config does not have yet needs a leading '+' (+key=value)"
-    elif "could not be converted" in problem or "Invalid type" in problem or "incompatible" in problem:
+    elif any(
+        words in problem for words in ("could not be converted", "Invalid type", "incompatible", "is not a valid")
+    ):
         fix = "give a value of the type the schema expects (see converter/config/schema.py)"
     else:
         fix = "correct the value named here"

@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, List, Mapping, Sequence
 
 from converter.config.composition import resolved_without_hydra
-from converter.errors import ConfigError
+from converter.errors import ConfigError, raise_all
 
 DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?)$")
 
 
 def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
-    """Checks that need only the config: required keys, what it may import, value ranges,
-    backend, options, device, Dims, checkpoint file. Nothing is imported."""
+    """Checks that need only the config, one section at a time: what it may import, value ranges,
+    tracking, device, the backend and its options, the model (inputs, Dims, checkpoint). Nothing is
+    imported. Every section's error is reported at once (ConfigErrors); within a section the first."""
     from omegaconf import OmegaConf
-
-    from converter.config.schema import job_config
-    from converter.config.security import check_allowlist_source, check_targets
-    from converter.exporters import build_options, check_packages, get_exporter
-    from converter.tensors.inputs import InputPlan
 
     # Hydra's own node (present on a run's config) holds interpolations only a running job resolves.
     missing = sorted(
@@ -34,10 +30,32 @@ def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
             f"set it in the model's YAML or on the command line ({missing[0]}=VALUE)",
         )
     job = resolved_without_hydra(cfg)
-    check_allowlist_source(job, overrides)
     hydra_node = OmegaConf.to_container(cfg.hydra, resolve=False) if "hydra" in cfg else None
+    errors = range_errors(job)
+    sections = [
+        lambda: _check_imports_allowed(job, overrides, hydra_node),
+        lambda: _check_tracking(job),
+        lambda: _check_device(job),
+        lambda: _check_export(job),
+    ]
+    if not errors:  # the model's own checks (its input plan, the benchmark's sizes) need values in range
+        sections.append(lambda: _check_model(job))
+    for section in sections:
+        try:
+            section()
+        except ConfigError as exc:
+            errors.append(exc)
+    raise_all(errors)
+
+
+def _check_imports_allowed(job: Mapping[str, Any], overrides: Sequence[str], hydra_node: Any) -> None:
+    from converter.config.security import check_allowlist_source, check_targets
+
+    check_allowlist_source(job, overrides)
     check_targets(job, hydra_node)
-    check_ranges(job)
+
+
+def _check_tracking(job: Mapping[str, Any]) -> None:
     tracking = job.get("tracking") or {}
     if tracking.get("enabled") and tracking.get("register") and not tracking.get("log_artifact_file"):
         raise ConfigError(
@@ -45,17 +63,33 @@ def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
             "registering needs the artifact in MLflow, and tracking.log_artifact_file is false",
             "set tracking.log_artifact_file=true, or tracking.register=false",
         )
-    if not DEVICE_PATTERN.match(cfg.device):
+
+
+def _check_device(job: Mapping[str, Any]) -> None:
+    if not DEVICE_PATTERN.match(str(job["device"])):
         raise ConfigError(
             "device",
-            f"'{cfg.device}' is not a device converter runs on",
+            f"'{job['device']}' is not a device converter runs on",
             "use device=cpu, device=cuda or device=cuda:N",
         )
-    build_options(get_exporter(cfg.export.backend), cfg.export.options or {})
-    check_packages(cfg.export.backend, str(cfg.device))
-    if cfg.model is None:
+
+
+def _check_export(job: Mapping[str, Any]) -> None:
+    from converter.exporters import build_options, check_packages, get_exporter
+
+    export = job["export"]
+    build_options(get_exporter(export["backend"]), export.get("options") or {})
+    if DEVICE_PATTERN.match(str(job["device"])):
+        check_packages(export["backend"], str(job["device"]))
+
+
+def _check_model(job: Mapping[str, Any]) -> None:
+    from converter.config.schema import job_config
+    from converter.tensors.inputs import InputPlan
+
+    model = job.get("model")
+    if model is None:
         return
-    model = OmegaConf.to_container(cfg.model, resolve=True)
     wrapper = model.get("wrapper")
     if wrapper is not None and not (isinstance(wrapper, dict) and isinstance(wrapper.get("_target_"), str)):
         raise ConfigError(
@@ -150,14 +184,24 @@ def _select(job: Mapping[str, Any], dotted: str) -> Any:
     return value
 
 
-def check_ranges(job: Mapping[str, Any]) -> None:
-    """Values of the right type but outside what they can mean (a negative tolerance, low above high)."""
+def range_errors(job: Mapping[str, Any]) -> List[ConfigError]:
+    """Every value of the right type but outside what it can mean (a negative tolerance, low above
+    high), each its own error."""
+    errors = [
+        ConfigError(key, f"{_select(job, key)!r} is out of range", f"give {meaning}")
+        for key, valid, meaning in _RANGES
+        if not valid(_select(job, key))
+    ]
+    try:
+        _check_model_ranges(job)
+    except ConfigError as exc:
+        errors.append(exc)
+    return errors
+
+
+def _check_model_ranges(job: Mapping[str, Any]) -> None:
     from converter.tensors.inputs import is_integer_dtype
 
-    for key, valid, meaning in _RANGES:
-        value = _select(job, key)
-        if not valid(value):
-            raise ConfigError(key, f"{value!r} is out of range", f"give {meaning}")
     model = job.get("model") or {}
     for name, spec in (model.get("inputs") or {}).items():
         if spec.get("factory") is None and is_integer_dtype(spec["dtype"]) and spec["high"] <= spec["low"]:
