@@ -1,6 +1,5 @@
 """`--help` and `--cfg job` answer without importing torch or mlflow."""
 
-import io
 import subprocess
 import sys
 
@@ -63,14 +62,3 @@ def test_an_in_process_job_is_checked_in_the_launching_process(tmp_path) -> None
     )
     assert (code, heavy) == (2, "torch,torchvision"), stderr  # resolved here: no spare runs an in-process job
     assert "Config error at 'model.loader._target_': 'torchvision.models.x' does not resolve" in stderr
-
-
-def test_what_a_spare_printed_while_it_waited_opens_its_jobs_log(tmp_path) -> None:
-    from converter.sweep.isolation.supervisor import _Tee
-
-    log = tmp_path / "convert.log"
-    tee = _Tee(io.BytesIO(b"stage load\n"), log, None, first=[b"a warning at import\n"])
-    tee.start()
-    tee.join()
-    assert log.read_text() == "a warning at import\nstage load\n"
-    assert list(tee.tail) == ["a warning at import", "stage load"]
