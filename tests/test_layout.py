@@ -81,3 +81,23 @@ def test_the_layer_contract_holds_and_catches_an_upward_import(tmp_path: Path) -
     )
     assert broken.returncode == 1, broken.stdout[-3000:]
     assert "converter.records.stage -> converter.sweep.task" in broken.stdout
+
+
+def test_no_submodule_shadows_a_name_its_package_exports() -> None:
+    """`from converter.diagnosis import diagnose` must get the function whatever was imported
+    before: a submodule of the same name would replace it on the package once imported."""
+    import ast
+
+    clashes = []
+    for init in ENGINE.rglob("__init__.py"):
+        tree = ast.parse(init.read_text())
+        exported = {
+            alias.asname or alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
+        exported |= {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+        submodules = {p.stem for p in init.parent.glob("*.py")} | {p.name for p in init.parent.iterdir() if p.is_dir()}
+        clashes += [f"{init.parent.name}.{name}" for name in exported & submodules]
+    assert clashes == []

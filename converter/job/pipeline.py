@@ -139,7 +139,7 @@ def explain_failure(
     """Add the diagnosis to the failure, and the reports that need the live objects (draft
     export, divergence, reproducer). Never raises: a diagnosis that fails leaves the failure whole.
     The rules read the typed config; repro/ writes the dict as it is."""
-    from converter.diagnosis.diagnose import diagnose_job
+    from converter.diagnosis.failure_report import diagnose_job
 
     try:
         result.failure = diagnose_job(job, config, run_dir, result, cause, state)

@@ -322,7 +322,7 @@ def _failure(outcome: Any, settings: JobConfig) -> Failure:
 
 
 def _diagnosis_of(result: Dict[str, Any], job: Mapping[str, Any], log_tail: Any) -> Dict[str, Any]:
-    from converter.diagnosis.diagnose import diagnose_record
+    from converter.diagnosis.failure_report import diagnose_record
 
     try:
         return diagnose_record(result, job, list(log_tail or []))
