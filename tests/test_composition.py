@@ -56,3 +56,32 @@ def test_an_override_the_grammar_refuses_is_named_whole(compose) -> None:
     assert caught.value.key == "model.checkpoint"
     assert caught.value.problem.startswith("cannot parse the override 'model.checkpoint=~/weights.pt'")
     assert "key='~/file.pt'" in caught.value.fix
+
+
+def test_a_misspelt_backend_option_lists_the_backends_options(compose) -> None:
+    with pytest.raises(ConfigError) as caught:
+        compose("+model=classification", "export=onnx", "export.options.opsett=17")
+    assert caught.value.key == "export.options.opsett"
+    assert (
+        caught.value.fix
+        == "use one of this backend's options: opset, optimize, graph_optimization_level, intra_op_threads"
+    )
+
+
+def test_backend_options_and_their_defaults_come_from_their_dataclass(compose) -> None:
+    from converter.config.backend_options import BACKEND_OPTIONS, option_defaults
+
+    for backend, options in BACKEND_OPTIONS.items():
+        job = resolved_without_hydra(compose("+model=classification", f"export={backend}"))
+        assert job["export"]["options"] == option_defaults(options), backend
+    onnx = resolved_without_hydra(compose("+model=classification", "export=onnx", "export.options.opset=17"))
+    assert onnx["export"]["options"]["opset"] == 17
+
+
+def test_no_export_yaml_states_an_option_default_of_its_own() -> None:
+    import yaml
+
+    for path in sorted((CONF_DIR / "export").glob("*.yaml")):
+        config = yaml.safe_load(path.read_text())
+        assert "options" not in config, f"{path.name}: defaults belong to converter/config/backend_options.py"
+        assert f"/export_options/{path.stem}@options" in config["defaults"], path.name

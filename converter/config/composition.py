@@ -116,6 +116,8 @@ def _composition_error(exc: Exception) -> ConfigError:
         schema = _field(text, "object_type")
         allowed = _allowed_keys(schema)
         fix = f"remove or correct it; {schema} accepts {allowed}" if allowed else "remove or correct the key"
+    elif "not in struct" in problem and key.startswith("export.options.") and getattr(cause, "parent_node", None):
+        fix = f"use one of this backend's options: {', '.join(str(name) for name in cause.parent_node.keys())}"
     elif "not in struct" in problem:
         fix = "check the spelling; a key the config does not have yet needs a leading '+' (+key=value)"
     elif any(

@@ -230,7 +230,10 @@ def register_schema() -> None:
     """Make the schema available to `conf/config.yaml`'s defaults list."""
     from hydra.core.config_store import ConfigStore
 
+    from converter.config.backend_options import register_option_defaults
+
     ConfigStore.instance().store(name=SCHEMA_NAME, node=ConverterConfig)
+    register_option_defaults()
 
 
 def job_config(job: Mapping[str, Any]) -> ConverterConfig:

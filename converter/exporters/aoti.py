@@ -18,24 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
+from converter.config.backend_options import AotiOptions
 from converter.exporters.base import ExportRequest
 from converter.exporters.inductor_private import conv_weights_packed_at_size_hints
 from converter.exporters.torch_export import TorchExportExporter, TorchExportOptions
-
-
-@dataclass
-class AotiOptions:
-    # Fold weights into the compiled graph (inductor's `freezing`): the CPU speed-up.
-    freezing: bool = True
-    # Benchmark kernel choices while compiling (slow to compile; helps most on GPUs).
-    max_autotune: bool = False
-    # Any other torch._inductor.config key, passed through (e.g. {cpp.threads: 2}).
-    inductor_configs: Optional[Dict[str, Any]] = None
-    # As export=torch_export: export under no_grad.
-    no_grad: bool = True
-    # With a dynamic Dim, pack convolution weights for oneDNN at compile time, at the example's
-    # sizes (with freezing); Inductor otherwise repacks them on every call (inductor_private.py).
-    pack_conv_weights: bool = True
 
 
 @dataclass

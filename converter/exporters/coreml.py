@@ -13,41 +13,11 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from converter.config.backend_options import CoreMLOptions
 from converter.exporters.base import ExportRequest
-
-SOURCES = ("torch_export", "trace", "script")
-TARGETS = ("mlprogram", "neuralnetwork")
-
-
-@dataclass
-class CoreMLOptions:
-    # What coremltools converts: the torch.export program, a torch.jit.trace or a torch.jit.script.
-    source: str = "torch_export"
-    # mlprogram (.mlpackage, iOS 15+) or neuralnetwork (.mlmodel, older devices).
-    convert_to: str = "mlprogram"
-    # Per input name: {type: image, scale: 0.0171, bias: [...], color_layout: RGB} or {type: tensor}.
-    inputs: Optional[Dict[str, Any]] = None
-    # user_defined_metadata; dict and list values are stored as JSON (Xcode's preview params).
-    metadata: Optional[Dict[str, Any]] = None
-    # e.g. iOS16, macOS13; null: coremltools' default for convert_to.
-    minimum_deployment_target: Optional[str] = None
-    # mlprogram only: float16 (coremltools' default) or float32.
-    compute_precision: Optional[str] = None
-
-    def __post_init__(self) -> None:
-        # null in YAML (so `export.options.inputs={x: {...}}` can set it from the command line)
-        self.inputs, self.metadata = dict(self.inputs or {}), dict(self.metadata or {})
-        if self.source not in SOURCES:
-            raise ValueError(f"source '{self.source}' is not one of {', '.join(SOURCES)}")
-        if self.convert_to not in TARGETS:
-            raise ValueError(f"convert_to '{self.convert_to}' is not one of {', '.join(TARGETS)}")
-        for name, spec in self.inputs.items():
-            if (spec or {}).get("type", "tensor") not in ("tensor", "image"):
-                raise ValueError(f"inputs.{name}.type must be tensor or image")
 
 
 class CoreMLExporter:

@@ -16,23 +16,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from converter.config.backend_options import ExecuTorchOptions
 from converter.exporters.base import ExportRequest
 
 PTE, SIDECAR = "model.pte", "converter.json"
-DELEGATES = ("xnnpack", "none")
 _NOT_OPERATORS = ("getitem", "executorch_call_delegate", "sym_size")
-
-
-@dataclass
-class ExecuTorchOptions:
-    # xnnpack: delegate what XNNPACK takes (the fast path on CPUs); none: portable kernels only.
-    delegate: str = "xnnpack"
-    # The torch.export program it lowers: no-grad, as inference runs.
-    no_grad: bool = True
-
-    def __post_init__(self) -> None:
-        if self.delegate not in DELEGATES:
-            raise ValueError(f"delegate '{self.delegate}' is not one of {', '.join(DELEGATES)}")
 
 
 @dataclass

@@ -6,6 +6,7 @@ import importlib
 import sys
 from typing import List, Optional
 
+from converter.config.backend_options import option_defaults
 from converter.exporters import BACKENDS
 from converter.records.readme_section import render_or_embed
 
@@ -63,8 +64,15 @@ def backends_line() -> str:
     return "Backends: " + ", ".join(f"export={n}" + (" (default)" if n == default else "") for n in BACKENDS)
 
 
+def _yaml(value: object) -> str:
+    """An option's default as a user types it on the command line."""
+    if value is None:
+        return "null"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def render() -> str:
-    lines = ["| `export=` | artifact | runs on | options | needs |", "|---|---|---|---|---|"]
+    lines = ["| `export=` | artifact | runs on | `export.options` and defaults | needs |", "|---|---|---|---|---|"]
     for name, where in BACKENDS.items():
         module_name, class_name = where.split(":")
         exporter = getattr(importlib.import_module(module_name), class_name)
@@ -74,7 +82,7 @@ def render() -> str:
             "openvino": ".openvino/model.xml + .bin",
             "executorch": ".executorch/model.pte",
         }.get(name, exporter.suffix)
-        options = ", ".join(f"`{o}`" for o in exporter.Options.__dataclass_fields__)
+        options = ", ".join(f"`{name}={_yaml(value)}`" for name, value in option_defaults(exporter.Options).items())
         needs = [f"extra `{name}`" if getattr(exporter, "requires", ()) else ""]
         needs += [f"`{tool}`" for tool in getattr(exporter, "tools", ())]
         if getattr(exporter, "needs_cuda", False):

@@ -7,35 +7,15 @@ loaded session hands back the eager structure (dicts, tuples) for validation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
+from converter.config.backend_options import OnnxOptions
 from converter.exporters.base import ExportRequest
 
 OUT_SPEC_KEY = "converter.out_spec"
 LEVEL_KEY = "converter.graph_optimization_level"
 THREADS_KEY = "converter.intra_op_threads"
-OPTIMIZATION_LEVELS = ("disable", "basic", "extended", "all")
-
-
-@dataclass
-class OnnxOptions:
-    # ONNX opset of the exported graph (torch.onnx's translation supports 18 and later).
-    opset: int = 18
-    # torch.onnx's graph optimizer (constant folding, redundant-node removal) after translation.
-    optimize: bool = True
-    # ONNX Runtime's graph optimizations when the session loads: disable, basic, extended, all.
-    graph_optimization_level: str = "all"
-    # Session intra-op threads; null: benchmark.threads, else torch's thread count.
-    intra_op_threads: Optional[int] = None
-
-    def __post_init__(self) -> None:
-        if self.graph_optimization_level not in OPTIMIZATION_LEVELS:
-            raise ValueError(
-                f"graph_optimization_level '{self.graph_optimization_level}' is not an ONNX Runtime level; "
-                f"use one of {', '.join(OPTIMIZATION_LEVELS)}"
-            )
 
 
 class OnnxExporter:

@@ -17,27 +17,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from converter.config.backend_options import OPENVINO_PRECISIONS, OpenVinoOptions
 from converter.exporters.base import ExportRequest
 
-# precision -> the atol validation needs at least (resnet18 at bf16: 1.1e-2 on the value-range edges).
-PRECISIONS = {"f32": None, "bf16": 5.0e-2, "f16": 1.0e-2}
+PRECISIONS = OPENVINO_PRECISIONS
+
 XML, SIDECAR = "model.xml", "converter.json"
-
-
-@dataclass
-class OpenVinoOptions:
-    # Inference precision of the CPU plugin: f32 (exact), bf16 or f16 (faster, and validation's
-    # tolerance widens to what they need, recorded in result.json).
-    precision: str = "f32"
-    # Store weights as fp16 in model.bin (half the size, about 2e-3 error).
-    compress_weights: bool = False
-    # The torch.export program it converts: no-grad, as inference runs.
-    no_grad: bool = True
-    run_decompositions: bool = False
-
-    def __post_init__(self) -> None:
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision '{self.precision}' is not one of {', '.join(PRECISIONS)}")
 
 
 @dataclass

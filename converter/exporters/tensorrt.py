@@ -16,22 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
+from converter.config.backend_options import TensorRTOptions
 from converter.exporters.base import ExportRequest
 from converter.exporters.torch_export import TorchExportExporter, TorchExportOptions
-
-PRECISIONS = ("fp32", "fp16")
-
-
-@dataclass
-class TensorRTOptions:
-    # Kernels TensorRT may pick: fp32, or fp16 (faster on tensor cores, looser numbers).
-    precision: str = "fp32"
-    # TensorRT's builder workspace in MiB (null: its default).
-    workspace_mb: Optional[int] = None
-
-    def __post_init__(self) -> None:
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision '{self.precision}' is not one of {', '.join(PRECISIONS)}")
 
 
 @dataclass

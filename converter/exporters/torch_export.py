@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from converter.config.backend_options import TorchExportOptions
 from converter.exporters.base import ExportRequest
-
-
-@dataclass
-class TorchExportOptions:
-    # Lower to the core ATen opset, as edge runtimes and AOTInductor expect.
-    run_decompositions: bool = False
-    # Export in no-grad mode, as inference runs. With grad on, a model that switches grad
-    # mode inside (SAM 2's @torch.no_grad position encodings) gets wrap_with_set_grad_enabled
-    # nodes, and torch 2.14 cannot reload the saved non-strict program (SpecViolationError).
-    no_grad: bool = True
-    # On an export failure, run torch.export.draft_export and keep its report (every guard and
-    # failure it met, with locations) as draft_report.txt in the run folder and in MLflow.
-    draft_report: bool = True
 
 
 def _one_line(exc: BaseException) -> str:

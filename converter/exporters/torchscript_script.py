@@ -9,17 +9,11 @@ from __future__ import annotations
 
 import copy
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Tuple
 
+from converter.config.backend_options import ScriptOptions
 from converter.exporters.base import ExportRequest
 from converter.exporters.torchscript import TorchScriptArtifact
-
-
-@dataclass
-class ScriptOptions:
-    # torch.jit.freeze: inline parameters as constants for inference.
-    freeze: bool = False
 
 
 @contextmanager

@@ -6,19 +6,11 @@ The danger (registry/toys.py's `InputConfirm`): traced on a positive input it dr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from converter.config.backend_options import TraceOptions
 from converter.exporters.base import ExportRequest
 from converter.exporters.torchscript import TorchScriptArtifact
-
-
-@dataclass
-class TraceOptions:
-    # Re-run the trace on the example and compare: torch's own consistency check.
-    check_trace: bool = True
-    # torch.jit.freeze: inline parameters as constants for inference.
-    freeze: bool = False
 
 
 class TorchScriptTraceExporter(TorchScriptArtifact):
