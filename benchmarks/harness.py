@@ -109,8 +109,10 @@ def isolation_and_cache(repeats: int) -> list[str]:
 
 def _stages_of_newest_job(work: Path) -> float:
     """The sum of the stage times the newest job under work/outputs recorded."""
-    newest = max((work / "outputs").rglob("result.json"), key=lambda p: p.stat().st_mtime)
-    return float(sum((json.loads(newest.read_text()).get("stages") or {}).values()))
+    from converter.records.run_folder import read_result, run_folders_under
+
+    newest = max(run_folders_under(work / "outputs"), key=lambda run_dir: run_dir.stat().st_mtime)
+    return float(sum((read_result(newest).get("stages") or {}).values()))
 
 
 def machine() -> str:
@@ -143,11 +145,13 @@ def sweep_section(sweep: Path | None) -> list[str]:
     from converter.benchmark.stats import slow_baselines
 
     measured, failures = [], []
-    for result_file in sorted(sweep.glob("*/result.json"), key=lambda f: f.parent.name.split("-", 1)[-1]):
-        result = json.loads(result_file.read_text())
+    from converter.records.run_folder import BENCH_FILE, read_result, run_folders_under
+
+    for run_dir in sorted(run_folders_under(sweep), key=lambda folder: folder.name.split("-", 1)[-1]):
+        result = read_result(run_dir)
         model = f"{result['model']} ({result.get('variant') or '-'})"
         label = f"{model} / {result['backend']}"
-        bench_file = result_file.parent / "bench.json"
+        bench_file = run_dir / BENCH_FILE
         if result["status"] != "ok" or not bench_file.is_file():
             failure = result.get("failure") or {}
             reason = (failure.get("message") or "").strip().splitlines()
@@ -184,7 +188,7 @@ def sweep_section(sweep: Path | None) -> list[str]:
             f"{f'{gflops:.1f}' if gflops else '-'} | {f'{fraction * 100:.0f}%' if fraction else '-'} | {mem} | "
             f"{bench['artifact_size_bytes'] / 2**20:.1f} | {bench['export_s']:.1f} | {cold.get('load_s', float('nan')):.2f} |"
         )
-    benches = [json.loads(p.read_text()) for p in sweep.glob("*/bench.json")]
+    benches = [json.loads(p.read_text()) for p in sweep.glob(f"*/{BENCH_FILE}")]
     peak = next((b.get("machine_peak") for b in benches), None)
     theoretical = next((b.get("theoretical_peak") for b in benches if b.get("theoretical_peak")), None)
     lines = [

@@ -101,3 +101,16 @@ def test_no_submodule_shadows_a_name_its_package_exports() -> None:
         submodules = {p.stem for p in init.parent.glob("*.py")} | {p.name for p in init.parent.iterdir() if p.is_dir()}
         clashes += [f"{init.parent.name}.{name}" for name in exported & submodules]
     assert clashes == []
+
+
+def test_the_job_record_is_read_through_one_module() -> None:
+    """result.json is opened by converter.records.run_folder only; the child's pipeline writes it
+    and tracking logs the file as it is, by its name."""
+    allowed = {"records/run_folder.py", "job/pipeline.py", "tracking/job_run.py"}
+    readers = sorted(
+        str(path.relative_to(ENGINE))
+        for path in ENGINE.rglob("*.py")
+        if str(path.relative_to(ENGINE)) not in allowed
+        and ("RESULT_FILE" in path.read_text() or '"result.json"' in path.read_text())
+    )
+    assert readers == []

@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from converter.config.schema import TrackingConfig
 from converter.errors import one_line
-from converter.records.run_folder import RESULT_FILE, SUMMARY_FILE, SWEEP_FILE, TRACKING_FILE
+from converter.records.run_folder import SUMMARY_FILE, SWEEP_FILE, TRACKING_FILE, read_result, run_folders_under
 
 
 @dataclass
@@ -37,12 +37,9 @@ class SyncReport:
 
 
 def _run_folders(path: Path) -> Iterator[Path]:
-    if (path / RESULT_FILE).is_file():
-        yield path
-        return
-    for result in sorted(path.rglob(RESULT_FILE)):
-        if not any(part.startswith(".") for part in result.relative_to(path).parts[:-1]):
-            yield result.parent
+    for run_dir in run_folders_under(path):
+        if run_dir == path or not any(part.startswith(".") for part in run_dir.relative_to(path).parts):
+            yield run_dir
 
 
 def _sweep_folders(runs: List[Path]) -> List[Path]:
@@ -84,10 +81,7 @@ def _sweep_experiment(sweep_dir: Path, runs: List[Path], tracking: TrackingConfi
 
 
 def _config_of(run_dir: Path) -> Dict[str, Any]:
-    try:
-        return json.loads((run_dir / RESULT_FILE).read_text()).get("config") or {}
-    except (OSError, ValueError):
-        return {}
+    return read_result(run_dir).get("config") or {}
 
 
 def sync(path: Path, tracking: TrackingConfig) -> SyncReport:
@@ -104,7 +98,7 @@ def sync(path: Path, tracking: TrackingConfig) -> SyncReport:
             sweep, experiment = _sweep_experiment(sweep_dir, [r for r in runs if r.parent == sweep_dir], tracking)
             start_parent_run(tracking, sweep_dir, sweep, experiment)
     for run_dir in runs:
-        result = json.loads((run_dir / RESULT_FILE).read_text())
+        result = read_result(run_dir)
         record = result.get("config") or {}
         experiment = (record.get("tracking") or {}).get("experiment") or result["model"]
         settings = replace(tracking, sweep=(record.get("tracking") or {}).get("sweep"))

@@ -6,23 +6,21 @@ Jobs may run in this process, in joblib workers or on cluster nodes; the files t
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from converter.records.results import Status
-from converter.records.run_folder import NIGHTLY_FILE, RESULT_FILE, SWEEP_FILE, TRACKING_FILE
+from converter.records.run_folder import (
+    NIGHTLY_FILE,
+    SWEEP_FILE,
+    TRACKING_FILE,
+    read_json,
+    read_result,
+    run_folders_under,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
-
-
-def read_json(path: Path) -> Dict[str, Any]:
-    """A JSON file a job or callback wrote, or {} when it is missing or half-written."""
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
 
 
 def job_dirs(sweep_dir: Path) -> List[Path]:
@@ -41,7 +39,7 @@ def runs_ok(run_dirs: Iterable[Path]) -> bool:
     if not dirs:
         return False
     for run_dir in dirs:
-        if read_json(run_dir / RESULT_FILE).get("status") != Status.OK:
+        if read_result(run_dir).get("status") != Status.OK:
             return False
         tracking = read_json(run_dir / TRACKING_FILE)
         if tracking and not tracking.get("logged"):
@@ -65,12 +63,11 @@ def sweep_exit_code(sweep_dir: Path) -> int:
 
 def results_under(path: Path) -> List[Dict[str, Any]]:
     """Every result.json at or under `path` (a run folder, a sweep folder, outputs/), each with its folder."""
-    files = [path / RESULT_FILE] if (path / RESULT_FILE).is_file() else sorted(path.rglob(RESULT_FILE))
     found = []
-    for file in files:
-        result = read_json(file)
+    for run_dir in run_folders_under(path):
+        result = read_result(run_dir)
         if result.get("status"):
-            found.append({**result, "run_dir": str(file.parent)})
+            found.append({**result, "run_dir": str(run_dir)})
     return found
 
 

@@ -1,11 +1,14 @@
-"""Writing a job's record into its run folder: result.json, atomically, whoever writes it (the
-job's child, the task for a cached or crashed job, the Slurm launcher for a job Slurm ended)."""
+"""A job's run folder and its record: the file names, the one writer of result.json (the job's
+child, the task for a cached or crashed job, the Slurm launcher for a job Slurm ended write it
+through `write_result`) and the one reader (`read_result`, `has_result`, `run_folders_under`),
+which every report, the cache, sync and the benchmark harness go through."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from converter.records.artifacts import write_json_atomically
 
@@ -37,3 +40,33 @@ def write_result(result: Dict[str, Any], run_dir: Path) -> Dict[str, Any]:
         )
         result = {**result, "written": False}
     return result
+
+
+def read_json(path: Path) -> Dict[str, Any]:
+    """A JSON file a job or callback wrote, or {} when it is missing or half-written."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def read_result(run_dir: Path) -> Dict[str, Any]:
+    """The job's record, or {} when it has none yet (still running, or killed before it wrote one)."""
+    return read_json(Path(run_dir) / RESULT_FILE)
+
+
+def has_result(run_dir: Path) -> bool:
+    return (Path(run_dir) / RESULT_FILE).is_file()
+
+
+def forget_result(run_dir: Path) -> None:
+    """Remove a record before the job runs again in the same folder (a stale one would stand for it)."""
+    (Path(run_dir) / RESULT_FILE).unlink(missing_ok=True)
+
+
+def run_folders_under(path: Path) -> List[Path]:
+    """`path` itself when it is a run folder, else every run folder with a record under it."""
+    path = Path(path)
+    if has_result(path):
+        return [path]
+    return [record.parent for record in sorted(path.rglob(RESULT_FILE))]

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional
 from converter.config.schema import TrackingConfig
 from converter.records.outcome import category_counts, category_of, job_dirs
 from converter.records.results import STATUS_ORDER, Status, failure_reason, not_validated, worst_error
-from converter.records.run_folder import CONFIG_FILE, RESULT_FILE, SUMMARY_FILE, TRACKING_FILE
+from converter.records.run_folder import CONFIG_FILE, SUMMARY_FILE, TRACKING_FILE, read_result
 from converter.reporting.best_target import fastest_markdown, model_label
 
 START, END = "<!-- matrix:start -->", "<!-- matrix:end -->"
@@ -27,9 +27,8 @@ def collect_results(sweep_dir: Path) -> List[Dict[str, Any]]:
     without result.json (its supervisor itself was killed) is reported as crashed."""
     results = []
     for job_dir in job_dirs(sweep_dir):
-        result_file = job_dir / RESULT_FILE
-        if result_file.is_file():
-            result = json.loads(result_file.read_text())
+        result = read_result(job_dir)
+        if result:
             tracking = job_dir / TRACKING_FILE
             logged = json.loads(tracking.read_text()).get("logged") if tracking.is_file() else None
             results.append({**result, "run_dir": str(job_dir), "logged": logged})

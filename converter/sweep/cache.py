@@ -27,7 +27,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Set
 
 from converter.records.artifacts import sha256_of, write_json_atomically
 from converter.records.results import Status
-from converter.records.run_folder import BENCH_FILE, GRAPH_FILE, OPERATORS_FILE, RESULT_FILE
+from converter.records.run_folder import BENCH_FILE, GRAPH_FILE, OPERATORS_FILE, read_result
 
 ENGINE_DIR = Path(__file__).resolve().parents[1]
 # Sections that say how a job runs or where it is recorded, not what it computes.
@@ -199,8 +199,10 @@ def lookup(cache_dir: Path, key: str) -> CacheHit | CacheMiss:
     entry = cache_dir / f"{key}.json"
     try:
         run_dir = Path(json.loads(entry.read_text())["run_dir"])
-        result = json.loads((run_dir / RESULT_FILE).read_text())
     except (OSError, ValueError, KeyError):
+        return CacheMiss()
+    result = read_result(run_dir)
+    if not result:
         return CacheMiss()
     if result.get("job_key") != key or not cacheable(result):
         return CacheMiss(f"the cached result in {run_dir} no longer matches its entry")

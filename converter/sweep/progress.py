@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, TextIO
 from converter.records import stage
 from converter.records.outcome import job_dirs, read_json
 from converter.records.results import Status
-from converter.records.run_folder import RESULT_FILE, SWEEP_FILE
+from converter.records.run_folder import SWEEP_FILE, read_result
 
 COUNTED = tuple(Status)
 
@@ -76,7 +76,7 @@ class SweepMonitor(threading.Thread):
         snap = Snapshot(total=record.get("total"), elapsed_s=time.monotonic() - self.started)
         for job_dir in job_dirs(self.sweep_dir):
             if job_dir.name not in self._results:
-                result = read_json(job_dir / RESULT_FILE)
+                result = read_result(job_dir)
                 if "status" in result:
                     self._results[job_dir.name] = result
             if job_dir.name in self._results:

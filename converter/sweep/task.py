@@ -19,7 +19,14 @@ from converter.config.schema import JobConfig, TrackingConfig, job_config
 from converter.errors import Failure, one_line
 from converter.records.artifacts import write_json_atomically
 from converter.records.results import Status, headline
-from converter.records.run_folder import CONFIG_FILE, RESULT_FILE, SWEEP_FILE, TRACKING_FILE, write_result
+from converter.records.run_folder import (
+    CONFIG_FILE,
+    SWEEP_FILE,
+    TRACKING_FILE,
+    forget_result,
+    read_result,
+    write_result,
+)
 
 log = logging.getLogger("converter")
 # Supervisor verdicts whose fix (a higher job.timeout_s or job.max_memory_mb) is not tried automatically.
@@ -213,7 +220,7 @@ def run_supervised(
         rejected = found.rejected
         if rejected:
             log.warning("cache entry not trusted, running the job again: %s", rejected)
-    (run_dir / RESULT_FILE).unlink(missing_ok=True)
+    forget_result(run_dir)
     if settings.isolate:
         result = _run_in_child(job, run_dir, settings, echo, prestart_next, fresh_child)
     else:
@@ -249,7 +256,7 @@ def _run_in_child(
     limits = Limits(settings.timeout_s, settings.max_memory_mb, settings.poll_interval_s)
     outcome = supervise(config_file, run_dir, limits, echo, prestart_next, fresh_child)
     if outcome.status is None:
-        result = json.loads((run_dir / RESULT_FILE).read_text())
+        result = read_result(run_dir)
         result["process"] = outcome.process_record()
         return result
     from converter.job.pipeline import new_result
@@ -376,11 +383,10 @@ def record_slurm_end(sweep_config: Any, run_dir: Path, state: str, error: Any) -
     from converter.config.redact import env_derived_keys, redacted
     from converter.config.schema import job_config
     from converter.errors import one_line
-    from converter.records.outcome import read_json
     from converter.sweep.isolation.slurm import write_slurm_record
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    own = read_json(run_dir / RESULT_FILE)
+    own = read_result(run_dir)
     if own.get("status"):
         return str(own["status"])
     job_cfg = OmegaConf.masked_copy(sweep_config, [k for k in sweep_config if k != "hydra"])

@@ -13,7 +13,6 @@ refuses, an existing YAML without --force): nothing is written then.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import subprocess
@@ -24,7 +23,7 @@ from typing import Any, Dict, List, Optional
 
 from converter.errors import ConfigError, one_line
 from converter.records.outcome import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
-from converter.records.run_folder import RESULT_FILE
+from converter.records.run_folder import read_result
 
 RUN_OVERRIDES = ["benchmark=off"]
 
@@ -224,8 +223,8 @@ def _run(name: str, extra: List[str]) -> Dict[str, Any]:
     command = [sys.executable, "-m", "converter", *extra, f"+model={name}", *RUN_OVERRIDES, f"hydra.run.dir={run_dir}"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CONF_DIR.parent), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run(command, env=env, text=True, stdout=sys.stdout, stderr=subprocess.PIPE)
-    result_file = run_dir / RESULT_FILE
-    if not result_file.is_file():
+    result = read_result(run_dir)
+    if not result:
         sys.stderr.write(proc.stderr[-3000:])
         return {"status": "failed", "failure": {"category": "config", "hint": proc.stderr.strip()[-400:]}}
-    return json.loads(result_file.read_text())
+    return result

@@ -20,7 +20,7 @@ from typing import IO, Deque, List, Optional, Sequence
 
 from converter.records import stage
 from converter.records.results import Status
-from converter.records.run_folder import LOG_FILE, RESULT_FILE
+from converter.records.run_folder import LOG_FILE, has_result
 from converter.sweep.isolation import warm
 from converter.sweep.isolation.processes import ProcessTree, signal_name, start_guardian
 
@@ -132,7 +132,7 @@ def supervise(
     outcome = ChildOutcome(
         child.returncode, seconds, peak, verdict, stage=stage.current(run_dir), log_tail=list(tee.tail)
     )
-    if verdict is None and not (run_dir / RESULT_FILE).is_file():
+    if verdict is None and not has_result(run_dir):
         outcome.status = Status.CRASHED
         outcome.signal = signal_name(child.returncode)
     return outcome
