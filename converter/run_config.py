@@ -30,7 +30,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     die_with_parent()
     faulthandler.enable()  # a segfault or abort prints the Python stack into the job's log
 
-    from converter.config.schema import ConverterConfig
+    from converter.config.schema import ConverterConfig, job_config
     from converter.job.pipeline import run_job
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -49,7 +49,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     job = OmegaConf.to_container(
         OmegaConf.merge(OmegaConf.structured(ConverterConfig), OmegaConf.load(config)), resolve=True
     )
-    result = run_job(job, out_dir)
+    result = run_job(job, out_dir, job_config(job))  # typed once in the child
     code = 0 if result.ok else 1
     if SUPERVISOR_PID_ENV not in os.environ:
         print(result.headline())

@@ -106,7 +106,7 @@ def test_an_error_while_supervising_fails_the_job_not_the_sweep(tmp_path: Path, 
     """Reusing a cached result on a full disk: the copy fails; the job is recorded as failed, nothing raises."""
     import converter.sweep.cache as cache_module
     from converter.cli.preflight import compose_jobs, parse_argv
-    from converter.config.schema import job_config
+    from converter.config.job_spec import JobSpec
     from converter.sweep.task import run_guarded
 
     def full_disk(hit, run_dir):
@@ -115,7 +115,7 @@ def test_an_error_while_supervising_fails_the_job_not_the_sweep(tmp_path: Path, 
     monkeypatch.setattr(cache_module, "lookup", lambda cache_dir, key: cache_module.CacheHit(tmp_path, {}))
     monkeypatch.setattr(cache_module, "reuse", full_disk)
     (job,) = compose_jobs(parse_argv(["+model=classification", "tracking=off", "benchmark=off"])).jobs
-    result = run_guarded(job, job_config(job).job, job, tmp_path / "run")
+    result = run_guarded(JobSpec.of(job), tmp_path / "run")
     assert (result["status"], result["failure"]["stage"], result["failure"]["type"]) == (
         "failed",
         "supervise",

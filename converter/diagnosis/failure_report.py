@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
 
-from converter.config.schema import ConverterConfig, job_config
+from converter.config.schema import ConverterConfig
 from converter.diagnosis.categories import Diagnosis, FailureContext, diagnose
 from converter.diagnosis.location import traceback_frames
 from converter.errors import Failure
@@ -54,14 +54,14 @@ def diagnose_job(
     return failure.diagnosed(diagnosis.to_fields())
 
 
-def diagnose_record(result: Mapping[str, Any], job: Mapping[str, Any], log_tail: list) -> Dict[str, Any]:
+def diagnose_record(result: Mapping[str, Any], config: ConverterConfig, log_tail: list) -> Dict[str, Any]:
     """Diagnosis fields for a failure the supervisor recorded (crashed, timeout, oom)."""
     failure = result.get("failure") or {}
     context = FailureContext(
         stage=failure.get("stage") or "start",
         type=failure.get("type") or "",
         message=failure.get("message") or "",
-        job=job_config(job),
+        job=config,
         status=result["status"],
         log_tail=log_tail,
         process=result.get("process") or {},

@@ -14,7 +14,7 @@ import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping
+from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 from converter.config.dotted_paths import top_package
 from converter.config.schema import ConverterConfig, job_config
@@ -98,14 +98,15 @@ def new_result(job: Mapping[str, Any]) -> JobResult:
     )
 
 
-def run_job(job: Mapping[str, Any], run_dir: Path) -> JobResult:
+def run_job(job: Mapping[str, Any], run_dir: Path, config: Optional[ConverterConfig] = None) -> JobResult:
     """Run one job and write its files into `run_dir`, result.json last. A stage that raises
     (an export error, a validation mismatch, a config problem found late) is a result, not
-    an exception, so one bad job never stops a sweep."""
+    an exception, so one bad job never stops a sweep. `config`: the job typed already by this
+    process (JobSpec), else typed here."""
     import torch
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    config = job_config(job)
+    config = config if config is not None else job_config(job)
     result = new_result(job)
     library = library_of(config.model.library, config.model.loader["_target_"])
     result.versions = versions(library)

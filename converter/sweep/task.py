@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
-from converter.config.schema import JobConfig, TrackingConfig, job_config
+from converter.config.job_spec import JobSpec
+from converter.config.schema import ConverterConfig, JobConfig, TrackingConfig
 from converter.errors import Failure, one_line
 from converter.records.artifacts import write_json_atomically
 from converter.records.results import Status, headline
@@ -39,27 +40,24 @@ def task(cfg: Any) -> str:
     from hydra.types import RunMode
     from omegaconf import OmegaConf
 
-    from converter.config.redact import env_derived_keys, redacted
+    from converter.config.redact import env_derived_keys
 
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
-    job = OmegaConf.to_container(cfg, resolve=True)
     env_keys = env_derived_keys(cfg)
-    record_config = redacted(job, env_keys)
+    spec = JobSpec.of(OmegaConf.to_container(cfg, resolve=True), env_keys)  # typed once in this process
+    config = spec.config
     single = hydra_cfg.mode != RunMode.MULTIRUN
     more = not single and _jobs_after(Path(hydra_cfg.sweep.dir), int(hydra_cfg.job.num)) > 0
-    config = job_config(job)  # typed once; the dict goes on as the record and the child's config.yaml
     result = run_guarded(
-        job,
-        config.job,
-        record_config,
+        spec,
         run_dir,
         echo=sys.stdout if single else None,
         prestart_next=more,
         fresh_child=bool(hydra_cfg.job.env_set),
     )
     if config.tracking.enabled:
-        track(config.tracking, record_config, result, run_dir)
+        track(config.tracking, spec.record, result, run_dir)
     if result["status"] != Status.OK and (result.get("failure") or {}).get("fix_overrides"):
         result = _with_verified_fix(result, run_dir, config, hydra_cfg, env_keys)
     if single:
@@ -118,15 +116,12 @@ def _compose_follow_up(overrides: List[str]) -> Dict[str, Any]:
 
 
 def _run_follow_up(job: Dict[str, Any], run_dir: Path, failed_run: Optional[str], env_keys: Any) -> Dict[str, Any]:
-    from converter.config.redact import redacted
-
     job = {**job, "tracking": {**job["tracking"], "register": False}}  # advice, not a deliverable: never registered
-    config = job_config(job)
-    record_config = redacted(job, env_keys)
-    result = run_guarded(job, config.job, record_config, run_dir)
+    spec = JobSpec.of(job, env_keys)
+    result = run_guarded(spec, run_dir)
     log.info("follow-up %s", headline(result).split("\n")[0])
-    if config.tracking.enabled:
-        track(config.tracking, record_config, result, run_dir, {"fix_of": failed_run} if failed_run else None)
+    if spec.config.tracking.enabled:
+        track(spec.config.tracking, spec.record, result, run_dir, {"fix_of": failed_run} if failed_run else None)
     return result
 
 
@@ -150,20 +145,18 @@ def _config_dir(hydra_cfg: Any) -> Optional[str]:
     return None
 
 
-def run_guarded(
-    job: Dict[str, Any], settings: JobConfig, record_config: Dict[str, Any], run_dir: Path, **options: Any
-) -> Dict[str, Any]:
+def run_guarded(spec: JobSpec, run_dir: Path, **options: Any) -> Dict[str, Any]:
     """`run_supervised` that never raises: Hydra's sweeper re-raises a task's exception, which
     would end the sweep, so an error of the supervisor itself becomes this job's failure."""
     try:
-        return run_supervised(job, settings, record_config, run_dir, **options)
+        return run_supervised(spec, run_dir, **options)
     except Exception as exc:  # noqa: BLE001
         from converter.sweep.isolation.slurm import record_slurm_warning, slurm_warning
 
         state = slurm_warning(exc)
         if state:  # Slurm is about to end the job (time limit, preemption): say so while there is time
-            return record_slurm_warning(job, record_config, run_dir, state, exc)
-        return _supervisor_failure(job, record_config, run_dir, exc)
+            return record_slurm_warning(spec.job, spec.record, run_dir, state, exc)
+        return _supervisor_failure(spec.job, spec.record, run_dir, exc)
 
 
 def _supervisor_failure(
@@ -195,9 +188,7 @@ def _jobs_after(sweep_dir: Path, number: int) -> int:
 
 
 def run_supervised(
-    job: Dict[str, Any],
-    settings: JobConfig,
-    record_config: Dict[str, Any],
+    spec: JobSpec,
     run_dir: Path,
     echo: Optional[Any] = None,
     prestart_next: bool = False,
@@ -205,6 +196,8 @@ def run_supervised(
 ) -> Dict[str, Any]:
     """The job's result as written to run_dir/result.json: reused, run in a child, or run here."""
     from converter.sweep import cache
+
+    job, settings, record_config = spec.job, spec.config.job, spec.record
 
     run_dir.mkdir(parents=True, exist_ok=True)
     key = cache.key_of(job)
@@ -222,11 +215,11 @@ def run_supervised(
             log.warning("cache entry not trusted, running the job again: %s", rejected)
     forget_result(run_dir)
     if settings.isolate:
-        result = _run_in_child(job, run_dir, settings, echo, prestart_next, fresh_child)
+        result = _run_in_child(spec, run_dir, echo, prestart_next, fresh_child)
     else:
         from converter.job.pipeline import run_job
 
-        result = run_job(job, run_dir).to_dict()
+        result = run_job(job, run_dir, spec.config).to_dict()
         result["process"] = {"isolated": False}
     result.update(config=record_config, job_key=key, cached=False, cache_rejected=rejected)
     result = write_result(result, run_dir)
@@ -238,19 +231,13 @@ def run_supervised(
     return result
 
 
-def _run_in_child(
-    job: Dict[str, Any],
-    run_dir: Path,
-    settings: JobConfig,
-    echo: Optional[Any],
-    prestart_next: bool,
-    fresh_child: bool,
-) -> Dict:
+def _run_in_child(spec: JobSpec, run_dir: Path, echo: Optional[Any], prestart_next: bool, fresh_child: bool) -> Dict:
     from omegaconf import OmegaConf
 
     from converter.records.artifacts import save_atomically
     from converter.sweep.isolation.supervisor import Limits, supervise
 
+    job, settings = spec.job, spec.config.job
     config_file = run_dir / CONFIG_FILE
     save_atomically(lambda path: path.write_text(OmegaConf.to_yaml(OmegaConf.create(job))), config_file)
     limits = Limits(settings.timeout_s, settings.max_memory_mb, settings.poll_interval_s)
@@ -275,7 +262,7 @@ def _run_in_child(
         result["failure"]["traceback"] = "\n".join(outcome.log_tail)
         result["process"]["slurm_state"] = state
     else:
-        result["failure"].update(_diagnosis_of(result, job, outcome.log_tail))
+        result["failure"].update(_diagnosis_of(result, spec.config, outcome.log_tail))
     result["stages"] = _stages_so_far(run_dir)
     return result
 
@@ -328,11 +315,11 @@ def _failure(outcome: Any, settings: JobConfig) -> Failure:
     return Failure(stage=stage, type=kind, message=message, traceback="\n".join(outcome.log_tail))
 
 
-def _diagnosis_of(result: Dict[str, Any], job: Mapping[str, Any], log_tail: Any) -> Dict[str, Any]:
+def _diagnosis_of(result: Dict[str, Any], config: ConverterConfig, log_tail: Any) -> Dict[str, Any]:
     from converter.diagnosis.failure_report import diagnose_record
 
     try:
-        return diagnose_record(result, job, list(log_tail or []))
+        return diagnose_record(result, config, list(log_tail or []))
     except Exception as exc:  # noqa: BLE001 (the verdict stands without its diagnosis)
         log.warning("diagnosing the %s job failed: %s", result["status"], exc)
         return {}
@@ -380,8 +367,7 @@ def record_slurm_end(sweep_config: Any, run_dir: Path, state: str, error: Any) -
     A record the job wrote itself stands."""
     from omegaconf import OmegaConf
 
-    from converter.config.redact import env_derived_keys, redacted
-    from converter.config.schema import job_config
+    from converter.config.redact import env_derived_keys
     from converter.errors import one_line
     from converter.sweep.isolation.slurm import write_slurm_record
 
@@ -390,12 +376,10 @@ def record_slurm_end(sweep_config: Any, run_dir: Path, state: str, error: Any) -
     if own.get("status"):
         return str(own["status"])
     job_cfg = OmegaConf.masked_copy(sweep_config, [k for k in sweep_config if k != "hydra"])
-    job = OmegaConf.to_container(job_cfg, resolve=True)
-    record_config = redacted(job, env_derived_keys(job_cfg))
-    config = job_config(job)
+    spec = JobSpec.of(OmegaConf.to_container(job_cfg, resolve=True), env_derived_keys(job_cfg))
     minutes = int(getattr(getattr(sweep_config.hydra, "launcher", None), "timeout_min", 0) or 0)
     detail = one_line(error) if error else ""
-    result = write_slurm_record(job, record_config, run_dir, state, state, minutes, detail)
-    if config.tracking.enabled:
-        track(config.tracking, record_config, result, run_dir)
+    result = write_slurm_record(spec.job, spec.record, run_dir, state, state, minutes, detail)
+    if spec.config.tracking.enabled:
+        track(spec.config.tracking, spec.record, result, run_dir)
     return str(result["status"])
