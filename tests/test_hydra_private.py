@@ -66,3 +66,16 @@ def test_a_remembered_composition_is_composed_once_and_handed_out_as_copies(monk
     first.model.name = "changed"
     assert second.model.name == "classification", "a copy: what one caller changes, no other sees"
     assert (second.export.backend, other.export.backend) == ("onnx", "torch_export")
+
+
+def test_the_single_runs_composition_goes_through_the_fence() -> None:
+    from hydra import initialize_config_dir
+
+    from converter.config.composition import CONF_DIR
+    from converter.config.schema import register_schema
+
+    register_schema()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="t"):
+        compose = hydra_private.compose_for_run(hydra_private.current_app())
+        cfg = compose("config", ["+model=classification"], True)
+    assert cfg.model.name == "classification" and cfg.hydra.mode is None  # RUN is set by the caller, as Hydra does

@@ -23,24 +23,18 @@ def run_single(args: argparse.Namespace, task: Callable[[Any], Any]) -> Optional
     """Compose, check (ConfigError before anything is written), run. Returns the job's run
     folder, or None when no model is selected (nothing runs)."""
     from hydra import initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
     from hydra.core.utils import run_job
     from hydra.types import HydraContext, RunMode
 
     from converter.config.hydra_private import callbacks as hydra_callbacks
+    from converter.config.hydra_private import compose_for_run, current_app
 
     register_schema()
     config_name = args.config_name or CONFIG_NAME
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="convert"):
-        app = GlobalHydra.instance().hydra
-
-        def compose(config_name: str, overrides: list, return_hydra_config: bool) -> Any:
-            return app.compose_config(
-                config_name, overrides, run_mode=RunMode.RUN, from_shell=True, with_log_configuration=True
-            )
-
+        app = current_app()
         overrides = job_overrides(args)
-        cfg = compose_checked(compose, config_name, overrides, hydra=True)
+        cfg = compose_checked(compose_for_run(app), config_name, overrides, hydra=True)
         check_job(cfg, overrides)
         job = resolved_without_hydra(cfg)
         if not job.get("model"):

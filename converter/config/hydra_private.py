@@ -11,6 +11,8 @@ moves or changes any of these). Each has no public equivalent in 1.3:
   composes and checks before Hydra writes anything.
 - `_locate`: import a dotted path; `hydra.utils.get_object` wraps it but also logs an error line
   for every miss, which preflight's own message replaces.
+- `GlobalHydra.instance().hydra` and `Hydra.compose_config` (`current_app`, `compose_for_run`):
+  the single-run path composes as `Hydra.run` does, with its logging configured, exactly once.
 - `ConfigLoaderImpl.load_configuration`: remembered per call (`remember_compositions`). The basic
   sweeper composes every job twice with the same arguments (once to check the batch, once to
   launch it); about 0.12 s each here, most of a cached sweep's cost beside MLflow.
@@ -70,3 +72,23 @@ def remember_compositions() -> None:
 
     load_configuration.converter_remembers = True  # type: ignore[attr-defined]
     ConfigLoaderImpl.load_configuration = load_configuration  # type: ignore[method-assign]
+
+
+def current_app() -> Any:
+    """The Hydra instance `initialize_config_dir` set up (its config loader and compose_config)."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    return GlobalHydra.instance().hydra
+
+
+def compose_for_run(app: Any) -> Any:
+    """A compose(config_name, overrides, return_hydra_config) that composes as `Hydra.run` does:
+    run mode, overrides from the shell, logging configured."""
+    from hydra.types import RunMode
+
+    def compose(config_name: str, overrides: list, return_hydra_config: bool) -> Any:
+        return app.compose_config(
+            config_name, overrides, run_mode=RunMode.RUN, from_shell=True, with_log_configuration=True
+        )
+
+    return compose
