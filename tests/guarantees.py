@@ -14,7 +14,15 @@ from typing import Dict, List, Tuple
 
 START, END = "<!-- guarantees:start -->", "<!-- guarantees:end -->"
 # Modules in the order their rows appear.
-MODULES = ("test_isolation", "test_disk_full", "test_cache", "test_tracking", "test_security", "test_config_fuzz")
+MODULES = (
+    "test_isolation",
+    "test_disk_full",
+    "test_cache",
+    "test_tracking",
+    "test_security",
+    "test_config_fuzz",
+    "test_config_checks",
+)
 
 
 def collect() -> List[Tuple[str, str, List[str]]]:

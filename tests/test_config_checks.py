@@ -51,6 +51,10 @@ def test_a_model_input_without_shape_or_factory_is_named() -> None:
     assert (caught.value.key, caught.value.problem) == ("model.inputs.x", "the input has neither a shape nor a factory")
 
 
+@pytest.mark.guarantee(
+    "Several config values are wrong at once",
+    "every wrong section is named with its fix in one go (one paragraph each), exit 2, nothing written",
+)
 def test_the_cli_prints_every_error_and_exits_2(run_cli) -> None:
     run = run_cli("+model=classification", "validate.rtol=-2", "device=gpu")
     assert run.returncode == 2
