@@ -232,12 +232,34 @@ def sweep_section(sweep: Path | None) -> list[str]:
     return lines
 
 
+def inserted_sweep(results: str, sweep: Path, title: str) -> str:
+    """`results` with the tables of `sweep` as a section of their own before the harness (replacing
+    a section of the same title): for a model measured apart from the full bench."""
+    lines = sweep_section(sweep)
+    table = lines.index(next(line for line in lines if line.startswith("| model / backend")))
+    section = [f"## {title}", "", f"Measured on its own ({sweep.name}), by the method above.", "", *lines[table:]]
+    heading = f"## {title}\n"
+    if heading in results:
+        start = results.index(heading)
+        end = results.index("\n## ", start + len(heading)) + 1
+        results = results[:start] + results[end:]
+    cut = results.index("## The harness")
+    return results[:cut] + "\n".join(section) + "\n" + results[cut:]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results.md")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--sweep", type=Path, help="a +sweep=bench folder whose bench.json files to tabulate")
     parser.add_argument("--only-isolation", action="store_true", help="print the isolation and cache section only")
+    parser.add_argument(
+        "--insert-sweep",
+        type=Path,
+        help="a sweep measured on its own (one model, say): its tables go into --out before the harness, "
+        "under --title, measuring nothing else",
+    )
+    parser.add_argument("--title", default="", help="the heading of the --insert-sweep section")
     parser.add_argument(
         "--harness-only",
         action="store_true",
@@ -246,6 +268,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.only_isolation:
         print("\n".join(isolation_and_cache(args.repeats)))
+        return 0
+    if args.insert_sweep:
+        args.out.write_text(inserted_sweep(args.out.read_text(), args.insert_sweep, args.title))
+        print(args.out.read_text())
         return 0
     py = sys.executable
     with tempfile.TemporaryDirectory() as scratch:
