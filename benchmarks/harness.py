@@ -237,7 +237,11 @@ def inserted_sweep(results: str, sweep: Path, title: str) -> str:
     a section of the same title): for a model measured apart from the full bench."""
     lines = sweep_section(sweep)
     table = lines.index(next(line for line in lines if line.startswith("| model / backend")))
-    section = [f"## {title}", "", f"Measured on its own ({sweep.name}), by the method above.", "", *lines[table:]]
+    peak = next((line for line in lines[:table] if line.startswith("% of the machine's")), "")
+    measured = peak[peak.index("(") : peak.index(")") + 1] if "(" in peak else ""
+    note = f"Measured on its own ({sweep.name}), by the method above; % peak is of the float32 matmul peak that run measured {measured}."
+    note += " Compare speedups across sections, not milliseconds: each run met the machine in its own state."
+    section = [f"## {title}", "", note, "", *lines[table:]]
     heading = f"## {title}\n"
     if heading in results:
         start = results.index(heading)
