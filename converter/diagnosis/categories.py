@@ -20,6 +20,7 @@ from converter.diagnosis.location import Frame, Location, locate, location_at
 from converter.diagnosis.shapes import dim_override, pinned_dimensions, suggested_fixes
 from converter.diagnosis.verdict import Diagnosis
 from converter.errors import first_line
+from converter.records.results import Status
 
 CATEGORIES = (
     "loader_rejected",
@@ -53,7 +54,7 @@ class FailureContext:
     type: str
     message: str
     job: ConverterConfig
-    status: str = "failed"
+    status: str = Status.FAILED.value
     frames: Sequence[Frame] = ()
     validation: Optional[Mapping[str, Any]] = None
     warnings: Sequence[Mapping[str, Any]] = ()
@@ -107,7 +108,7 @@ def _has(text: str, *needles: str) -> bool:
 def supervised(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
     """The isolation verdicts: the child left no result of its own."""
     settings = context.job.job
-    if context.status == "timeout":
+    if context.status == Status.TIMEOUT:
         limit = float(settings.timeout_s)
         return Diagnosis(
             "timeout",
@@ -116,7 +117,7 @@ def supervised(context: FailureContext, location: Optional[Location]) -> Optiona
             f"it was{' (' + str(location) + ')' if location else ''}.",
             [f"job.timeout_s={math.ceil(limit * 2)}"] if limit else [],
         )
-    if context.status == "oom":
+    if context.status == Status.OOM:
         cap = settings.max_memory_mb
         peak = context.process.get("peak_memory_mb")
         return Diagnosis(
@@ -126,7 +127,7 @@ def supervised(context: FailureContext, location: Optional[Location]) -> Optiona
             "variant (+tiny=NAME).",
             [f"job.max_memory_mb={int(cap) * 2}"] if cap else [],
         )
-    if context.status == "crashed":
+    if context.status == Status.CRASHED:
         others = [b for b in ("torch_export", "torchscript_trace", "torchscript_script") if b != context.backend]
         return Diagnosis(
             "crashed",

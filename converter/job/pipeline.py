@@ -29,7 +29,7 @@ from converter.job.patch import apply_patches
 from converter.job.validate import effective_tolerance, run_reference, validate_artifact
 from converter.records import stage as stage_file
 from converter.records.artifacts import save_atomically, write_json_atomically
-from converter.records.results import STATUS_FAILED, STATUS_OK, CapturedWarning, JobResult
+from converter.records.results import CapturedWarning, JobResult, Status
 from converter.records.run_folder import BENCH_FILE, CONFIG_FILE, GRAPH_FILE, OPERATORS_FILE, RESULT_FILE
 from converter.tensors.calls import passing
 from converter.tensors.dims import to_torch_dynamic_shapes
@@ -117,9 +117,9 @@ def run_job(job: Mapping[str, Any], run_dir: Path, config: Optional[ConverterCon
         with torch.random.fork_rng(devices=[]), running_in(run_dir), types_registered([library]):
             torch.manual_seed(config.seed)
             _run_stages(config, run_dir, result, stages, state)
-        result.status = STATUS_OK
+        result.status = Status.OK.value
     except StageError as exc:
-        result.status = STATUS_FAILED
+        result.status = Status.FAILED.value
         result.failure = Failure.from_exception(exc.stage, exc.cause)
         with running_in(run_dir), types_registered([library]):
             explain_failure(job, config, run_dir, result, exc.cause, state)

@@ -23,8 +23,6 @@ class Status(StrEnum):
 
 # How reports order and count statuses: ok first, then a stage's failure, then the supervisor's verdicts.
 STATUS_ORDER = tuple(status.value for status in Status)
-STATUS_OK = Status.OK.value
-STATUS_FAILED = Status.FAILED.value
 
 
 @dataclass(frozen=True)
@@ -47,7 +45,7 @@ class JobResult:
     strict_mode: Optional[Dict[str, Any]] = None
     # What the exporter noted beyond the artifact (AOTInductor: compile_s, inductor_configs).
     export_info: Optional[Dict[str, Any]] = None
-    status: str = STATUS_FAILED
+    status: str = Status.FAILED.value
     # How each input reached forward: 'positional[i]' or 'keyword' (bound by name, calls.bind_by_name).
     input_passing: Optional[Dict[str, str]] = None
     stages: Dict[str, float] = field(default_factory=dict)
@@ -64,7 +62,7 @@ class JobResult:
 
     @property
     def ok(self) -> bool:
-        return self.status == STATUS_OK
+        return self.status == Status.OK
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -83,12 +81,15 @@ def worst_error(result: Mapping[str, Any], figure: str = "max_abs_error") -> Opt
 
 
 def failure_reason(result: Mapping[str, Any]) -> str:
-    """'stage: ExceptionClass: first line of the message' of a result.json's failure."""
-    from converter.errors import first_line
-
+    """'stage: ExceptionClass: first line of the message' of a result.json's failure: Failure.summary,
+    the one place that format is written."""
     failure = result.get("failure") or {}
-    kind = (failure.get("type") or "?").rsplit(".", 1)[-1]
-    return f"{failure.get('stage', '?')}: {kind}: {first_line(failure.get('message') or '')}"
+    return Failure(
+        stage=failure.get("stage") or "?",
+        type=failure.get("type") or "?",
+        message=failure.get("message") or "",
+        traceback="",
+    ).summary(width=None)
 
 
 def not_validated(result: Mapping[str, Any]) -> Optional[str]:
@@ -102,8 +103,9 @@ def headline(result: Mapping[str, Any]) -> str:
     if result["status"] == Status.OK:
         return f"{where}: ok{cached}{not_validated_note(result)}"
     record = result.get("failure") or {}
-    failure = Failure(**{k: record.get(k, "") for k in ("stage", "type", "message", "traceback")})
-    text = f"{where}: {result['status']}{cached} [{record.get('category') or 'unknown'}] ({failure.summary()})"
+    text = (
+        f"{where}: {result['status']}{cached} [{record.get('category') or 'unknown'}] ({failure_reason(result)[:300]})"
+    )
     from converter.records.fix_record import fix_line
 
     line = fix_line(record)

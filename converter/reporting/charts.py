@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+from converter.records.results import Status
+
 # What people expect a status to look like: ok green, failed red, the supervisor's verdicts distinct.
 STATUS_COLOURS = {
-    "ok": "#2e7d32",
-    "failed": "#c62828",
-    "crashed": "#6a1b9a",
-    "timeout": "#ef6c00",
-    "oom": "#5d4037",
+    Status.OK.value: "#2e7d32",
+    Status.FAILED.value: "#c62828",
+    Status.CRASHED.value: "#6a1b9a",
+    Status.TIMEOUT.value: "#ef6c00",
+    Status.OOM.value: "#5d4037",
 }
 
 

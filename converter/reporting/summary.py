@@ -44,7 +44,7 @@ def collect_results(sweep_dir: Path) -> List[Dict[str, Any]]:
                     "model": model.get("name", job_dir.name),
                     "variant": model.get("variant"),
                     "backend": cfg.export.backend,
-                    "status": "crashed",
+                    "status": Status.CRASHED.value,
                     "failure": {"stage": "job", "type": "crashed", "message": "the job left no result.json"},
                     "run_dir": str(job_dir),
                     "logged": None,

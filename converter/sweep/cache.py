@@ -180,7 +180,7 @@ def cacheable(result: Mapping[str, Any]) -> bool:
     if result.get("status") == Status.OK:
         return True
     failure = result.get("failure") or {}
-    return result.get("status") == "failed" and failure.get("stage") in CACHEABLE_FAILED_STAGES
+    return result.get("status") == Status.FAILED and failure.get("stage") in CACHEABLE_FAILED_STAGES
 
 
 @dataclass(frozen=True)

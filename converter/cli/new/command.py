@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Optional
 
 from converter.errors import ConfigError, one_line
 from converter.records.outcome import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
+from converter.records.results import Status
 from converter.records.run_folder import read_result
 
 RUN_OVERRIDES = ["benchmark=off"]
@@ -180,7 +181,7 @@ def _write_and_run(model: Dict[str, Any], path: Path, conf_dir: Path, args: argp
     extra = _extra(conf_dir, args.allow)
     result = _run(model["name"], [*extra, *args.run])
     command = " ".join(shlex.quote(p) for p in ["python", "-m", "converter", *extra, f"+model={model['name']}"])
-    if result["status"] == "ok":
+    if result["status"] == Status.OK:
         print(f"converts: {command}")
         return EXIT_OK
     failure = result.get("failure") or {}
@@ -226,5 +227,5 @@ def _run(name: str, extra: List[str]) -> Dict[str, Any]:
     result = read_result(run_dir)
     if not result:
         sys.stderr.write(proc.stderr[-3000:])
-        return {"status": "failed", "failure": {"category": "config", "hint": proc.stderr.strip()[-400:]}}
+        return {"status": Status.FAILED.value, "failure": {"category": "config", "hint": proc.stderr.strip()[-400:]}}
     return result
