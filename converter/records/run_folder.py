@@ -69,4 +69,4 @@ def run_folders_under(path: Path) -> List[Path]:
     path = Path(path)
     if has_result(path):
         return [path]
-    return [record.parent for record in sorted(path.rglob(RESULT_FILE))]
+    return sorted(record.parent for record in path.rglob(RESULT_FILE))

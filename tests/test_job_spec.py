@@ -1,0 +1,34 @@
+"""converter.config.job_spec: one job's config in its three forms, built once."""
+
+from __future__ import annotations
+
+from converter.config.job_spec import JobSpec
+from converter.config.schema import ConverterConfig
+
+
+def _job() -> dict:
+    from hydra import compose, initialize_config_dir
+
+    from converter.config.composition import CONF_DIR, resolved_without_hydra
+    from converter.config.schema import register_schema
+
+    register_schema()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="test"):
+        return resolved_without_hydra(compose("config", ["+model=classification", "tracking.uri=http://secret:5000"]))
+
+
+def test_the_dict_the_typed_sections_and_the_redacted_record_come_from_one_job() -> None:
+    job = _job()
+    spec = JobSpec.of(job, {"tracking.uri"})
+    assert spec.job == job and spec.job is not job, "the dict is the job's, copied at the top"
+    assert isinstance(spec.config, ConverterConfig)
+    assert (spec.config.model.name, spec.config.export.backend) == ("classification", "torch_export")
+    assert spec.config.job.timeout_s == job["job"]["timeout_s"]
+    assert spec.job["tracking"]["uri"] == "http://secret:5000"
+    assert spec.record["tracking"]["uri"] != "http://secret:5000", "a value from the environment stays out of records"
+    assert spec.record["model"] == job["model"]
+
+
+def test_without_secret_keys_the_record_is_the_job() -> None:
+    job = _job()
+    assert JobSpec.of(job).record == job
