@@ -49,3 +49,31 @@ def test_the_cli_prints_them(tmp_path: Path) -> None:
         in listing
     )
     assert f"Targets: {formats()}." in cli("--help")
+
+
+def test_help_lists_the_groups_a_user_picks_from_conf_and_config_dir(tmp_path: Path) -> None:
+    (tmp_path / "mine" / "model").mkdir(parents=True)
+    (tmp_path / "mine" / "model" / "my_net.yaml").write_text("# Mine.\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "converter", "--config-dir", str(tmp_path / "mine"), "--help"],
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+    )
+    lines = done.stdout.splitlines()
+    block = lines[next(i for i, line in enumerate(lines) if line.startswith("Config groups")) + 1 :]
+    groups = [line.split(":")[0] for line in block[: block.index("")]]
+    assert groups == [
+        "benchmark",
+        "benchmark_preset",
+        "export",
+        "job",
+        "model",
+        "sweep",
+        "tiny",
+        "tracking",
+        "validate",
+    ], "export_options (where conf/export/*.yaml take their option defaults) is no choice"
+    model_line = next(line for line in done.stdout.splitlines() if line.startswith("model: "))
+    assert "my_net" in model_line.split(", ") and "resnet18" in model_line.split(", ")

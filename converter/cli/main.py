@@ -28,13 +28,17 @@ register_schema()
 register_preset_support()
 
 
-def _register_help_resolvers() -> None:
-    """--help names every target's format, from the exporter catalog."""
+def _register_help_resolvers(config_dirs: Optional[List[Path]] = None) -> None:
+    """--help names every target's format (the exporter catalog) and the config groups a user picks
+    in `config_dirs` (conf/ and --config-dir)."""
     from omegaconf import OmegaConf
 
+    from converter.cli.model_list import config_groups_text
     from converter.exporters.formats import formats
 
+    folders = config_dirs or [CONF_DIR]
     OmegaConf.register_new_resolver("converter_formats", formats, replace=True)
+    OmegaConf.register_new_resolver("converter_config_groups", lambda: config_groups_text(folders), replace=True)
 
 
 _register_help_resolvers()
@@ -58,6 +62,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return explain_main(argv[1:])
     args = parse_argv(argv)
     if args.help or args.hydra_help or args.info or args.shell_completion:
+        _register_help_resolvers(_config_dirs(args))
         return _run_hydra(argv)
     in_process = any(o in ("job=inprocess", "job.isolate=false", "job.isolate=False") for o in args.overrides)
     selects_jobs = any(o.lstrip("+").startswith(("model=", "tiny=", "bench=", "sweep=")) for o in args.overrides)

@@ -47,3 +47,16 @@ def format_catalog(models: Dict[str, str], tiny: Dict[str, str]) -> str:
 
     lines += ["", backends_line()]
     return "\n".join(lines)
+
+
+def config_groups_text(config_dirs: Iterable[Path]) -> str:
+    """--help's "group: option, ..." lines, read from the config folders a user picks from (conf/
+    and --config-dir). Hydra's own listing would also show `export_options`, the ConfigStore nodes
+    conf/export/*.yaml take their options from, which are not a choice."""
+    groups: Dict[str, set] = {}
+    for folder in config_dirs:
+        for group in (p for p in Path(folder).iterdir() if p.is_dir() and p.name != "hydra"):
+            groups.setdefault(group.name, set()).update(path.stem for path in group.glob("*.yaml"))
+    return (
+        "\n".join(f"{name}: {', '.join(sorted(options))}" for name, options in sorted(groups.items()) if options) + "\n"
+    )
