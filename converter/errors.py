@@ -10,6 +10,14 @@ from typing import Any, Dict, List, Optional
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
+def reject_unknown_keys(kind: type, data: Dict[str, Any], where: str) -> None:
+    from dataclasses import fields
+
+    unknown = sorted(set(data) - {f.name for f in fields(kind)})
+    if unknown:
+        raise ValueError(f"{where} has keys its record does not define: {', '.join(unknown)}")
+
+
 def first_line(text: object) -> str:
     """The first non-empty line of a message ('' for an empty one), terminal colour codes removed
     (torch.onnx colours its errors): what a one-line reason shows."""
@@ -87,6 +95,14 @@ class Failure:
     location: Optional[Dict[str, Any]] = None
     hint: str = ""
     fix_overrides: List[str] = field(default_factory=list)
+    # The fix tried as follow-up jobs (diagnosis.fix_verification's FixRecord), added by the launcher.
+    fix: Optional[Dict[str, Any]] = None
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> Failure:
+        """A failure as result.json holds it; a key the record does not know is an error, not dropped."""
+        reject_unknown_keys(cls, data, "failure")
+        return cls(**{"traceback": "", **data})
 
     @classmethod
     def from_exception(cls, stage: str, exc: BaseException, frames: int = 8) -> Failure:

@@ -128,7 +128,9 @@ def test_loading_an_altered_artifact_names_the_file_and_the_hashes(tmp_path: Pat
     ],
 )
 def test_what_the_cache_keeps_is_what_runs_the_same_again(status: str, stage, reused: bool) -> None:
+    from converter.errors import Failure
+    from converter.records.results import JobResult
     from converter.sweep.cache import cacheable
 
-    result = {"status": status, "failure": {"stage": stage} if stage else None}
-    assert cacheable(result) is reused
+    failure = Failure(stage, "E", "m", "") if stage else None
+    assert cacheable(JobResult("m", "onnx", True, "cpu", status=status, failure=failure)) is reused

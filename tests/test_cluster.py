@@ -19,6 +19,7 @@ from typing import Dict, List
 import psutil
 import pytest
 
+from converter.records.results import JobResult
 from tests.conftest import REPO, cli_env
 from tools import local_cluster
 
@@ -94,6 +95,7 @@ def results_of(sweep_dir: Path) -> Dict[str, Dict]:
     found = {}
     for path in sorted(sweep_dir.glob("*/result.json")):
         result = json.loads(path.read_text())
+        assert JobResult.from_dict(result).to_dict() == result, f"{path}: a key the typed record does not hold"
         found[f"{result['model']}/{result['backend']}"] = result
     return found
 

@@ -49,8 +49,10 @@ def test_the_supervisor_reports_a_result_it_cannot_write_and_goes_on(tmp_path: P
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(run_folder, "write_json_atomically", full)
-    written = run_folder.write_result({"status": "ok", "model": "m", "backend": "b"}, tmp_path)
-    assert written["written"] is False and written["status"] == "ok"
+    from converter.records.results import JobResult
+
+    written = run_folder.write_result(JobResult("m", "b", True, "cpu", status="ok"), tmp_path)
+    assert written.written is False and written.status == "ok"
     assert not (tmp_path / "result.json").exists()
 
 
@@ -116,7 +118,7 @@ def test_an_error_while_supervising_fails_the_job_not_the_sweep(tmp_path: Path, 
     monkeypatch.setattr(cache_module, "reuse", full_disk)
     (job,) = compose_jobs(parse_argv(["+model=classification", "tracking=off", "benchmark=off"])).jobs
     result = run_guarded(JobSpec.of(job), tmp_path / "run")
-    assert (result["status"], result["failure"]["stage"], result["failure"]["type"]) == (
+    assert (result.status, result.failure.stage, result.failure.type) == (
         "failed",
         "supervise",
         "builtins.OSError",

@@ -12,14 +12,20 @@ import pytest
 from benchmarks.fleet import models as fleet
 from benchmarks.fleet.run import write_yamls
 from converter.diagnosis.fix_verification import merged, verify_fix
-from converter.errors import ConfigError
+from converter.errors import ConfigError, Failure
 from converter.records.fix_record import FAILED, NOT_TRIED, PASSED, fix_line
+from converter.records.results import JobResult
 
 TEST_CONF = str(Path(__file__).parent / "conf")
 
 
-def failed(category: str, message: str, fixes: List[str]) -> Dict[str, Any]:
-    return {"status": "failed", "failure": {"category": category, "message": message, "fix_overrides": fixes}}
+def failed(category: str, message: str, fixes: List[str]) -> JobResult:
+    failure = Failure("export", "E", message, "", category=category, fix_overrides=fixes)
+    return JobResult("m", "torch_export", "auto", "cpu", status="failed", failure=failure)
+
+
+def passed() -> JobResult:
+    return JobResult("m", "torch_export", "auto", "cpu", status="ok")
 
 
 def test_a_fix_replaces_the_override_of_its_key_and_a_deletion_drops_what_is_under_it() -> None:
@@ -34,7 +40,7 @@ def test_a_fix_replaces_the_override_of_its_key_and_a_deletion_drops_what_is_und
 class Scripted:
     """Follow-up outcomes in order, and the overrides each was composed with."""
 
-    def __init__(self, *outcomes: Dict[str, Any]) -> None:
+    def __init__(self, *outcomes: JobResult) -> None:
         self.outcomes = list(outcomes)
         self.composed: List[List[str]] = []
 
@@ -42,12 +48,12 @@ class Scripted:
         self.composed.append(list(overrides))
         return {"overrides": overrides}
 
-    def run(self, job: Dict[str, Any], run_dir: Path) -> Dict[str, Any]:
+    def run(self, job: Dict[str, Any], run_dir: Path) -> JobResult:
         return self.outcomes.pop(0)
 
 
 def test_a_chain_applies_each_follow_ups_fix_on_top_until_one_converts(tmp_path: Path) -> None:
-    script = Scripted(failed("artifact_error", "List[Tensor]", ["model.inputs.images.count=1"]), {"status": "ok"})
+    script = Scripted(failed("artifact_error", "List[Tensor]", ["model.inputs.images.count=1"]), passed())
     record = verify_fix(
         failed("data_dependent", "guard", ["export=torchscript_script"]),
         tmp_path / "job",
@@ -67,7 +73,7 @@ def test_a_chain_applies_each_follow_ups_fix_on_top_until_one_converts(tmp_path:
 
 def test_a_fix_that_makes_no_progress_stops_the_chain(tmp_path: Path) -> None:
     again = failed("data_dependent", "guard", ["export=torchscript_script"])
-    script = Scripted(again, {"status": "ok"})
+    script = Scripted(again, passed())
     record = verify_fix(again, tmp_path / "job", [], script.compose, script.run, 3)
     assert (record.verified, record.category) == (FAILED, "data_dependent")
     assert record.reason == "no progress: attempt 1 failed as before (data_dependent)"
@@ -79,7 +85,7 @@ def test_a_fix_that_fails_is_reported_failed_and_never_shown_as_the_solution(tmp
     failure = failed("data_dependent", "guard", ["export=torchscript_script"])
     record = verify_fix(failure, tmp_path / "job", [], script.compose, script.run, 3)
     assert (record.verified, record.category) == (FAILED, "script_unsupported")
-    line = fix_line({**failure["failure"], "fix": record.to_dict()})
+    line = fix_line({**failure.to_dict()["failure"], "fix": record.to_dict()})
     assert line.startswith("suggested fix, tried and failed (attempt 1 failed [script_unsupported] with no fix")
     assert "verified" not in line
 

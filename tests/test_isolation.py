@@ -72,15 +72,21 @@ def signal_and_check_it_ends(proc, signal_number: int, job_pid: int, why: str) -
 
 def check_intact(result: Dict) -> None:
     """A good job of a sweep with faulty neighbours: ok, artifact on disk with its recorded hash."""
+    from converter.records.results import JobResult
+
     assert result["status"] == "ok", result.get("failure")
     artifact = Path(result["artifact"]["path"])
     assert hashlib.sha256(artifact.read_bytes()).hexdigest() == result["artifact"]["sha256"]
     assert result["process"]["isolated"] is True and result["process"]["returncode"] == 0
+    assert JobResult.from_dict(result).to_dict() == result, "the typed record holds every key written"
 
 
 def check_faults(results: Dict[str, Dict], faults: Dict[str, tuple]) -> None:
+    from converter.records.results import JobResult
+
     for model, (status, signal, kind) in faults.items():
         result = results[model]
+        assert JobResult.from_dict(result).to_dict() == result, "the typed record holds every key written"
         assert (result["status"], result["process"]["signal"], result["failure"]["type"]) == (status, signal, kind)
         assert result["failure"]["stage"] == ("load" if model == "exits" else "reference")
         assert "stage load" in "\n".join(result["process"]["log_tail"])
@@ -189,7 +195,7 @@ def test_in_process_mode_runs_the_job_in_the_launching_process(run_cli) -> None:
     run = run_cli("+model=classification", "job=inprocess")
     assert run.returncode == 0, run.stderr[-2000:]
     result = run.result()
-    assert result["status"] == "ok" and result["process"] == {"isolated": False}
+    assert result["status"] == "ok" and result["process"]["isolated"] is False
 
 
 @pytest.mark.guarantee(

@@ -6,15 +6,46 @@ import errno
 import json
 from pathlib import Path
 
+import pytest
+
+from converter.errors import Failure
 from converter.records import run_folder
-from converter.records.run_folder import forget_result, has_result, read_result, run_folders_under, write_result
+from converter.records.artifacts import ArtifactInfo
+from converter.records.results import CapturedWarning, JobResult, ProcessRecord
+from converter.records.run_folder import (
+    forget_result,
+    has_result,
+    read_record,
+    read_result,
+    run_folders_under,
+    write_result,
+)
 
 
-def test_a_record_written_is_read_back_and_forgotten(tmp_path: Path) -> None:
-    assert (read_result(tmp_path), has_result(tmp_path)) == ({}, False)
-    written = write_result({"status": "ok", "model": "m", "backend": "b"}, tmp_path)
-    assert written == {"status": "ok", "model": "m", "backend": "b"}
-    assert (read_result(tmp_path), has_result(tmp_path)) == (written, True)
+def record() -> JobResult:
+    """A record with every nested part set, as a crashed-then-diagnosed isolated job has."""
+    return JobResult(
+        "m",
+        "onnx",
+        "auto",
+        "cpu",
+        status="crashed",
+        artifact=ArtifactInfo("/r/model.onnx", 10, "ab"),
+        failure=Failure("export", "E", "boom", "tb", category="crash", fix={"verified": "passed"}),
+        warnings=[CapturedWarning("export", "UserWarning", "w", "f.py:1")],
+        process=ProcessRecord(isolated=True, returncode=-11, signal="SIGSEGV", log_tail=["last"]),
+        job_key="k",
+        cached=True,
+        cached_from="/r/earlier",
+    )
+
+
+def test_a_record_written_is_read_back_typed_and_forgotten(tmp_path: Path) -> None:
+    assert (read_result(tmp_path), read_record(tmp_path), has_result(tmp_path)) == ({}, None, False)
+    written = write_result(record(), tmp_path)
+    assert written == record() and written.written
+    assert (read_record(tmp_path), has_result(tmp_path)) == (record(), True)
+    assert read_result(tmp_path) == record().to_dict() and "written" not in read_result(tmp_path)
     forget_result(tmp_path)
     forget_result(tmp_path)  # twice: nothing to remove is not an error
     assert not has_result(tmp_path)
@@ -30,8 +61,25 @@ def test_a_full_disk_costs_the_record_not_the_caller(tmp_path: Path, monkeypatch
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(run_folder, "write_json_atomically", full)
-    assert write_result({"status": "failed"}, tmp_path) == {"status": "failed", "written": False}
+    written = write_result(record(), tmp_path)
+    assert (written.written, written.status) == (False, "crashed")
     assert not has_result(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "edit, culprit",
+    [
+        (lambda d: d.update(speed=2.0), "result.json has keys its record does not define: speed"),
+        (lambda d: d["failure"].update(why="x"), "failure has keys its record does not define: why"),
+    ],
+)
+def test_a_record_with_a_key_the_record_does_not_define_is_refused(tmp_path: Path, edit, culprit: str) -> None:
+    data = record().to_dict()
+    edit(data)
+    (tmp_path / "result.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError) as raised:
+        read_record(tmp_path)
+    assert str(raised.value) == f"{tmp_path / 'result.json'}: {culprit}"
 
 
 def test_run_folders_are_found_at_or_under_a_path_in_order(tmp_path: Path) -> None:

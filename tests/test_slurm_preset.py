@@ -85,13 +85,13 @@ def test_submitits_time_limit_warning_is_a_timeout_and_a_preemption_a_crash(monk
     assert slurm.slurm_warning(UncompletedJobError("Job not requeued because: preempted.")) == "PREEMPTED"
     assert slurm.slurm_warning(RuntimeError("timed-out")) is None
     status, failure = slurm.slurm_failure("TIMEOUT", "export", 30)
-    assert (status, failure["category"], failure["fix_overrides"]) == (
+    assert (status, failure.category, failure.fix_overrides) == (
         "timeout",
         "timeout",
         ["hydra.launcher.timeout_min=60"],
     )
     status, failure = slurm.slurm_failure("CANCELLED by 0", "reference", 30)
-    assert (status, failure["type"], failure["fix_overrides"]) == ("crashed", "converter.slurm.CANCELLED", [])
+    assert (status, failure.type, failure.fix_overrides) == ("crashed", "converter.slurm.CANCELLED", [])
 
 
 def test_a_job_slurm_killed_before_its_supervisor_wrote_anything_gets_a_record(tmp_path) -> None:

@@ -23,7 +23,7 @@ def test_a_child_that_exits_without_a_result_is_crashed_with_its_output_kept(tmp
     message = f"No config file at '{tmp_path / 'no-config.yaml'}'. Fix: give the config.yaml of a converter run folder."
     assert message in outcome.log_tail
     assert message in (tmp_path / "convert.log").read_text()
-    assert outcome.process_record()["returncode"] == 2
+    assert outcome.process_record().returncode == 2
 
 
 def test_a_child_past_its_time_is_ended_with_its_whole_group(tmp_path: Path, monkeypatch) -> None:

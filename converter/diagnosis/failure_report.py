@@ -14,6 +14,7 @@ from converter.config.schema import ConverterConfig
 from converter.diagnosis.categories import Diagnosis, FailureContext, diagnose
 from converter.diagnosis.location import traceback_frames
 from converter.errors import Failure
+from converter.records.results import JobResult
 
 log = logging.getLogger("converter")
 
@@ -25,7 +26,7 @@ def diagnose_job(
     job: Mapping[str, Any],
     config: ConverterConfig,
     run_dir: Path,
-    result: Any,
+    result: JobResult,
     cause: BaseException,
     state: Dict[str, Any],
 ) -> Failure:
@@ -54,17 +55,17 @@ def diagnose_job(
     return failure.diagnosed(diagnosis.to_fields())
 
 
-def diagnose_record(result: Mapping[str, Any], config: ConverterConfig, log_tail: list) -> Dict[str, Any]:
+def diagnose_record(result: JobResult, config: ConverterConfig, log_tail: list) -> Dict[str, Any]:
     """Diagnosis fields for a failure the supervisor recorded (crashed, timeout, oom)."""
-    failure = result.get("failure") or {}
+    failure = result.failure
     context = FailureContext(
-        stage=failure.get("stage") or "start",
-        type=failure.get("type") or "",
-        message=failure.get("message") or "",
+        stage=failure.stage if failure else "start",
+        type=failure.type if failure else "",
+        message=failure.message if failure else "",
         job=config,
-        status=result["status"],
+        status=result.status,
         log_tail=log_tail,
-        process=result.get("process") or {},
+        process=asdict(result.process) if result.process else {},
     )
     return diagnose(context).to_fields()
 
@@ -113,7 +114,7 @@ def _draft_report(run_dir: Path, request: Any) -> None:
     log.info("draft_export report: %s", run_dir / DRAFT_REPORT_FILE)
 
 
-def _localize(result: Any, state: Dict[str, Any]) -> None:
+def _localize(result: JobResult, state: Dict[str, Any]) -> None:
     from converter.diagnosis.divergence import first_divergence
 
     validation = result.validation or {}

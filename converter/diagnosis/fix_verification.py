@@ -15,10 +15,11 @@ from __future__ import annotations
 import logging
 import shlex
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from converter.errors import ConfigError, first_line
+from converter.errors import ConfigError, Failure, first_line
 from converter.records.fix_record import FAILED, NOT_TRIED, PASSED, FixAttempt, FixRecord
+from converter.records.results import JobResult
 
 log = logging.getLogger("converter")
 
@@ -55,13 +56,13 @@ def is_follow_up(run_dir: Path) -> bool:
     return name.startswith(FOLLOW_UP_PREFIX) and name[len(FOLLOW_UP_PREFIX) : len(FOLLOW_UP_PREFIX) + 1].isdigit()
 
 
-# compose(overrides) -> the follow-up's resolved job; run(job, run_dir) -> its result dict.
+# compose(overrides) -> the follow-up's resolved job; run(job, run_dir) -> its record.
 Compose = Callable[[List[str]], Dict[str, Any]]
-Run = Callable[[Dict[str, Any], Path], Mapping[str, Any]]
+Run = Callable[[Dict[str, Any], Path], JobResult]
 
 
 def verify_fix(
-    failed: Mapping[str, Any],
+    failed: JobResult,
     run_dir: Path,
     base_overrides: Sequence[str],
     compose: Compose,
@@ -71,11 +72,10 @@ def verify_fix(
 ) -> FixRecord:
     """Run the failed job's fix, and each follow-up's fix on top, until one passes, one fails with
     no fix of its own, one makes no progress (the same category and message), or the attempts run out."""
-    failure = failed.get("failure") or {}
-    fixes = list(failure.get("fix_overrides") or [])
+    fixes = list(failed.failure.fix_overrides) if failed.failure else []
     if not fixes:
         return FixRecord(NOT_TRIED, "the diagnosis has no override to try")
-    seen = {(failure.get("category"), first_line(failure.get("message") or ""))}
+    seen = {_signature(failed.failure)}
     applied: List[str] = []
     attempts: List[FixAttempt] = []
     for number in range(1, max_attempts + 1):
@@ -90,20 +90,13 @@ def verify_fix(
             )
         target = follow_up_dir(run_dir, number)
         result = run(job, target)
-        follow = result.get("failure") or {}
-        attempts.append(
-            FixAttempt(
-                list(applied),
-                str(target),
-                result["status"],
-                follow.get("category"),
-                first_line(follow.get("message") or ""),
-            )
-        )
-        if result["status"] == "ok":
+        follow = result.failure
+        category, message = _signature(follow)
+        attempts.append(FixAttempt(list(applied), str(target), result.status, category, message))
+        if result.ok:
             return FixRecord(PASSED, "", command_line(overrides, config_dir), applied, str(target), None, attempts)
-        signature = (follow.get("category"), first_line(follow.get("message") or ""))
-        fixes = list(follow.get("fix_overrides") or [])
+        signature = (category, message)
+        fixes = list(follow.fix_overrides) if follow else []
         if signature in seen:
             reason = f"no progress: attempt {number} failed as before ({signature[0]})"
             return FixRecord(FAILED, reason, None, applied, str(target), signature[0], attempts)
@@ -114,3 +107,8 @@ def verify_fix(
     last = attempts[-1]
     reason = f"still failing [{last.category}] after diagnosis.max_fix_attempts={max_attempts}"
     return FixRecord(FAILED, reason, None, applied, last.run_dir, last.category, attempts)
+
+
+def _signature(failure: Optional[Failure]) -> Tuple[Optional[str], str]:
+    """(category, first line of the message): two failures alike in both are the same failure."""
+    return (failure.category, first_line(failure.message)) if failure else (None, "")

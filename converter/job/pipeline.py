@@ -30,7 +30,7 @@ from converter.job.validate import effective_tolerance, run_reference, validate_
 from converter.records import stage as stage_file
 from converter.records.artifacts import save_atomically, write_json_atomically
 from converter.records.results import CapturedWarning, JobResult, Status
-from converter.records.run_folder import BENCH_FILE, CONFIG_FILE, GRAPH_FILE, OPERATORS_FILE, RESULT_FILE
+from converter.records.run_folder import BENCH_FILE, CONFIG_FILE, GRAPH_FILE, OPERATORS_FILE, write_result
 from converter.tensors.calls import passing
 from converter.tensors.dims import to_torch_dynamic_shapes
 from converter.tensors.inputs import InputPlan
@@ -123,7 +123,7 @@ def run_job(job: Mapping[str, Any], run_dir: Path, config: Optional[ConverterCon
         result.failure = Failure.from_exception(exc.stage, exc.cause)
         with running_in(run_dir), types_registered([library]):
             explain_failure(job, config, run_dir, result, exc.cause, state)
-    write_json_atomically(result.to_dict(), run_dir / RESULT_FILE)
+    write_result(result, run_dir)
     stage_file.clear(run_dir)
     log.info(result.headline())
     return result

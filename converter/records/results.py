@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Dict, List, Mapping, Optional
 
-from converter.errors import Failure
+from converter.errors import Failure, reject_unknown_keys
 from converter.records.artifacts import ArtifactInfo
 
 
@@ -34,7 +34,23 @@ class CapturedWarning:
 
 
 @dataclass
+class ProcessRecord:
+    """How the job's process ran, as the launching process saw it."""
+
+    isolated: bool
+    returncode: Optional[int] = None
+    signal: Optional[str] = None
+    seconds: Optional[float] = None
+    peak_memory_mb: Optional[float] = None
+    log_tail: Optional[List[str]] = None  # the end of convert.log, for a job that left no record of its own
+    slurm_state: Optional[str] = None  # the Slurm job's state, for a job Slurm ended
+
+
+@dataclass
 class JobResult:
+    """result.json: every key either process writes. The child (pipeline.run_job) fills the stages'
+    part; the launching process (sweep.task) adds how the job ran and whether it came from the cache."""
+
     model: str
     backend: str
     # true, false or "auto" as configured; after an auto export, the mode that produced the artifact.
@@ -58,20 +74,40 @@ class JobResult:
     failure: Optional[Failure] = None
     warnings: List[CapturedWarning] = field(default_factory=list)
     versions: Dict[str, str] = field(default_factory=dict)
+    # The job's resolved config, values that came from the environment redacted (config.redact).
     config: Dict[str, Any] = field(default_factory=dict)
+    # Added by the launching process.
+    process: Optional[ProcessRecord] = None
+    job_key: Optional[str] = None  # the cache key (sweep.cache.key_of)
+    cached: bool = False
+    cached_from: Optional[str] = None  # the run folder a cached result was reused from
+    cache_rejected: Optional[str] = None  # why a cache entry that existed was not trusted
+    # In memory only: false when result.json could not be written (a full disk).
+    written: bool = True
 
     @property
     def ok(self) -> bool:
         return self.status == Status.OK
 
     def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
+        """result.json's content."""
+        data = asdict(self)
+        del data["written"]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JobResult:
+        """The record result.json holds, typed; a key it does not define is an error, not dropped."""
+        reject_unknown_keys(cls, dict(data), "result.json")
+        values = dict(data)
+        values["artifact"] = ArtifactInfo(**data["artifact"]) if data.get("artifact") else None
+        values["failure"] = Failure.from_dict(data["failure"]) if data.get("failure") else None
+        values["warnings"] = [CapturedWarning(**w) for w in data.get("warnings") or []]
+        values["process"] = ProcessRecord(**data["process"]) if data.get("process") else None
+        return cls(**values)
 
     def headline(self) -> str:
-        where = f"{self.model}/{self.backend}"
-        if self.ok:
-            return f"{where}: ok"
-        return f"{where}: {self.status} ({self.failure.summary() if self.failure else 'no detail'})"
+        return headline(self.to_dict())
 
 
 def worst_error(result: Mapping[str, Any], figure: str = "max_abs_error") -> Optional[float]:

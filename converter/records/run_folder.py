@@ -1,16 +1,18 @@
 """A job's run folder and its record: the file names, the one writer of result.json (the job's
 child, the task for a cached or crashed job, the Slurm launcher for a job Slurm ended write it
-through `write_result`) and the one reader (`read_result`, `has_result`, `run_folders_under`),
-which every report, the cache, sync and the benchmark harness go through."""
+through `write_result`) and the one reader: `read_record` for the typed record (results.JobResult),
+`read_result` for its JSON form, `has_result` and `run_folders_under`, which every report, the
+cache, sync and the benchmark harness go through."""
 
 from __future__ import annotations
 
 import json
 import logging
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from converter.records.artifacts import write_json_atomically
+from converter.records.results import JobResult
 
 log = logging.getLogger("converter")
 
@@ -30,16 +32,28 @@ NIGHTLY_FILE = "nightly.json"
 NIGHTLY_REPORT_FILE = "nightly_report.md"
 
 
-def write_result(result: Dict[str, Any], run_dir: Path) -> Dict[str, Any]:
-    """result.json, atomically; a full disk costs this job's record, never the sweep."""
+def write_result(result: JobResult, run_dir: Path) -> JobResult:
+    """result.json, atomically; a full disk costs this job's record (`written` false), never the sweep."""
     try:
-        write_json_atomically(result, run_dir / RESULT_FILE)
+        write_json_atomically(result.to_dict(), run_dir / RESULT_FILE)
     except OSError as exc:
         log.error(
-            "could not write %s (%s): the job's status %s is not on disk", run_dir / RESULT_FILE, exc, result["status"]
+            "could not write %s (%s): the job's status %s is not on disk", run_dir / RESULT_FILE, exc, result.status
         )
-        result = {**result, "written": False}
+        result.written = False
     return result
+
+
+def read_record(run_dir: Path) -> Optional[JobResult]:
+    """The job's typed record, or None when it has none yet. A record this version of converter
+    cannot read (written by another, or edited) raises ValueError naming the file."""
+    data = read_result(run_dir)
+    if not data:
+        return None
+    try:
+        return JobResult.from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{Path(run_dir) / RESULT_FILE}: {exc}") from exc
 
 
 def read_json(path: Path) -> Dict[str, Any]:

@@ -21,13 +21,13 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Set
 
 from converter.records.artifacts import sha256_of, write_json_atomically
-from converter.records.results import Status
-from converter.records.run_folder import BENCH_FILE, GRAPH_FILE, OPERATORS_FILE, read_result
+from converter.records.results import JobResult, Status
+from converter.records.run_folder import BENCH_FILE, GRAPH_FILE, OPERATORS_FILE, read_record
 
 ENGINE_DIR = Path(__file__).resolve().parents[1]
 # Sections that say how a job runs or where it is recorded, not what it computes.
@@ -176,17 +176,20 @@ def would_reuse(job: Mapping[str, Any]) -> bool:
     return isinstance(lookup(Path(settings["cache_dir"]), key_of(job)), CacheHit)
 
 
-def cacheable(result: Mapping[str, Any]) -> bool:
-    if result.get("status") == Status.OK:
+def cacheable(result: JobResult) -> bool:
+    if result.status == Status.OK:
         return True
-    failure = result.get("failure") or {}
-    return result.get("status") == Status.FAILED and failure.get("stage") in CACHEABLE_FAILED_STAGES
+    return (
+        result.status == Status.FAILED
+        and result.failure is not None
+        and result.failure.stage in CACHEABLE_FAILED_STAGES
+    )
 
 
 @dataclass(frozen=True)
 class CacheHit:
     run_dir: Path
-    result: Dict[str, Any]
+    result: JobResult
 
 
 @dataclass(frozen=True)
@@ -201,20 +204,23 @@ def lookup(cache_dir: Path, key: str) -> CacheHit | CacheMiss:
         run_dir = Path(json.loads(entry.read_text())["run_dir"])
     except (OSError, ValueError, KeyError):
         return CacheMiss()
-    result = read_result(run_dir)
-    if not result:
+    try:
+        result = read_record(run_dir)
+    except ValueError as exc:
+        return CacheMiss(f"the cached result is not one this converter can read ({exc})")
+    if result is None:
         return CacheMiss()
-    if result.get("job_key") != key or not cacheable(result):
+    if result.job_key != key or not cacheable(result):
         return CacheMiss(f"the cached result in {run_dir} no longer matches its entry")
-    artifact = result.get("artifact")
+    artifact = result.artifact
     if artifact:
-        path = Path(artifact["path"])
+        path = Path(artifact.path)
         if not path.is_file():
             return CacheMiss(f"the cached artifact {path} is gone")
         found = _file_digest(path)
-        if found != artifact["sha256"]:
+        if found != artifact.sha256:
             return CacheMiss(
-                f"the cached artifact {path} has sha256 {found[:12]}…, not the recorded {artifact['sha256'][:12]}… "
+                f"the cached artifact {path} has sha256 {found[:12]}…, not the recorded {artifact.sha256[:12]}… "
                 "(truncated or altered since it was written)"
             )
     return CacheHit(run_dir, result)
@@ -225,20 +231,19 @@ def store(cache_dir: Path, key: str, run_dir: Path) -> None:
     write_json_atomically({"run_dir": str(run_dir.resolve()), "key": key}, cache_dir / f"{key}.json")
 
 
-def reuse(hit: CacheHit, run_dir: Path) -> Dict[str, Any]:
+def reuse(hit: CacheHit, run_dir: Path) -> JobResult:
     """The earlier result, re-homed in `run_dir`: its artifact linked (or copied) and its files copied."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    result = dict(hit.result)
     for name in COPIED_FILES:
         if (hit.run_dir / name).is_file():
             shutil.copy2(hit.run_dir / name, run_dir / name)
-    if result.get("artifact"):
-        source = Path(result["artifact"]["path"])
+    artifact = hit.result.artifact
+    if artifact:
+        source = Path(artifact.path)
         target = run_dir / source.name
         _link_or_copy(source, target)
-        result["artifact"] = {**result["artifact"], "path": str(target)}
-    result.update(cached=True, cached_from=str(hit.run_dir))
-    return result
+        artifact = replace(artifact, path=str(target))
+    return replace(hit.result, artifact=artifact, cached=True, cached_from=str(hit.run_dir))
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
@@ -19,12 +20,14 @@ from converter.config.job_spec import JobSpec
 from converter.config.schema import ConverterConfig, JobConfig, TrackingConfig
 from converter.errors import Failure, one_line
 from converter.records.artifacts import write_json_atomically
-from converter.records.results import Status, headline
+from converter.records.results import JobResult, ProcessRecord, Status
 from converter.records.run_folder import (
     CONFIG_FILE,
+    RESULT_FILE,
     SWEEP_FILE,
     TRACKING_FILE,
     forget_result,
+    read_record,
     read_result,
     write_result,
 )
@@ -58,25 +61,23 @@ def task(cfg: Any) -> str:
     )
     if config.tracking.enabled:
         track(config.tracking, spec.record, result, run_dir)
-    if result["status"] != Status.OK and (result.get("failure") or {}).get("fix_overrides"):
+    if not result.ok and result.failure is not None and result.failure.fix_overrides:
         result = _with_verified_fix(result, run_dir, config, hydra_cfg, env_keys)
     if single:
-        first, *rest = headline(result).split("\n")
+        first, *rest = result.headline().split("\n")
         print("\n".join([f"{first}  [{run_dir}]", *rest]), flush=True)
-    return result["status"]
+    return result.status
 
 
-def _with_verified_fix(
-    result: Dict[str, Any], run_dir: Path, config: Any, hydra_cfg: Any, env_keys: Any
-) -> Dict[str, Any]:
+def _with_verified_fix(result: JobResult, run_dir: Path, config: Any, hydra_cfg: Any, env_keys: Any) -> JobResult:
     """The failed job's record with `failure.fix`: its fix tried as follow-up jobs (fix_verification)."""
     from converter.diagnosis.fix_verification import NOT_TRIED, FixRecord, verify_fix
 
     if not config.diagnosis.verify_fix:
         record = FixRecord(NOT_TRIED, "diagnosis.verify_fix=false")
-    elif result["status"] in RESOURCE_VERDICTS:
+    elif result.status in RESOURCE_VERDICTS:
         # A longer or bigger run of a job that hung or ran away would cost twice the limit to learn little.
-        record = FixRecord(NOT_TRIED, f"a {result['status']} job's fix raises a limit; it is not run automatically")
+        record = FixRecord(NOT_TRIED, f"a {result.status} job's fix raises a limit; it is not run automatically")
     else:
         failed_run = _run_id(run_dir)
         record = verify_fix(
@@ -89,14 +90,14 @@ def _with_verified_fix(
             _config_dir(hydra_cfg),
         )
     log.info("fix %s: %s", record.verified, record.command or record.reason)
-    result = {**result, "failure": {**result["failure"], "fix": record.to_dict()}}
+    result.failure = replace(result.failure, fix=record.to_dict())
     result = write_result(result, run_dir)
     failed_run = _run_id(run_dir)
     if config.tracking.enabled and failed_run:
         from converter.tracking.job_run import retag_fix
 
         try:
-            retag_fix(config.tracking, failed_run, result)
+            retag_fix(config.tracking, failed_run, result.to_dict())
         except Exception as exc:  # noqa: BLE001 (the files hold the verdict; MLflow is a copy)
             log.warning("could not tag the failed run with its verified fix: %s", one_line(exc))
     return result
@@ -115,11 +116,11 @@ def _compose_follow_up(overrides: List[str]) -> Dict[str, Any]:
     return resolved_without_hydra(cfg)
 
 
-def _run_follow_up(job: Dict[str, Any], run_dir: Path, failed_run: Optional[str], env_keys: Any) -> Dict[str, Any]:
+def _run_follow_up(job: Dict[str, Any], run_dir: Path, failed_run: Optional[str], env_keys: Any) -> JobResult:
     job = {**job, "tracking": {**job["tracking"], "register": False}}  # advice, not a deliverable: never registered
     spec = JobSpec.of(job, env_keys)
     result = run_guarded(spec, run_dir)
-    log.info("follow-up %s", headline(result).split("\n")[0])
+    log.info("follow-up %s", result.headline().split("\n")[0])
     if spec.config.tracking.enabled:
         track(spec.config.tracking, spec.record, result, run_dir, {"fix_of": failed_run} if failed_run else None)
     return result
@@ -145,7 +146,7 @@ def _config_dir(hydra_cfg: Any) -> Optional[str]:
     return None
 
 
-def run_guarded(spec: JobSpec, run_dir: Path, **options: Any) -> Dict[str, Any]:
+def run_guarded(spec: JobSpec, run_dir: Path, **options: Any) -> JobResult:
     """`run_supervised` that never raises: Hydra's sweeper re-raises a task's exception, which
     would end the sweep, so an error of the supervisor itself becomes this job's failure."""
     try:
@@ -159,22 +160,17 @@ def run_guarded(spec: JobSpec, run_dir: Path, **options: Any) -> Dict[str, Any]:
         return _supervisor_failure(spec.job, spec.record, run_dir, exc)
 
 
-def _supervisor_failure(
-    job: Dict[str, Any], record_config: Dict[str, Any], run_dir: Path, exc: Exception
-) -> Dict[str, Any]:
+def _supervisor_failure(job: Dict[str, Any], record_config: Dict[str, Any], run_dir: Path, exc: Exception) -> JobResult:
     """The record of a job whose supervision itself failed (a full disk while reusing a cached
     result, say): the job fails, the sweep goes on."""
     from converter.job.pipeline import new_result
 
     log.exception("supervising the job failed")
-    result = new_result(job).to_dict()
-    result.update(
-        status=Status.FAILED.value,
-        failure=Failure.from_exception("supervise", exc).__dict__,
-        config=record_config,
-        cached=False,
-        process={"isolated": bool(job["job"]["isolate"])},
-    )
+    result = new_result(job)
+    result.status = Status.FAILED.value
+    result.failure = Failure.from_exception("supervise", exc)
+    result.config = record_config
+    result.process = ProcessRecord(isolated=bool(job["job"]["isolate"]))
     return write_result(result, run_dir)
 
 
@@ -193,7 +189,7 @@ def run_supervised(
     echo: Optional[Any] = None,
     prestart_next: bool = False,
     fresh_child: bool = False,
-) -> Dict[str, Any]:
+) -> JobResult:
     """The job's result as written to run_dir/result.json: reused, run in a child, or run here."""
     from converter.sweep import cache
 
@@ -207,7 +203,7 @@ def run_supervised(
         found = cache.lookup(cache_dir, key)
         if isinstance(found, cache.CacheHit):
             result = cache.reuse(found, run_dir)
-            result["config"] = record_config
+            result.config = record_config
             log.info("reused the result of %s (job key %s…)", found.run_dir, key[:12])
             return write_result(result, run_dir)
         rejected = found.rejected
@@ -219,11 +215,11 @@ def run_supervised(
     else:
         from converter.job.pipeline import run_job
 
-        result = run_job(job, run_dir, spec.config).to_dict()
-        result["process"] = {"isolated": False}
-    result.update(config=record_config, job_key=key, cached=False, cache_rejected=rejected)
+        result = run_job(job, run_dir, spec.config)
+        result.process = ProcessRecord(isolated=False)
+    result.config, result.job_key, result.cache_rejected = record_config, key, rejected
     result = write_result(result, run_dir)
-    if settings.cache and cache.cacheable(result) and result.get("written", True):
+    if settings.cache and cache.cacheable(result) and result.written:
         try:
             cache.store(cache_dir, key, run_dir)
         except OSError as exc:
@@ -231,7 +227,9 @@ def run_supervised(
     return result
 
 
-def _run_in_child(spec: JobSpec, run_dir: Path, echo: Optional[Any], prestart_next: bool, fresh_child: bool) -> Dict:
+def _run_in_child(
+    spec: JobSpec, run_dir: Path, echo: Optional[Any], prestart_next: bool, fresh_child: bool
+) -> JobResult:
     from omegaconf import OmegaConf
 
     from converter.records.artifacts import save_atomically
@@ -242,28 +240,29 @@ def _run_in_child(spec: JobSpec, run_dir: Path, echo: Optional[Any], prestart_ne
     save_atomically(lambda path: path.write_text(OmegaConf.to_yaml(OmegaConf.create(job))), config_file)
     limits = Limits(settings.timeout_s, settings.max_memory_mb, settings.poll_interval_s)
     outcome = supervise(config_file, run_dir, limits, echo, prestart_next, fresh_child)
-    if outcome.status is None:
-        result = read_result(run_dir)
-        result["process"] = outcome.process_record()
+    if outcome.status is None:  # the child wrote its record
+        result = read_record(run_dir)
+        if result is None:
+            raise RuntimeError(f"the job's process ended without error but left no {run_dir / RESULT_FILE}")
+        result.process = outcome.process_record()
         return result
     from converter.job.pipeline import new_result
 
-    record = new_result(job)
-    result = record.to_dict()
-    result["status"] = outcome.status.value
-    result["failure"] = _failure(outcome, settings).__dict__
-    result["process"] = {**outcome.process_record(), "log_tail": outcome.log_tail}
+    result = new_result(job)
+    result.status = outcome.status.value
+    result.failure = _failure(outcome, settings)
+    result.process = replace(outcome.process_record(), log_tail=list(outcome.log_tail))
     slurm_end = _ended_by_slurm(outcome)
     if slurm_end:
         from converter.sweep.isolation.slurm import slurm_failure
 
         state, minutes = slurm_end
-        result["status"], result["failure"] = slurm_failure(state, result["failure"]["stage"], minutes)
-        result["failure"]["traceback"] = "\n".join(outcome.log_tail)
-        result["process"]["slurm_state"] = state
+        result.status, failure = slurm_failure(state, result.failure.stage, minutes)
+        result.failure = replace(failure, traceback="\n".join(outcome.log_tail))
+        result.process.slurm_state = state
     else:
-        result["failure"].update(_diagnosis_of(result, spec.config, outcome.log_tail))
-    result["stages"] = _stages_so_far(run_dir)
+        result.failure = result.failure.diagnosed(_diagnosis_of(result, spec.config, outcome.log_tail))
+    result.stages = _stages_so_far(run_dir)
     return result
 
 
@@ -315,13 +314,13 @@ def _failure(outcome: Any, settings: JobConfig) -> Failure:
     return Failure(stage=stage, type=kind, message=message, traceback="\n".join(outcome.log_tail))
 
 
-def _diagnosis_of(result: Dict[str, Any], config: ConverterConfig, log_tail: Any) -> Dict[str, Any]:
+def _diagnosis_of(result: JobResult, config: ConverterConfig, log_tail: Any) -> Dict[str, Any]:
     from converter.diagnosis.failure_report import diagnose_record
 
     try:
         return diagnose_record(result, config, list(log_tail or []))
     except Exception as exc:  # noqa: BLE001 (the verdict stands without its diagnosis)
-        log.warning("diagnosing the %s job failed: %s", result["status"], exc)
+        log.warning("diagnosing the %s job failed: %s", result.status, exc)
         return {}
 
 
@@ -334,7 +333,7 @@ def _stages_so_far(run_dir: Path) -> Dict[str, float]:
 def track(
     tracking: TrackingConfig,
     record_config: Mapping[str, Any],
-    result: Mapping[str, Any],
+    result: JobResult,
     run_dir: Path,
     extra_tags: Optional[Mapping[str, str]] = None,
 ) -> None:
@@ -344,13 +343,13 @@ def track(
 
     try:
         run_id, _ = log_job(
-            record_config, result, run_dir, tracking, tracking.experiment or result["model"], extra_tags
+            record_config, result.to_dict(), run_dir, tracking, tracking.experiment or result.model, extra_tags
         )
         state = {"logged": True, "run_id": run_id}
     except Exception as exc:  # noqa: BLE001 (any MLflow or network failure)
         reason = one_line(exc)
         print(
-            f"Tracking error: could not log {result['model']}/{result['backend']} to MLflow at "
+            f"Tracking error: could not log {result.model}/{result.backend} to MLflow at "
             f"{tracking.uri or 'the embedded store'} ({reason}). The run's files are in {run_dir}. "
             f"Fix: once the server is back, run `python -m converter sync {run_dir}`.",
             file=sys.stderr,
@@ -373,7 +372,7 @@ def record_slurm_end(sweep_config: Any, run_dir: Path, state: str, error: Any) -
 
     run_dir.mkdir(parents=True, exist_ok=True)
     own = read_result(run_dir)
-    if own.get("status"):
+    if own.get("status"):  # read as JSON: a record the job wrote stands, whatever else it holds
         return str(own["status"])
     job_cfg = OmegaConf.masked_copy(sweep_config, [k for k in sweep_config if k != "hydra"])
     spec = JobSpec.of(OmegaConf.to_container(job_cfg, resolve=True), env_derived_keys(job_cfg))
@@ -382,4 +381,4 @@ def record_slurm_end(sweep_config: Any, run_dir: Path, state: str, error: Any) -
     result = write_slurm_record(spec.job, spec.record, run_dir, state, state, minutes, detail)
     if spec.config.tracking.enabled:
         track(spec.config.tracking, spec.record, result, run_dir)
-    return str(result["status"])
+    return str(result.status)

@@ -19,6 +19,9 @@ import subprocess
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
+from converter.errors import Failure
+from converter.records.results import JobResult
+
 log = logging.getLogger("converter")
 # Slurm states (sacct) that mean the job ran out of its time limit; any other end is a crash.
 TIMEOUT_STATES = ("TIMEOUT", "DEADLINE")
@@ -70,9 +73,8 @@ def own_slurm_end() -> Optional[Tuple[str, int]]:
     return found
 
 
-def slurm_failure(state: str, stage_name: str, limit_min: int, detail: str = "") -> Tuple[str, Dict[str, Any]]:
-    """(status, result.json's failure) of a job that Slurm ended in stage_name."""
-    from converter.errors import Failure
+def slurm_failure(state: str, stage_name: str, limit_min: int, detail: str = "") -> Tuple[str, Failure]:
+    """(status, failure) of a job that Slurm ended in stage_name."""
     from converter.records.results import Status
 
     timed_out = state.split()[0] in TIMEOUT_STATES
@@ -84,14 +86,15 @@ def slurm_failure(state: str, stage_name: str, limit_min: int, detail: str = "")
         reason = "the Slurm job was ended from outside converter (scancel, a preemption or a failed node)"
         fix = "Fix: run the sweep again; finished jobs come from the cache (job.cache_dir on storage every node shares)"
     message = f"{reason}: Slurm state {state} during stage '{stage_name}'. {fix}"
-    failure = Failure(stage=stage_name, type=f"converter.slurm.{state.split()[0]}", message=message, traceback=detail)
-    return status.value, {
-        **failure.__dict__,
-        "category": status.value,
-        "hint": message,
-        "fix_overrides": [f"hydra.launcher.timeout_min={limit_min * 2}"] if timed_out and limit_min else [],
-        "location": None,
-    }
+    return status.value, Failure(
+        stage=stage_name,
+        type=f"converter.slurm.{state.split()[0]}",
+        message=message,
+        traceback=detail,
+        category=status.value,
+        hint=message,
+        fix_overrides=[f"hydra.launcher.timeout_min={limit_min * 2}"] if timed_out and limit_min else [],
+    )
 
 
 def slurm_warning(exc: BaseException) -> Optional[str]:
@@ -104,7 +107,7 @@ def slurm_warning(exc: BaseException) -> Optional[str]:
 
 def record_slurm_warning(
     job: Dict[str, Any], record_config: Dict[str, Any], run_dir: Path, state: str, exc: BaseException
-) -> Dict[str, Any]:
+) -> JobResult:
     """The record of a job whose Slurm job was warned it is about to end: the supervisor has
     already ended the child (its `finally`); written while the Slurm job still has time to."""
     from converter.errors import one_line
@@ -121,25 +124,21 @@ def write_slurm_record(
     slurm_state: str,
     limit_min: int,
     detail: str,
-) -> Dict[str, Any]:
+) -> JobResult:
     """result.json of a job Slurm ended, from the stage file its child left."""
     from converter.job.pipeline import new_result
     from converter.records import stage
+    from converter.records.results import ProcessRecord
     from converter.records.run_folder import write_result
 
     where = stage.read(run_dir)
-    status, failure = slurm_failure(state, where.get("stage") or "start", limit_min, detail)
-    result = new_result(job).to_dict()
-    result.update(
-        status=status,
-        failure=failure,
-        stages=dict(where.get("finished") or {}),
-        config=record_config,
-        cached=False,
-        process={"isolated": True, "slurm_state": slurm_state},
-    )
+    result = new_result(job)
+    result.status, result.failure = slurm_failure(state, where.get("stage") or "start", limit_min, detail)
+    result.stages = dict(where.get("finished") or {})
+    result.config = record_config
+    result.process = ProcessRecord(isolated=True, slurm_state=slurm_state)
     stage.clear(run_dir)
-    log.warning("%s/%s: %s", result["model"], result["backend"], failure["message"])
+    log.warning("%s/%s: %s", result.model, result.backend, result.failure.message)
     return write_result(result, run_dir)
 
 

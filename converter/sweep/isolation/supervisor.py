@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Deque, List, Optional, Sequence
 
 from converter.records import stage
-from converter.records.results import Status
+from converter.records.results import ProcessRecord, Status
 from converter.records.run_folder import LOG_FILE, has_result
 from converter.sweep.isolation import warm
 from converter.sweep.isolation.processes import ProcessTree, signal_name, start_guardian
@@ -46,14 +46,14 @@ class ChildOutcome:
     stage: Optional[str] = None
     log_tail: List[str] = field(default_factory=list)
 
-    def process_record(self) -> dict:
-        return {
-            "isolated": True,
-            "returncode": self.returncode,
-            "signal": self.signal,
-            "seconds": round(self.seconds, 3),
-            "peak_memory_mb": round(self.peak_memory_mb, 1),
-        }
+    def process_record(self) -> ProcessRecord:
+        return ProcessRecord(
+            isolated=True,
+            returncode=self.returncode,
+            signal=self.signal,
+            seconds=round(self.seconds, 3),
+            peak_memory_mb=round(self.peak_memory_mb, 1),
+        )
 
 
 class _Tee(threading.Thread):
