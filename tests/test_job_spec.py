@@ -32,3 +32,12 @@ def test_the_dict_the_typed_sections_and_the_redacted_record_come_from_one_job()
 def test_without_secret_keys_the_record_is_the_job() -> None:
     job = _job()
     assert JobSpec.of(job).record == job
+
+
+def test_a_job_is_typed_once_per_process_and_a_changed_job_again() -> None:
+    job = _job()
+    first = JobSpec.of(job, {"tracking.uri"})
+    assert JobSpec.of(dict(job), {"tracking.uri"}) is first, "the same content: the spec already built"
+    assert JobSpec.of(job) is not first, "other secret keys: another record"
+    changed = {**job, "seed": job["seed"] + 1}
+    assert JobSpec.of(changed, {"tracking.uri"}).config.seed == job["seed"] + 1

@@ -58,3 +58,19 @@ def test_no_model_selected_runs_nothing(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert run_single(parse_argv(["tracking=off"]), lambda cfg: pytest.fail("nothing to run")) is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_launching_process_types_the_job_once_from_check_to_artifact(tmp_path: Path, monkeypatch) -> None:
+    """The preflight's check and the task share one JobSpec; the in-process pipeline takes its typed config."""
+    import converter.config.job_spec as job_spec
+    from converter.sweep.task import task
+
+    monkeypatch.chdir(tmp_path)
+    typed = []
+    original = job_spec.job_config
+    monkeypatch.setattr(job_spec, "job_config", lambda job: typed.append(job["model"]["name"]) or original(job))
+    monkeypatch.setattr(job_spec, "_BUILT", {})
+    args = parse_argv(["+model=classification", "export=onnx", "tracking=off", "job=inprocess", "benchmark=off"])
+    run_dir = run_single(args, task)
+    assert typed == ["classification"]
+    assert (run_dir / "model.onnx").is_file()

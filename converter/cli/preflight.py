@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Sequence
 
-from converter.config.composition import CONF_DIR, CONFIG_NAME, compose_checked, parse_overrides, resolved_without_hydra
+from converter.config.composition import CONF_DIR, CONFIG_NAME, compose_checked, parse_overrides
 from converter.config.schema import register_schema
 from converter.errors import ConfigError
 from converter.job.config_checks import check_job
@@ -53,8 +53,7 @@ def compose_jobs(args: argparse.Namespace) -> SweepPlan:
         jobs = []
         for one in per_job:
             cfg = compose_checked(compose, config_name, one, hydra=True)
-            check_job(cfg, overrides)
-            jobs.append(resolved_without_hydra(cfg))
+            jobs.append(check_job(cfg, overrides).job)
         sweep_dir = Path(str(base.hydra.sweep.dir)) if base is not None else Path(".")
     return SweepPlan(jobs, sweep_dir)
 

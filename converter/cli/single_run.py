@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from converter.cli.preflight import CONF_DIR, CONFIG_NAME, job_overrides, prepare_jobs
-from converter.config.composition import compose_checked, resolved_without_hydra
+from converter.config.composition import compose_checked
 from converter.config.schema import register_schema
 from converter.job.config_checks import check_job
 
@@ -35,8 +35,7 @@ def run_single(args: argparse.Namespace, task: Callable[[Any], Any]) -> Optional
         app = current_app()
         overrides = job_overrides(args)
         cfg = compose_checked(compose_for_run(app), config_name, overrides, hydra=True)
-        check_job(cfg, overrides)
-        job = resolved_without_hydra(cfg)
+        job = check_job(cfg, overrides).job
         if not job.get("model"):
             return None
         prepare_jobs([job])

@@ -1,11 +1,17 @@
 """One job's config in the three forms its stages need, built once per process from the resolved
 config: the plain dict (config.yaml for the child, the cache key), the typed sections every stage
-takes, and the redacted record (result.json, MLflow) without values that came from the environment."""
+takes, and the redacted record (result.json, MLflow) without values that came from the environment.
+
+The launching process meets each job twice, in the preflight's checks (config_checks.check_job)
+and in Hydra's task; both ask `JobSpec.of` for it, which types a job the first time and hands back
+the same spec after, so a job is typed once per process."""
 
 from __future__ import annotations
 
+import copy
+import json
 from dataclasses import dataclass
-from typing import AbstractSet, Any, Dict, Mapping
+from typing import AbstractSet, Any, Dict, FrozenSet, Mapping, Tuple
 
 from converter.config.redact import redacted
 from converter.config.schema import ConverterConfig, job_config
@@ -19,6 +25,19 @@ class JobSpec:
 
     @classmethod
     def of(cls, job: Mapping[str, Any], secret_keys: AbstractSet[str] = frozenset()) -> JobSpec:
-        """`secret_keys`: dotted keys whose values came from ${oc.env:...} (redact.env_derived_keys)."""
-        plain = dict(job)
-        return cls(plain, job_config(plain), redacted(plain, set(secret_keys)))
+        """`secret_keys`: dotted keys whose values came from ${oc.env:...} (redact.env_derived_keys).
+        The spec is shared: stages read it and never change it."""
+        key = _identity(job, secret_keys)
+        spec = _BUILT.get(key)
+        if spec is None:
+            plain = copy.deepcopy(dict(job))
+            spec = _BUILT[key] = cls(plain, job_config(plain), redacted(plain, set(secret_keys)))
+        return spec
+
+
+# Specs this process built, by the job's content; a sweep holds tens of jobs, so all are kept.
+_BUILT: Dict[Tuple[str, FrozenSet[str]], JobSpec] = {}
+
+
+def _identity(job: Mapping[str, Any], secret_keys: AbstractSet[str]) -> Tuple[str, FrozenSet[str]]:
+    return json.dumps(job, sort_keys=True, default=repr), frozenset(secret_keys)

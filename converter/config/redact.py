@@ -27,7 +27,8 @@ def _leaves(value: Any, prefix: str = "") -> Iterator[Tuple[str, Any]]:
 
 
 def env_derived_keys(cfg: Any) -> Set[str]:
-    """Dotted keys of `cfg` (a DictConfig) whose resolved value comes from a set environment variable."""
+    """Dotted keys of `cfg` (a DictConfig) whose resolved value comes from a set environment variable.
+    Hydra's own node is left out: it holds interpolations only a running job resolves."""
     from omegaconf import OmegaConf
     from omegaconf.resolvers import oc
 
@@ -36,7 +37,11 @@ def env_derived_keys(cfg: Any) -> Set[str]:
 
     OmegaConf.register_new_resolver("oc.env", probe, replace=True)
     try:
-        probed = OmegaConf.to_container(cfg, resolve=True)
+        probed = {
+            key: OmegaConf.to_container(cfg[key], resolve=True) if OmegaConf.is_config(cfg[key]) else cfg[key]
+            for key in cfg
+            if key != "hydra"
+        }
     finally:
         OmegaConf.register_new_resolver("oc.env", oc.env, replace=True)
     return {key for key, value in _leaves(probed) if isinstance(value, str) and _PROBE in value}

@@ -8,7 +8,7 @@ import logging
 import re
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Optional
 
 from converter.config.schema import ConverterConfig
 from converter.diagnosis.categories import Diagnosis, FailureContext, diagnose
@@ -23,14 +23,13 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def diagnose_job(
-    job: Mapping[str, Any],
     config: ConverterConfig,
     run_dir: Path,
     result: JobResult,
     cause: BaseException,
     state: Dict[str, Any],
 ) -> Failure:
-    """The failure with its diagnosis: the rules read `config`; repro/ writes `job`, the dict, as it is."""
+    """The failure with its diagnosis, from the typed config: the rules read it and repro/ writes it."""
     failure: Failure = result.failure
     if failure.stage == "validate" and result.backend == "torch_export" and "reference" in state:
         _localize(result, state)
@@ -51,7 +50,7 @@ def diagnose_job(
     if failure.stage == "export" and result.backend == "torch_export" and request is not None:
         _draft_report(run_dir, request)
     state["validation"] = result.validation
-    _write_repro(job, run_dir, failure, state)
+    _write_repro(config, run_dir, failure, state)
     return failure.diagnosed(diagnosis.to_fields())
 
 
@@ -133,11 +132,11 @@ def _localize(result: JobResult, state: Dict[str, Any]) -> None:
         validation["first_divergence"] = found
 
 
-def _write_repro(cfg: Mapping[str, Any], run_dir: Path, failure: Failure, state: Dict[str, Any]) -> None:
+def _write_repro(config: ConverterConfig, run_dir: Path, failure: Failure, state: Dict[str, Any]) -> None:
     from converter.diagnosis.repro import write_repro
 
     try:
-        write_repro(cfg, run_dir, failure, state)
+        write_repro(config, run_dir, failure, state)
     except Exception as exc:  # noqa: BLE001
         log.warning("could not write repro/: %s: %s", type(exc).__name__, exc)
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Mapping
 
-from converter.config.schema import DEFAULT_ATOL, DEFAULT_RTOL
+from converter.config.schema import DEFAULT_ATOL, DEFAULT_RTOL, ConverterConfig
 from converter.errors import Failure
 from converter.records.artifacts import write_text_atomically
 
@@ -137,14 +137,15 @@ def _import_paths() -> list:
     return list(dict.fromkeys(paths))
 
 
-def write_repro(cfg: Mapping[str, Any], run_dir: Path, failure: Failure, state: Dict[str, Any]) -> None:
-    """repro/config.yaml, repro/inputs.pt (the example), repro/failing_inputs.pt, repro/repro.py."""
+def write_repro(job: ConverterConfig, run_dir: Path, failure: Failure, state: Dict[str, Any]) -> None:
+    """repro/config.yaml (the typed job as YAML), repro/inputs.pt (the example),
+    repro/failing_inputs.pt, repro/repro.py."""
     import torch
     from omegaconf import OmegaConf
 
     folder = run_dir / REPRO_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    config = OmegaConf.create(dict(cfg))
+    config = OmegaConf.structured(job)
     plan = state.get("inputs")
     if plan is not None:  # as the job bound them by name: repro.py passes each input the same way
         for name, spec in plan.specs.items():
@@ -160,7 +161,7 @@ def write_repro(cfg: Mapping[str, Any], run_dir: Path, failure: Failure, state: 
         torch.save(cases[failing].inputs, folder / "failing_inputs.pt")
     artifact = next((p.name for p in run_dir.glob("model.*") if p.suffix in (".pt2", ".pt")), "model.pt2")
     script = _SCRIPT.format(
-        where=f"{cfg['model']['name']}/{cfg['export']['backend']}",
+        where=f"{job.model.name}/{job.export.backend}",
         summary=failure.summary(200).replace('"""', "'''"),
         import_paths=_import_paths(),
         stage=failure.stage,

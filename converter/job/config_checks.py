@@ -8,16 +8,21 @@ from pathlib import Path
 from typing import Any, List, Mapping, Sequence
 
 from converter.config.composition import resolved_without_hydra
+from converter.config.job_spec import JobSpec
+from converter.config.schema import ConverterConfig, ExportConfig, TrackingConfig
 from converter.errors import ConfigError, raise_all
 
 DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?)$")
 
 
-def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
+def check_job(cfg: Any, overrides: Sequence[str] = ()) -> JobSpec:
     """Checks that need only the config, one section at a time: what it may import, value ranges,
     tracking, device, the backend and its options, the model (inputs, Dims, checkpoint). Nothing is
-    imported. Every section's error is reported at once (ConfigErrors); within a section the first."""
+    imported. Every section's error is reported at once (ConfigErrors); within a section the first.
+    Returns the job typed (JobSpec), once for this process: its task takes the same spec."""
     from omegaconf import OmegaConf
+
+    from converter.config.redact import env_derived_keys
 
     # Hydra's own node (present on a run's config) holds interpolations only a running job resolves.
     missing = sorted(
@@ -29,23 +34,25 @@ def check_job(cfg: Any, overrides: Sequence[str] = ()) -> None:
             "this required key has no value",
             f"set it in the model's YAML or on the command line ({missing[0]}=VALUE)",
         )
-    job = resolved_without_hydra(cfg)
+    spec = JobSpec.of(resolved_without_hydra(cfg), env_derived_keys(cfg))
+    config = spec.config
     hydra_node = OmegaConf.to_container(cfg.hydra, resolve=False) if "hydra" in cfg else None
-    errors = range_errors(job)
+    errors = range_errors(spec.job)
     sections = [
-        lambda: _check_imports_allowed(job, overrides, hydra_node),
-        lambda: _check_tracking(job),
-        lambda: _check_device(job),
-        lambda: _check_export(job),
+        lambda: _check_imports_allowed(spec.job, overrides, hydra_node),
+        lambda: _check_tracking(config.tracking),
+        lambda: _check_device(config.device),
+        lambda: _check_export(config.export, config.device),
     ]
-    if not errors:  # the model's own checks (its input plan, the benchmark's sizes) need values in range
-        sections.append(lambda: _check_model(job))
+    if not errors and config.model is not None:  # its input plan and the benchmark's sizes need values in range
+        sections.append(lambda: _check_model(config))
     for section in sections:
         try:
             section()
         except ConfigError as exc:
             errors.append(exc)
     raise_all(errors)
+    return spec
 
 
 def _check_imports_allowed(job: Mapping[str, Any], overrides: Sequence[str], hydra_node: Any) -> None:
@@ -55,9 +62,8 @@ def _check_imports_allowed(job: Mapping[str, Any], overrides: Sequence[str], hyd
     check_targets(job, hydra_node)
 
 
-def _check_tracking(job: Mapping[str, Any]) -> None:
-    tracking = job.get("tracking") or {}
-    if tracking.get("enabled") and tracking.get("register") and not tracking.get("log_artifact_file"):
+def _check_tracking(tracking: TrackingConfig) -> None:
+    if tracking.enabled and tracking.register and not tracking.log_artifact_file:
         raise ConfigError(
             "tracking.register",
             "registering needs the artifact in MLflow, and tracking.log_artifact_file is false",
@@ -65,85 +71,79 @@ def _check_tracking(job: Mapping[str, Any]) -> None:
         )
 
 
-def _check_device(job: Mapping[str, Any]) -> None:
-    if not DEVICE_PATTERN.match(str(job["device"])):
+def _check_device(device: str) -> None:
+    if not DEVICE_PATTERN.match(str(device)):
         raise ConfigError(
             "device",
-            f"'{job['device']}' is not a device converter runs on",
+            f"'{device}' is not a device converter runs on",
             "use device=cpu, device=cuda or device=cuda:N",
         )
 
 
-def _check_export(job: Mapping[str, Any]) -> None:
+def _check_export(export: ExportConfig, device: str) -> None:
     from converter.exporters import build_options, check_packages, get_exporter
 
-    export = job["export"]
-    build_options(get_exporter(export["backend"]), export.get("options") or {})
-    if DEVICE_PATTERN.match(str(job["device"])):
-        check_packages(export["backend"], str(job["device"]))
+    build_options(get_exporter(export.backend), export.options or {})
+    if DEVICE_PATTERN.match(str(device)):
+        check_packages(export.backend, str(device))
 
 
-def _check_model(job: Mapping[str, Any]) -> None:
-    from converter.config.schema import job_config
+def _check_model(config: ConverterConfig) -> None:
     from converter.tensors.inputs import InputPlan
 
-    model = job.get("model")
-    if model is None:
-        return
-    wrapper = model.get("wrapper")
+    model = config.model
+    wrapper = model.wrapper
     if wrapper is not None and not (isinstance(wrapper, dict) and isinstance(wrapper.get("_target_"), str)):
         raise ConfigError(
             "model.wrapper",
             f"expected null or a mapping with a _target_, got {wrapper!r}",
             "write model.wrapper={_target_: registry.common.SelectOutput, key: out} or model.wrapper=null",
         )
-    if "_target_" not in model["loader"]:
+    if "_target_" not in model.loader:
         raise ConfigError(
             "model.loader._target_",
             "the loader names no _target_",
             "set model.loader._target_ to a function or class that builds the nn.Module",
         )
-    for name, spec in model["inputs"].items():
-        factory = spec.get("factory")
+    for name, spec in model.inputs.items():
+        factory = spec.factory
         if factory is not None and not (isinstance(factory, dict) and isinstance(factory.get("_target_"), str)):
             raise ConfigError(
                 f"model.inputs.{name}.factory",
                 f"expected null or a mapping with a _target_, got {factory!r}",
                 "write factory: {_target_: registry.x.make_points, ...} or factory: null",
             )
-        if spec.get("constant"):
-            value = spec.get("value")
-            if not (value is None or isinstance(value, (bool, int, float, str))):
+        if spec.constant:
+            if not (spec.value is None or isinstance(spec.value, (bool, int, float, str))):
                 raise ConfigError(
                     f"model.inputs.{name}.value",
-                    f"a constant input must be a bool, int, float, string or null, not {type(value).__name__}",
+                    f"a constant input must be a bool, int, float, string or null, not {type(spec.value).__name__}",
                     "give a single value, or build structured inputs with a factory",
                 )
-            if (model.get("dynamic_shapes") or {}).get(name):
+            if model.dynamic_shapes.get(name):
                 raise ConfigError(
                     f"model.dynamic_shapes.{name}", "a constant input has no dimensions", "remove its Dims"
                 )
             continue
-        if spec.get("shape") is None and not spec.get("factory"):
+        if spec.shape is None and not spec.factory:
             raise ConfigError(
                 f"model.inputs.{name}",
                 "the input has neither a shape nor a factory",
                 "give shape: [...], a factory: {_target_: ...}, or constant: true with a value",
             )
-        if spec.get("count") is not None and spec["count"] < 1:
-            raise ConfigError(f"model.inputs.{name}.count", f"{spec['count']} is out of range", "give 1 or more")
-    config = job_config(job)
-    plan = InputPlan.of(config.model)  # checks every Dim against the inputs
+        if spec.count is not None and spec.count < 1:
+            raise ConfigError(f"model.inputs.{name}.count", f"{spec.count} is out of range", "give 1 or more")
+    plan = InputPlan.of(model)  # checks every Dim against the inputs
     if config.benchmark.enabled:
         from converter.benchmark.run import batch_points
 
         batch_points(plan, config.benchmark)
-    if model.get("checkpoint"):
-        checkpoint = Path(model["checkpoint"]).expanduser()
+    if model.checkpoint:
+        checkpoint = Path(model.checkpoint).expanduser()
         if not checkpoint.is_file():
             raise ConfigError(
                 "model.checkpoint",
-                f"no file at '{model['checkpoint']}'",
+                f"no file at '{model.checkpoint}'",
                 "give the path of a local state-dict file, or model.checkpoint=null for random init",
             )
         from converter.config.security import checkpoint_kind

@@ -122,7 +122,7 @@ def run_job(job: Mapping[str, Any], run_dir: Path, config: Optional[ConverterCon
         result.status = Status.FAILED.value
         result.failure = Failure.from_exception(exc.stage, exc.cause)
         with running_in(run_dir), types_registered([library]):
-            explain_failure(job, config, run_dir, result, exc.cause, state)
+            explain_failure(config, run_dir, result, exc.cause, state)
     write_result(result, run_dir)
     stage_file.clear(run_dir)
     log.info(result.headline())
@@ -130,7 +130,6 @@ def run_job(job: Mapping[str, Any], run_dir: Path, config: Optional[ConverterCon
 
 
 def explain_failure(
-    job: Mapping[str, Any],
     config: ConverterConfig,
     run_dir: Path,
     result: JobResult,
@@ -139,11 +138,11 @@ def explain_failure(
 ) -> None:
     """Add the diagnosis to the failure, and the reports that need the live objects (draft
     export, divergence, reproducer). Never raises: a diagnosis that fails leaves the failure whole.
-    The rules read the typed config; repro/ writes the dict as it is."""
+    The rules read the typed config, and repro/ writes it."""
     from converter.diagnosis.failure_report import diagnose_job
 
     try:
-        result.failure = diagnose_job(job, config, run_dir, result, cause, state)
+        result.failure = diagnose_job(config, run_dir, result, cause, state)
     except Exception as exc:  # noqa: BLE001
         log.warning("diagnosing the failure failed (%s: %s); the failure is kept whole", type(exc).__name__, exc)
         return
