@@ -83,8 +83,7 @@ readme: setup
 ui: setup
 	$(BIN)/python -c 'import mlflow' 2>/dev/null || $(PIP) mlflow
 	mkdir -p outputs
-	$(BIN)/python -m converter.tracking.landing
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///outputs/mlflow.db --host 127.0.0.1 --port 5000
+	$(BIN)/python -m converter.tracking.landing --serve
 
 # A one-node Slurm cluster with accounting and an MLflow server on MariaDB, on loopback, under
 # outputs/cluster (root; Debian's slurm-wlm slurmdbd munge mariadb-server, as .ci/run installs).

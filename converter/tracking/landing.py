@@ -3,14 +3,16 @@
 MLflow 3's UI opens an experiment on its GenAI overview, where converter logs nothing. These
 URLs skip it: the runs table with `tags.mlflow.parentRunId = '<parent>'` as its search filter
 lists the sweep's jobs with their status, backend and speedup columns. Printed at the end of
-each sweep and by `make ui` (`python -m converter.tracking.landing`).
+each sweep and by `make ui` (`python -m converter.tracking.landing --serve`, which then serves the
+embedded store at LOCAL_UI_URL, the one place that address is written).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, Dict, List, Optional
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from converter.config.schema import LOCAL_UI_URL
 
@@ -53,6 +55,19 @@ def newest_sweep(tracking_uri: str) -> Optional[Dict[str, str]]:
     return {"experiment_id": run.info.experiment_id, "run_id": run.info.run_id, "name": run.info.run_name}
 
 
+def ui_command(ui: str, tracking_uri: str) -> List[str]:
+    """The MLflow UI serving `tracking_uri` at the host and port of `ui`."""
+    where = urlsplit(ui)
+    if not where.hostname or not where.port:
+        raise ValueError(f"'{ui}' names no host and port to serve the UI on (give http://HOST:PORT)")
+    return [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", tracking_uri] + [
+        "--host",
+        where.hostname,
+        "--port",
+        str(where.port),
+    ]
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     import argparse
 
@@ -61,13 +76,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m converter.tracking.landing", description=__doc__)
     parser.add_argument("--uri", default=None, help="tracking URI (default: the embedded store)")
     parser.add_argument("--ui", default=LOCAL_UI_URL, help="where the MLflow UI is served")
+    parser.add_argument("--serve", action="store_true", help="then serve the store's MLflow UI at --ui")
     args = parser.parse_args(argv)
-    newest = newest_sweep(args.uri or default_uri())
+    uri = args.uri or default_uri()
+    newest = newest_sweep(uri)
     if newest is None:
         print(f"No sweep in the store yet: run one (make run), then open {args.ui}")
-        return 0
-    print(f"Newest sweep: {newest['name']}")
-    print_sweep_urls(args.ui, newest["experiment_id"], newest["run_id"])
+    else:
+        print(f"Newest sweep: {newest['name']}")
+        print_sweep_urls(args.ui, newest["experiment_id"], newest["run_id"])
+    if args.serve:
+        command = ui_command(args.ui, uri)
+        sys.stdout.flush()
+        os.execv(command[0], command)
     return 0
 
 
