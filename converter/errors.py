@@ -15,7 +15,7 @@ def reject_unknown_keys(kind: type, data: Dict[str, Any], where: str) -> None:
 
     unknown = sorted(set(data) - {f.name for f in fields(kind)})
     if unknown:
-        raise ValueError(f"{where} has keys its record does not define: {', '.join(unknown)}")
+        raise ValueError(f"{where} has keys this version of converter does not define: {', '.join(unknown)}")
 
 
 def first_line(text: object) -> str:

@@ -69,8 +69,8 @@ def test_a_full_disk_costs_the_record_not_the_caller(tmp_path: Path, monkeypatch
 @pytest.mark.parametrize(
     "edit, culprit",
     [
-        (lambda d: d.update(speed=2.0), "result.json has keys its record does not define: speed"),
-        (lambda d: d["failure"].update(why="x"), "failure has keys its record does not define: why"),
+        (lambda d: d.update(speed=2.0), "the record has keys this version of converter does not define: speed"),
+        (lambda d: d["failure"].update(why="x"), "failure has keys this version of converter does not define: why"),
     ],
 )
 def test_a_record_with_a_key_the_record_does_not_define_is_refused(tmp_path: Path, edit, culprit: str) -> None:

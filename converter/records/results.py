@@ -98,7 +98,7 @@ class JobResult:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> JobResult:
         """The record result.json holds, typed; a key it does not define is an error, not dropped."""
-        reject_unknown_keys(cls, dict(data), "result.json")
+        reject_unknown_keys(cls, dict(data), "the record")
         values = dict(data)
         values["artifact"] = ArtifactInfo(**data["artifact"]) if data.get("artifact") else None
         values["failure"] = Failure.from_dict(data["failure"]) if data.get("failure") else None

@@ -23,7 +23,6 @@ from converter.records.artifacts import write_json_atomically
 from converter.records.results import JobResult, ProcessRecord, Status
 from converter.records.run_folder import (
     CONFIG_FILE,
-    RESULT_FILE,
     SWEEP_FILE,
     TRACKING_FILE,
     forget_result,
@@ -243,7 +242,7 @@ def _run_in_child(
     if outcome.status is None:  # the child wrote its record
         result = read_record(run_dir)
         if result is None:
-            raise RuntimeError(f"the job's process ended without error but left no {run_dir / RESULT_FILE}")
+            raise RuntimeError(f"the job's process in {run_dir} ended without error but left no record")
         result.process = outcome.process_record()
         return result
     from converter.job.pipeline import new_result
