@@ -28,6 +28,8 @@ def test_the_ui_is_served_where_the_links_point() -> None:
         "127.0.0.1",
         "--port",
         "5000",
+        "--workers",
+        "1",
     ]
     with pytest.raises(ValueError, match="'http://ui' names no host and port"):
         ui_command("http://ui", "sqlite:///db")

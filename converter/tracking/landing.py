@@ -56,16 +56,12 @@ def newest_sweep(tracking_uri: str) -> Optional[Dict[str, str]]:
 
 
 def ui_command(ui: str, tracking_uri: str) -> List[str]:
-    """The MLflow UI serving `tracking_uri` at the host and port of `ui`."""
+    """The MLflow UI serving `tracking_uri` at the host and port of `ui`: one worker, for one reviewer."""
     where = urlsplit(ui)
     if not where.hostname or not where.port:
         raise ValueError(f"'{ui}' names no host and port to serve the UI on (give http://HOST:PORT)")
-    return [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", tracking_uri] + [
-        "--host",
-        where.hostname,
-        "--port",
-        str(where.port),
-    ]
+    address = ["--host", where.hostname, "--port", str(where.port)]
+    return [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", tracking_uri, *address, "--workers", "1"]
 
 
 def main(argv: Optional[List[str]] = None) -> int:
