@@ -77,3 +77,19 @@ def test_help_lists_the_groups_a_user_picks_from_conf_and_config_dir(tmp_path: P
     ], "export_options (where conf/export/*.yaml take their option defaults) is no choice"
     model_line = next(line for line in done.stdout.splitlines() if line.startswith("model: "))
     assert "my_net" in model_line.split(", ") and "resnet18" in model_line.split(", ")
+
+
+def test_help_is_what_hydra_prints_from_the_help_template_without_composing(tmp_path: Path) -> None:
+    """converter renders --help itself (a third of a second); an override naming hydra goes through
+    Hydra's own help, which composes the config first: the two print the same text."""
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "converter", *args], cwd=tmp_path, env=cli_env(), capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    own = cli("--help")
+    assert own == cli("--help", "hydra/help=converter")
+    assert own.startswith("converter: export PyTorch models declaratively")
