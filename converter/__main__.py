@@ -1,6 +1,4 @@
-import sys
-
-from converter.cli.main import main
+from converter.cli.main import main_exit
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main_exit()

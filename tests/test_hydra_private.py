@@ -79,3 +79,49 @@ def test_the_single_runs_composition_goes_through_the_fence() -> None:
         compose = hydra_private.compose_for_run(hydra_private.current_app())
         cfg = compose("config", ["+model=classification"], True)
     assert cfg.model.name == "classification" and cfg.hydra.mode is None  # RUN is set by the caller, as Hydra does
+
+
+COUNT_COMPOSITIONS = """
+import json, sys
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
+
+original = ConfigLoaderImpl.load_configuration
+calls = []
+
+def counted(self, config_name, overrides, run_mode, *args, **kwargs):
+    calls.append([o for o in overrides if not o.startswith("hydra.")])
+    return original(self, config_name, overrides, run_mode, *args, **kwargs)
+
+ConfigLoaderImpl.load_configuration = counted
+from converter.cli.main import main
+
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "calls": calls}))
+"""
+
+
+def test_a_sweep_composes_each_job_once_the_preflight_handing_it_to_the_sweeper(tmp_path) -> None:
+    """The preflight composes each job with the call Hydra's sweeper makes (compose_as_sweeper); the
+    sweeper's batch check and its launch both take that composition."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import cli_env
+
+    script = tmp_path / "count.py"
+    script.write_text(COUNT_COMPOSITIONS)
+    argv = ["--multirun", "+tiny=classification", "export=onnx,torchscript_trace", "job=inprocess"]
+    argv += ["tracking=off", "validate=off", "benchmark=off"]
+    done = subprocess.run(
+        [sys.executable, str(script), *argv], cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    jobs = [call for call in report["calls"] if "export=onnx" in call or "export=torchscript_trace" in call]
+    assert report["code"] == 0
+    assert sorted(map(tuple, jobs)) == [
+        ("+tiny=classification", "export=onnx", "job=inprocess", "tracking=off", "validate=off", "benchmark=off"),
+        ("+tiny=classification", "export=torchscript_trace", "job=inprocess", "tracking=off", "validate=off")
+        + ("benchmark=off",),
+    ], report["calls"]

@@ -49,13 +49,38 @@ def compose_jobs(args: argparse.Namespace) -> SweepPlan:
     overrides = job_overrides(args)
     config_name = args.config_name or CONFIG_NAME
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="convert"):
-        per_job, base = _expand_sweep(overrides, args) if args.multirun else ([overrides], None)
+        if not args.multirun:
+            cfg = compose_checked(compose, config_name, overrides, hydra=True)
+            return SweepPlan([check_job(cfg, overrides).job], Path("."))
+        per_job, base = _expand_sweep(overrides, args)
+        sweep_dir = Path(str(base.hydra.sweep.dir))
+        compose_job = _compose_as_sweeper(overrides, sweep_dir)
         jobs = []
         for one in per_job:
-            cfg = compose_checked(compose, config_name, one, hydra=True)
+            cfg = compose_checked(compose_job, config_name, [o for o in one if not _is_hydra(o)], hydra=True)
             jobs.append(check_job(cfg, overrides).job)
-        sweep_dir = Path(str(base.hydra.sweep.dir)) if base is not None else Path(".")
     return SweepPlan(jobs, sweep_dir)
+
+
+def sweep_dir_override(sweep_dir: Path) -> str:
+    """The hydra.sweep.dir override that pins the sweep to the folder preflight chose, every character kept."""
+    quoted = "'" + str(sweep_dir).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return f"hydra.sweep.dir={quoted}"
+
+
+def _is_hydra(override: str) -> bool:
+    return override.lstrip("+~").startswith(("hydra.", "hydra/"))
+
+
+def _compose_as_sweeper(overrides: List[str], sweep_dir: Path) -> Any:
+    """Compose each job with the very call Hydra's sweeper will make for it (its Hydra overrides as
+    the launch's command line gives them: the user's, the sweep folder, the multirun mode), so the
+    sweeper takes the composition from hydra_private.remember_compositions instead of composing again."""
+    from converter.config.hydra_private import compose_as_sweeper, current_app, remember_compositions
+
+    remember_compositions()
+    hydra_overrides = [o for o in overrides if _is_hydra(o)]
+    return compose_as_sweeper(current_app(), [*hydra_overrides, sweep_dir_override(sweep_dir), "hydra.mode=MULTIRUN"])
 
 
 def _expand_sweep(overrides: List[str], args: argparse.Namespace) -> Any:
