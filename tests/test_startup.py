@@ -62,3 +62,31 @@ def test_an_in_process_job_is_checked_in_the_launching_process(tmp_path) -> None
     )
     assert (code, heavy) == (2, "torch,torchvision"), stderr  # resolved here: no spare runs an in-process job
     assert "Config error at 'model.loader._target_': 'torchvision.models.x' does not resolve" in stderr
+
+
+def test_the_quick_exit_waits_for_a_launchers_threads_and_child_processes() -> None:
+    """main_exit skips the interpreter's teardown only when nothing of ours still runs; joblib's
+    reusable workers (tests/test_isolation.py's joblib sweep) get the full teardown that ends them."""
+    import subprocess
+    import sys
+    import threading
+
+    from converter.cli.main import _nothing_left_running
+
+    probe = "from converter.cli.main import _nothing_left_running; print(_nothing_left_running())"
+    alone = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=cli_env(), timeout=60)
+    assert alone.stdout == "True\n", alone.stderr
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert not _nothing_left_running()
+    finally:
+        child.kill()
+        child.wait(timeout=10)
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        assert not _nothing_left_running()
+    finally:
+        stop.set()
+        worker.join()
