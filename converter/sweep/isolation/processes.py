@@ -38,10 +38,11 @@ def start_guardian(group: int) -> Tuple[subprocess.Popen, int]:
 
     The write end stays in this process only (non-inheritable), so the pipe closes exactly
     when this process ends or calls `os.close` on it: the guardian then SIGKILLs the group.
+    `kill -KILL -PGID`, with no `--`: dash (Debian's /bin/sh) refuses `kill -KILL -- -PGID`.
     """
     read_end, write_end = os.pipe()
     guardian = subprocess.Popen(
-        ["/bin/sh", "-c", 'read _ignored; kill -KILL -- "-$1" 2>/dev/null', "converter-guardian", str(group)],
+        ["/bin/sh", "-c", 'read _ignored; kill -KILL "-$1" 2>/dev/null', "converter-guardian", str(group)],
         stdin=read_end,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
