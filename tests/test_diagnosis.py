@@ -469,3 +469,19 @@ def test_the_matrix_failures_of_executorch_and_traced_vit_are_diagnosed(
     )
     diagnosis = diagnose(context)
     assert (diagnosis.category, diagnosis.fix_overrides) == (category, fix), diagnosis.hint
+
+
+def test_explain_names_a_record_this_version_cannot_read(tmp_path: Path, capsys) -> None:
+    import json
+
+    from converter.cli.explain import main
+
+    run_dir = tmp_path / "0-m-onnx"
+    run_dir.mkdir()
+    record = {"model": "m", "backend": "onnx", "strict": True, "device": "cpu", "status": "ok", "speed": 2.0}
+    (run_dir / "result.json").write_text(json.dumps(record))
+    assert main([str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"explain: {run_dir / 'result.json'}: the record has keys this version of converter does not define: "
+        "speed. Fix: explain it with the converter version that wrote it.\n"
+    )

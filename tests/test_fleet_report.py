@@ -11,7 +11,8 @@ from benchmarks.fleet.run import combined, render
 
 def write(job_dir: Path, model: str, status: str, **failure) -> None:
     job_dir.mkdir(parents=True)
-    record = {"model": model, "status": status, "stages": {"load": 1.0}, "process": {"seconds": 2.0}}
+    record = {"model": model, "backend": "torch_export", "strict": "auto", "device": "cpu", "status": status}
+    record.update(stages={"load": 1.0}, process={"isolated": True, "seconds": 2.0})
     if failure:
         record["failure"] = {"stage": "load", "type": "x.Error", "message": "boom", **failure}
     (job_dir / "result.json").write_text(json.dumps(record))

@@ -20,8 +20,9 @@ from converter.records.outcome import (
 def job(sweep: Path, name: str, status: str, logged=None, category=None) -> Path:
     run_dir = sweep / name
     run_dir.mkdir(parents=True)
-    failure = {"category": category} if category else None
-    (run_dir / "result.json").write_text(json.dumps({"status": status, "failure": failure}))
+    failure = {"stage": "export", "type": "E", "message": "m", "category": category} if category else None
+    record = {"model": name, "backend": "onnx", "strict": True, "device": "cpu", "status": status, "failure": failure}
+    (run_dir / "result.json").write_text(json.dumps(record))
     if logged is not None:
         (run_dir / "tracking.json").write_text(json.dumps({"logged": logged}))
     return run_dir

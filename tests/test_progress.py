@@ -14,7 +14,8 @@ def test_the_line_counts_statuses_names_running_jobs_and_estimates_time_left(tmp
     for number, (model, status, cached) in enumerate([("a", "ok", True), ("b", "crashed", False)]):
         folder = tmp_path / f"{number}-{model}-torch_export"
         folder.mkdir()
-        result = {"model": model, "backend": "torch_export", "status": status, "cached": cached}
+        result = {"model": model, "backend": "torch_export", "strict": "auto", "device": "cpu"}
+        result.update(status=status, cached=cached)
         (folder / "result.json").write_text(json.dumps(result))
     running = tmp_path / "2-c-torch_export"
     running.mkdir()
@@ -34,7 +35,9 @@ def test_plain_mode_prints_one_line_per_finished_job_once(tmp_path: Path) -> Non
     folder = tmp_path / "0-a-torch_export"
     folder.mkdir()
     (folder / "result.json").write_text(
-        json.dumps({"model": "a", "backend": "torch_export", "status": "ok", "cached": True})
+        json.dumps(
+            {"model": "a", "backend": "torch_export", "strict": "auto", "device": "cpu", "status": "ok", "cached": True}
+        )
     )
     monitor.stop()
     assert out.getvalue() == "[sweep 1/2] a/torch_export: ok (cached)\n"

@@ -86,7 +86,17 @@ def test_run_folders_are_found_at_or_under_a_path_in_order(tmp_path: Path) -> No
     for name in ("b", "a", "a/nested", "empty"):
         (tmp_path / name).mkdir(parents=True, exist_ok=True)
     for name in ("b", "a", "a/nested"):
-        (tmp_path / name / "result.json").write_text(json.dumps({"status": "ok"}))
+        (tmp_path / name / "result.json").write_text(json.dumps(record().to_dict()))
     assert run_folders_under(tmp_path) == [tmp_path / "a", tmp_path / "a" / "nested", tmp_path / "b"]
     assert run_folders_under(tmp_path / "b") == [tmp_path / "b"], "a run folder is itself"
     assert run_folders_under(tmp_path / "empty") == []
+
+
+def test_every_reader_gets_the_record_whole_through_the_typed_record(tmp_path: Path) -> None:
+    (tmp_path / "result.json").write_text(
+        json.dumps({"model": "m", "backend": "onnx", "strict": True, "device": "cpu"})
+    )
+    assert read_result(tmp_path) == JobResult("m", "onnx", True, "cpu").to_dict(), "every key, defaults filled in"
+    (tmp_path / "result.json").write_text(json.dumps({"status": "ok"}))
+    with pytest.raises(ValueError, match="result.json: .*missing 4 required positional arguments"):
+        read_result(tmp_path)

@@ -45,12 +45,12 @@ document.body.appendChild(out);
 def job(sweep: Path, number: int, model: str, backend: str, status: str, **extra) -> None:
     folder = sweep / f"{number}-{model}-{backend}"
     folder.mkdir(parents=True)
-    result = {"model": model, "variant": None, "backend": backend, "status": status, "cached": False, **extra}
+    speedup = extra.pop("speedup", 1.0)
+    result = {"model": model, "variant": None, "backend": backend, "strict": "auto", "device": "cpu"}
+    result.update({"status": status, "cached": False, **extra})
     (folder / "result.json").write_text(json.dumps(result))
     if status == "ok":
-        bench = {
-            "cases": [{"sizes": {"batch": 2}, "speedup": {"ratio": extra.pop("speedup", 1.0), "low": 0.9, "high": 1.1}}]
-        }
+        bench = {"cases": [{"sizes": {"batch": 2}, "speedup": {"ratio": speedup, "low": 0.9, "high": 1.1}}]}
         (folder / "bench.json").write_text(json.dumps(bench))
         (folder / "tracking.json").write_text(json.dumps({"logged": True, "run_id": f"run{number}"}))
 
@@ -65,7 +65,12 @@ def make_sweep(sweep: Path) -> list:
         "sam",
         "torch_export",
         "failed",
-        failure={"stage": "export", "type": "x", "message": "Data-dependent branching\nmore"},
+        failure={
+            "stage": "export",
+            "type": "x",
+            "message": "Data-dependent branching\nmore",
+            "category": "data_dependent",
+        },
     )
     job(
         sweep,
@@ -73,7 +78,7 @@ def make_sweep(sweep: Path) -> list:
         "sam",
         "torchscript_trace",
         "crashed",
-        failure={"stage": "validate", "type": "y", "message": "killed by SIGSEGV"},
+        failure={"stage": "validate", "type": "y", "message": "killed by SIGSEGV", "category": "crashed"},
     )
     job(
         sweep,
@@ -81,7 +86,7 @@ def make_sweep(sweep: Path) -> list:
         "yolo",
         "torch_export",
         "timeout",
-        failure={"stage": "export", "type": "z", "message": "ran past 60 s"},
+        failure={"stage": "export", "type": "z", "message": "ran past 60 s", "category": "timeout"},
     )
     (sweep / ".mlflow_parent.json").write_text(
         json.dumps({"run_id": "parent", "experiment": "e", "experiment_id": "7"})
@@ -148,7 +153,7 @@ def test_chromium_renders_the_matrix_in_status_colours(tmp_path: Path, chromium:
     ]
     assert cells["resnet18"][0]["link"] == "http://127.0.0.1:5000/#/experiments/7/runs/run0"
     assert [c["text"] for c in cells["sam"]] == [
-        "failed export: x: Data-dependent branching",
+        "failed data_dependent export: x: Data-dependent branching",
         "crashed validate: y: killed by SIGSEGV",
     ]
     assert [c["text"] for c in cells["yolo"]] == ["timeout export: z: ran past 60 s", "not run"]

@@ -87,11 +87,12 @@ def sweep(names: Sequence[str], conf_dir: Path, sweep_dir: Path, extra: Sequence
 def read_results(sweep_dir: Path) -> Dict[str, Dict[str, Any]]:
     """Each launched job's result.json by model; a verified fix's follow-up jobs (fix1-...) are not the model's outcome."""
     from converter.records.outcome import job_dirs
+    from converter.records.run_folder import read_result
 
     found = {}
     for job_dir in job_dirs(sweep_dir):
-        if (job_dir / "result.json").is_file():
-            result = json.loads((job_dir / "result.json").read_text())
+        result = read_result(job_dir)
+        if result:
             found[result["model"]] = result
     return found
 

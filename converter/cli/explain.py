@@ -63,5 +63,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             f"explain: no folder at '{args.path}'. Fix: give a run folder, a sweep folder or outputs/.", file=sys.stderr
         )
         return 2
-    print(explain(args.path))
+    try:
+        print(explain(args.path))
+    except ValueError as exc:  # a record this version cannot read (run_folder.read_record)
+        print(f"explain: {exc}. Fix: explain it with the converter version that wrote it.", file=sys.stderr)
+        return 2
     return 0

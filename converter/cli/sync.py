@@ -161,6 +161,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             file=sys.stderr,
         )
         return 2
-    report = sync(args.path, tracking)
+    try:
+        report = sync(args.path, tracking)
+    except ValueError as exc:  # a record this version cannot read (run_folder.read_record)
+        print(f"sync: {exc}. Fix: sync it with the converter version that wrote it.", file=sys.stderr)
+        return 2
     print(report.text())
     return 1 if report.failed else 0

@@ -45,9 +45,10 @@ def write_result(result: JobResult, run_dir: Path) -> JobResult:
 
 
 def read_record(run_dir: Path) -> Optional[JobResult]:
-    """The job's typed record, or None when it has none yet. A record this version of converter
-    cannot read (written by another, or edited) raises ValueError naming the file."""
-    data = read_result(run_dir)
+    """The job's typed record, or None when it has none yet (still running, or killed before it
+    wrote one). A record this version of converter cannot read (written by another, or edited)
+    raises ValueError naming the file."""
+    data = read_json(Path(run_dir) / RESULT_FILE)
     if not data:
         return None
     try:
@@ -65,8 +66,10 @@ def read_json(path: Path) -> Dict[str, Any]:
 
 
 def read_result(run_dir: Path) -> Dict[str, Any]:
-    """The job's record, or {} when it has none yet (still running, or killed before it wrote one)."""
-    return read_json(Path(run_dir) / RESULT_FILE)
+    """The job's record in its JSON form, read through the typed record (every key it defines
+    present, none it does not), or {} when it has none yet; ValueError as read_record."""
+    record = read_record(run_dir)
+    return record.to_dict() if record is not None else {}
 
 
 def has_result(run_dir: Path) -> bool:
