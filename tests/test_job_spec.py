@@ -41,3 +41,13 @@ def test_a_job_is_typed_once_per_process_and_a_changed_job_again() -> None:
     assert JobSpec.of(job) is not first, "other secret keys: another record"
     changed = {**job, "seed": job["seed"] + 1}
     assert JobSpec.of(changed, {"tracking.uri"}).config.seed == job["seed"] + 1
+
+
+def test_the_record_is_derived_from_the_typed_config() -> None:
+    from dataclasses import asdict
+
+    from converter.config.redact import REDACTED
+
+    spec = JobSpec.of(_job(), {"tracking.uri"})
+    assert spec.record == {**asdict(spec.config), "tracking": {**asdict(spec.config.tracking), "uri": REDACTED}}
+    assert asdict(spec.config) == spec.job, "the typed config holds the whole job: config.yaml and the record agree"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import AbstractSet, Any, Dict, FrozenSet, Mapping, Tuple
 
 from converter.config.redact import redacted
@@ -31,7 +31,9 @@ class JobSpec:
         spec = _BUILT.get(key)
         if spec is None:
             plain = copy.deepcopy(dict(job))
-            spec = _BUILT[key] = cls(plain, job_config(plain), redacted(plain, set(secret_keys)))
+            config = job_config(plain)
+            # The record from the typed config: what every stage ran with, whatever the dict held.
+            spec = _BUILT[key] = cls(plain, config, redacted(asdict(config), set(secret_keys)))
         return spec
 
 
