@@ -19,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from converter.sweep.isolation.processes import SUPERVISOR_PID_ENV
@@ -28,6 +29,8 @@ _spare: Optional[subprocess.Popen] = None
 _early_output: List[bytes] = []
 CHECK_REQUEST = "check"
 CHECK_REPLY = b"converter-preflight\t"
+# A spare importing torch and a model library answers in seconds; one that has not after this hangs.
+CHECK_TIMEOUT_S = 300.0
 
 
 def _environment() -> Dict[str, str]:
@@ -73,28 +76,42 @@ def early_output() -> List[bytes]:
     return lines
 
 
-def check_in_spare(jobs: Sequence[Mapping[str, Any]]) -> Optional[Dict[str, str]]:
+def check_in_spare(jobs: Sequence[Mapping[str, Any]], timeout_s: float = CHECK_TIMEOUT_S) -> Optional[Dict[str, str]]:
     """Have the waiting spare run the import checks of `jobs` (converter.run_config answers).
     Returns None when they passed, a ConfigError's fields (key, problem, fix) when one failed.
-    Raises LookupError when there is no spare to ask or it could not answer: check here then."""
+    Raises LookupError when there is no spare to ask or it could not answer within `timeout_s`
+    (a spare that hangs is ended, so no job takes it): check here then."""
     spare = _spare
     if spare is None or spare.poll() is not None:
         raise LookupError("no spare child")
+    answer: Dict[str, Any] = {}
+    asker = threading.Thread(target=_ask, args=(spare, jobs, answer), daemon=True, name="converter-spare-check")
+    asker.start()
+    asker.join(timeout_s)
+    if asker.is_alive():
+        discard_spare()  # its pipe closes, which ends the reader
+        asker.join(10)
+        raise LookupError(f"the spare did not answer within {timeout_s:g} s")
+    if "failure" in answer:
+        raise LookupError(answer["failure"])
+    reply = answer["reply"]
+    if "unchecked" in reply:
+        raise LookupError(reply["unchecked"])
+    return reply.get("error")
+
+
+def _ask(spare: subprocess.Popen, jobs: Sequence[Mapping[str, Any]], answer: Dict[str, Any]) -> None:
     try:
         spare.stdin.write(f"{CHECK_REQUEST}\t{json.dumps(list(jobs))}\n".encode())
         spare.stdin.flush()
         for raw in iter(spare.stdout.readline, b""):
             if raw.startswith(CHECK_REPLY):
-                reply = json.loads(raw[len(CHECK_REPLY) :])
-                break
+                answer["reply"] = json.loads(raw[len(CHECK_REPLY) :])
+                return
             _early_output.append(raw)
-        else:
-            raise LookupError("the spare ended before it answered")
+        answer["failure"] = "the spare ended before it answered"
     except (OSError, ValueError, TypeError) as exc:
-        raise LookupError(f"the spare could not answer: {exc}") from exc
-    if "unchecked" in reply:
-        raise LookupError(reply["unchecked"])
-    return reply.get("error")
+        answer["failure"] = f"the spare could not answer: {exc}"
 
 
 def _discard(proc: subprocess.Popen) -> None:
