@@ -86,7 +86,7 @@ def isolation_and_cache(repeats: int) -> list[str]:
         f"in-process (`job.isolate=false`), {repeats} interleaved runs each; and the starter sweep of",
         "`make run` (9 jobs, MLflow on SQLite) run cold, then again from the cache: all 9 jobs are reused",
         "(the traced InputConfirm's validation failure too). What the re-run costs is the invocation",
-        "itself: Python, Hydra and MLflow imports, composing 9 jobs (preflight, then once more per job),",
+        "itself: Python, Hydra and MLflow imports, composing 9 jobs (once: Hydra's sweeper takes the preflight's composition),",
         "starting MLflow on SQLite and logging 9 runs and the sweep's summary.",
         "",
         "| measure | median s | min s | max s |",
