@@ -70,7 +70,7 @@ def test_the_launching_process_types_the_job_once_from_check_to_artifact(tmp_pat
     original = job_spec.job_config
     monkeypatch.setattr(job_spec, "job_config", lambda job: typed.append(job["model"]["name"]) or original(job))
     monkeypatch.setattr(job_spec, "_BUILT", {})
-    args = parse_argv(["+model=classification", "export=onnx", "tracking=off", "job=inprocess", "benchmark=off"])
-    run_dir = run_single(args, task)
+    overrides = ["+model=classification", "export=torchscript_trace", "tracking=off", "job=inprocess"]
+    run_dir = run_single(parse_argv([*overrides, "benchmark=off", "validate.num_random_inputs=0"]), task)
     assert typed == ["classification"]
-    assert (run_dir / "model.onnx").is_file()
+    assert (run_dir / "model.pt").is_file()

@@ -63,9 +63,10 @@ def job_label(result: Dict[str, Any]) -> str:
 class SweepMonitor(threading.Thread):
     """Watches `sweep_dir` until stopped; `live` draws a rich display, else prints a line per finished job."""
 
-    def __init__(self, sweep_dir: Path, live: bool, out: TextIO = sys.stdout, interval_s: float = 0.5) -> None:
+    def __init__(self, sweep_dir: Path, live: bool, out: Optional[TextIO] = None, interval_s: float = 0.5) -> None:
         super().__init__(daemon=True, name="converter-sweep-progress")
-        self.sweep_dir, self.live, self.out, self.interval_s = sweep_dir, live, out, interval_s
+        # sys.stdout as it is now, not as it was when this module was imported (a redirect since counts).
+        self.sweep_dir, self.live, self.out, self.interval_s = sweep_dir, live, out or sys.stdout, interval_s
         self.started = time.monotonic()
         self._stop_event = threading.Event()
         self._results: Dict[str, Dict[str, Any]] = {}
