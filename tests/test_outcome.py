@@ -63,3 +63,21 @@ def test_failures_are_counted_by_category_the_status_standing_in(tmp_path: Path)
     assert [r["run_dir"] for r in results] == [str(tmp_path / n) for n in ("0-a", "1-b", "2-c", "3-d")]
     assert [category_of(r) for r in results] == ["data_dependent", "data_dependent", "oom", None]
     assert category_counts(results) == [("data_dependent", 2), ("oom", 1)]
+
+
+# Every status short of ok, and job order (numbers, not names).
+
+
+def test_each_way_a_sweep_falls_short_exits_1(tmp_path: Path) -> None:
+    for status in ("failed", "crashed", "timeout", "oom"):
+        sweep = tmp_path / status
+        job(sweep, "0-a-torch_export", "ok")
+        job(sweep, "1-b-torch_export", status)
+        assert sweep_exit_code(sweep) == EXIT_FAILED, status
+    assert sweep_exit_code(tmp_path / "empty") == EXIT_FAILED, "a sweep with no job folder is no pass"
+
+
+def test_job_folders_are_in_job_order_not_name_order(tmp_path: Path) -> None:
+    for name in ("10-k-torch_export", "2-c-torch_export", "0-a-torch_export", ".hidden", "cache"):
+        (tmp_path / name).mkdir()
+    assert [p.name for p in job_dirs(tmp_path)] == ["0-a-torch_export", "2-c-torch_export", "10-k-torch_export"]
