@@ -1,5 +1,6 @@
 """converter.tracking.landing: `make ui` prints the newest sweep's links and serves the store at
-LOCAL_UI_URL's host and port, the one place that address is written."""
+LOCAL_UI_URL's host and port, the one place that address is written. Serving starts a real MLflow
+UI (about 30 s here), so that test runs with the other service tests in `make test-cluster`."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ def test_the_ui_is_served_where_the_links_point() -> None:
         ui_command("http://ui", "sqlite:///db")
 
 
+@pytest.mark.cluster  # starts an MLflow server, as the cluster tests do: run by make test-cluster (and CI)
+@pytest.mark.xdist_group("cluster")
 def test_serve_prints_the_links_then_serves_the_store(tmp_path: Path) -> None:
     ui = f"http://127.0.0.1:{free_port()}"
     command = [sys.executable, "-m", "converter.tracking.landing", "--serve", "--ui", ui]
