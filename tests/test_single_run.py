@@ -61,7 +61,7 @@ def test_no_model_selected_runs_nothing(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_the_launching_process_types_the_job_once_from_check_to_artifact(tmp_path: Path, monkeypatch) -> None:
-    """The preflight's check and the task share one JobSpec; the in-process pipeline takes its typed config."""
+    """The preflight's check and the task share one typed config; the in-process pipeline takes it."""
     import converter.config.job_spec as job_spec
     from converter.sweep.task import task
 
@@ -69,7 +69,7 @@ def test_the_launching_process_types_the_job_once_from_check_to_artifact(tmp_pat
     typed = []
     original = job_spec.job_config
     monkeypatch.setattr(job_spec, "job_config", lambda job: typed.append(job["model"]["name"]) or original(job))
-    monkeypatch.setattr(job_spec, "_BUILT", {})
+    monkeypatch.setattr(job_spec, "_TYPED", {})
     overrides = ["+model=classification", "export=torchscript_trace", "tracking=off", "job=inprocess"]
     run_dir = run_single(parse_argv([*overrides, "benchmark=off", "validate.num_random_inputs=0"]), task)
     assert typed == ["classification"]

@@ -51,14 +51,14 @@ def compose_jobs(args: argparse.Namespace) -> SweepPlan:
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="convert"):
         if not args.multirun:
             cfg = compose_checked(compose, config_name, overrides, hydra=True)
-            return SweepPlan([check_job(cfg, overrides).job], Path("."))
+            return SweepPlan([check_job(cfg, overrides)], Path("."))
         per_job, base = _expand_sweep(overrides, args)
         sweep_dir = Path(str(base.hydra.sweep.dir))
         compose_job = _compose_as_sweeper(overrides, sweep_dir)
         jobs = []
         for one in per_job:
             cfg = compose_checked(compose_job, config_name, [o for o in one if not _is_hydra(o)], hydra=True)
-            jobs.append(check_job(cfg, overrides).job)
+            jobs.append(check_job(cfg, overrides))
     return SweepPlan(jobs, sweep_dir)
 
 

@@ -35,7 +35,7 @@ def run_single(args: argparse.Namespace, task: Callable[[Any], Any]) -> Optional
         app = current_app()
         overrides = job_overrides(args)
         cfg = compose_checked(compose_for_run(app), config_name, overrides, hydra=True)
-        job = check_job(cfg, overrides).job
+        job = check_job(cfg, overrides)
         if not job.get("model"):
             return None
         prepare_jobs([job])

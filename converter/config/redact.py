@@ -32,16 +32,14 @@ def env_derived_keys(cfg: Any) -> Set[str]:
     from omegaconf import OmegaConf
     from omegaconf.resolvers import oc
 
+    from converter.config.composition import resolved_without_hydra
+
     def probe(key: str, default: Any = None) -> Any:
         return _PROBE if key in os.environ else default
 
     OmegaConf.register_new_resolver("oc.env", probe, replace=True)
     try:
-        probed = {
-            key: OmegaConf.to_container(cfg[key], resolve=True) if OmegaConf.is_config(cfg[key]) else cfg[key]
-            for key in cfg
-            if key != "hydra"
-        }
+        probed = resolved_without_hydra(cfg)
     finally:
         OmegaConf.register_new_resolver("oc.env", oc.env, replace=True)
     return {key for key, value in _leaves(probed) if isinstance(value, str) and _PROBE in value}

@@ -5,24 +5,23 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, List, Mapping, Sequence
+from typing import Any, Dict, List, Mapping, Sequence
 
 from converter.config.composition import resolved_without_hydra
-from converter.config.job_spec import JobSpec
+from converter.config.job_spec import typed_config
 from converter.config.schema import ConverterConfig, ExportConfig, TrackingConfig
 from converter.errors import ConfigError, raise_all
 
 DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?)$")
 
 
-def check_job(cfg: Any, overrides: Sequence[str] = ()) -> JobSpec:
+def check_job(cfg: Any, overrides: Sequence[str] = ()) -> Dict[str, Any]:
     """Checks that need only the config, one section at a time: what it may import, value ranges,
     tracking, device, the backend and its options, the model (inputs, Dims, checkpoint). Nothing is
     imported. Every section's error is reported at once (ConfigErrors); within a section the first.
-    Returns the job typed (JobSpec), once for this process: its task takes the same spec."""
+    Returns the resolved job; its typed config is built here once for this process (typed_config),
+    and its task takes the same one."""
     from omegaconf import OmegaConf
-
-    from converter.config.redact import env_derived_keys
 
     # Hydra's own node (present on a run's config) holds interpolations only a running job resolves.
     missing = sorted(
@@ -34,12 +33,12 @@ def check_job(cfg: Any, overrides: Sequence[str] = ()) -> JobSpec:
             "this required key has no value",
             f"set it in the model's YAML or on the command line ({missing[0]}=VALUE)",
         )
-    spec = JobSpec.of(resolved_without_hydra(cfg), env_derived_keys(cfg))
-    config = spec.config
+    job = resolved_without_hydra(cfg)
+    config = typed_config(job)
     hydra_node = OmegaConf.to_container(cfg.hydra, resolve=False) if "hydra" in cfg else None
-    errors = range_errors(spec.job)
+    errors = range_errors(job)
     sections = [
-        lambda: _check_imports_allowed(spec.job, overrides, hydra_node),
+        lambda: _check_imports_allowed(job, overrides, hydra_node),
         lambda: _check_tracking(config.tracking),
         lambda: _check_device(config.device),
         lambda: _check_export(config.export, config.device),
@@ -52,7 +51,7 @@ def check_job(cfg: Any, overrides: Sequence[str] = ()) -> JobSpec:
         except ConfigError as exc:
             errors.append(exc)
     raise_all(errors)
-    return spec
+    return job
 
 
 def _check_imports_allowed(job: Mapping[str, Any], overrides: Sequence[str], hydra_node: Any) -> None:

@@ -371,7 +371,7 @@ def record_slurm_end(sweep_config: Any, run_dir: Path, state: str, error: Any) -
 
     run_dir.mkdir(parents=True, exist_ok=True)
     own = read_result(run_dir)
-    if own.get("status"):  # read as JSON: a record the job wrote stands, whatever else it holds
+    if own.get("status"):  # a record the job wrote itself stands
         return str(own["status"])
     job_cfg = OmegaConf.masked_copy(sweep_config, [k for k in sweep_config if k != "hydra"])
     spec = JobSpec.of(OmegaConf.to_container(job_cfg, resolve=True), env_derived_keys(job_cfg))
