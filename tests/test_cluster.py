@@ -183,7 +183,7 @@ def test_a_sweep_through_slurm_matches_one_machine_and_reruns_from_the_shared_ca
     assert parent.info.status == "FINISHED" and parent.data.metrics["jobs_ok"] == 8
     assert len(children) == 8 and all(c.info.status == "FINISHED" for c in children)
     client = client_of(cluster)
-    assert {"jobs.json", "summary.md", "summary.png", "report.html"} <= {
+    assert {"jobs.json", "summary.md", "summary.svg", "report.html"} <= {
         f.path for f in client.list_artifacts(parent.info.run_id)
     }
     one = children[0]

@@ -76,27 +76,3 @@ def test_a_keyword_a_target_passes_on_is_named_when_the_job_fails(run_cli) -> No
     assert failure["message"].startswith(
         "Config error at 'model.loader.weightz': 'torchvision.models.resnet18' (or what it calls) takes no argument"
     )
-
-
-def test_the_sweep_chart_uses_status_colours_and_whole_numbers() -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import to_hex
-
-    from converter.reporting.charts import STATUS_COLOURS, write_status_chart
-
-    results = [
-        {"backend": "torch_export", "status": "ok"},
-        {"backend": "torch_export", "status": "crashed"},
-        {"backend": "torchscript_trace", "status": "failed"},
-    ]
-    _, ax = plt.subplots()
-    write_status_chart(results, ax)
-    colours = {container.get_label(): to_hex(container.patches[0].get_facecolor()) for container in ax.containers}
-    assert colours == {s: STATUS_COLOURS[s] for s in ("ok", "failed", "crashed")}
-    assert colours["ok"] == "#2e7d32" and colours["failed"] == "#c62828"
-    ticks = [t for t in ax.get_yticks() if 0 <= t <= 2]
-    assert ticks and all(float(t).is_integer() for t in ticks)
-    plt.close(ax.figure)

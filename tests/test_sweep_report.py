@@ -36,7 +36,11 @@ const out = document.createElement('pre');
 out.id = 'readback';
 out.textContent = JSON.stringify({
   backends: [...document.querySelectorAll('#matrix thead th')].slice(1).map(th => th.textContent), rows,
-  scripts: document.scripts.length, images: [...document.images].map(i => i.naturalWidth),
+  scripts: document.scripts.length, images: document.images.length,
+  chart: [...document.querySelectorAll('svg.status-chart')].map(svg => ({
+    width: svg.getBoundingClientRect().width,
+    bars: [...svg.querySelectorAll('rect.bar')].map(r => getComputedStyle(r).fill),
+  })),
 });
 document.body.appendChild(out);
 </script>"""
@@ -126,7 +130,7 @@ def test_a_target_is_faster_or_slower_only_when_its_whole_interval_says_so() -> 
 def test_the_report_needs_no_network_and_no_script(tmp_path: Path) -> None:
     page = render(tmp_path, make_sweep(tmp_path), TrackingConfig())
     assert "<script" not in page and "http://" not in page.replace("http://127.0.0.1:5000/#/experiments/", "")
-    assert 'src="data:image/png;base64,' in page and "<link" not in page
+    assert '<svg class="status-chart"' in page and "<img" not in page and "<link" not in page
 
 
 def test_chromium_renders_the_matrix_in_status_colours(tmp_path: Path, chromium: str) -> None:
@@ -145,7 +149,20 @@ def test_chromium_renders_the_matrix_in_status_colours(tmp_path: Path, chromium:
         found.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
     )
     assert page["backends"] == ["torch_export", "torchscript_trace"]
-    assert page["scripts"] == 1 and page["images"][0] == 600, "only the probe's script; the chart embedded and decoded"
+    assert page["scripts"] == 1 and page["images"] == 0, "only the probe's script; the chart is inline SVG"
+    assert page["chart"] == [
+        {
+            "width": 600,
+            # torch_export: ok, failed, timeout; torchscript_trace: ok, crashed (bottom to top)
+            "bars": [
+                "rgb(46, 125, 50)",
+                "rgb(198, 40, 40)",
+                "rgb(239, 108, 0)",
+                "rgb(46, 125, 50)",
+                "rgb(106, 27, 154)",
+            ],
+        }
+    ]
     cells = {row["model"]: row["cells"] for row in page["rows"]}
     assert [c["text"] for c in cells["resnet18"]] == [
         "ok 1.42x eager [0.90, 1.10] · max abs err 2.5e-06 MLflow run",

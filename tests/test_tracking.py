@@ -88,7 +88,7 @@ def test_sweep_with_joblib_logs_parent_and_children_to_a_server(
         and parent.data.metrics["jobs_failed"] == 1
     )
     parent_files = {f.path for f in client.list_artifacts(parent.info.run_id)}
-    assert {"jobs.json", "summary.md", "summary.png"} <= parent_files
+    assert {"jobs.json", "summary.md", "summary.svg"} <= parent_files
     assert " · best: classification torchscript_trace " in parent.info.run_name  # what to deploy
     check_one_click_review(run, client, mlflow_server, experiment.experiment_id, parent, chromium, tmp_path)
 

@@ -4,14 +4,12 @@ The model-by-backend matrix with each cell coloured by status (cached cells mark
 speedup over eager with its interval, the worst validation error, a failure's one-line reason,
 and a link to each job's MLflow run; the fastest validated target per model; the status chart;
 for nightlies, what changed since the last one. No scripts, no network: CSS inline, the chart
-embedded as a data URI, so it reads the same from disk, from an e-mail or in MLflow's viewer.
+inline SVG, so it reads the same from disk, from an e-mail or in MLflow's viewer.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ from converter.records.outcome import category_of, read_json
 from converter.records.results import STATUS_ORDER, Status, failure_reason, not_validated, worst_error
 from converter.records.run_folder import BENCH_FILE, NIGHTLY_REPORT_FILE, REPORT_FILE, TRACKING_FILE
 from converter.reporting.best_target import fastest_targets, model_label, verdict
+from converter.reporting.charts import status_chart_svg
 
 STYLE = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em; color: #1c1c1c; }
@@ -36,7 +35,7 @@ td.crashed .status { color: #6a1b9a; } td.timeout .status { color: #ef6c00; } td
 .cached { font-size: .8em; background: #e0e7ff; color: #283593; border-radius: 3px; padding: 0 .35em; margin-left: .3em; }
 .detail { display: block; color: #333; font-size: .9em; } .reason { display: block; font-size: .85em; color: #444; }
 .category { font-weight: 600; margin-left: .4em; } .fix { display: block; font-size: .85em; } .fix code { background: #fff8; } .fix.verified { font-weight: 600; color: #1b5e20; }
-.counts span { margin-right: 1.2em; } img { max-width: 640px; margin-top: .8em; } pre { background: #f6f6f6; padding: .8em; }
+.counts span { margin-right: 1.2em; } svg.status-chart { max-width: 100%; height: auto; margin-top: .8em; } pre { background: #f6f6f6; padding: .8em; }
 """
 
 
@@ -126,22 +125,6 @@ def _cell(result: Optional[Dict[str, Any]], links: Links) -> str:
     return f'<td class="cell {html.escape(status)}"{style}>{" ".join(parts)}</td>'
 
 
-def _chart(results: List[Dict[str, Any]]) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from converter.reporting.charts import write_status_chart
-
-    _, ax = plt.subplots(figsize=(6, 3))
-    write_status_chart(results, ax)
-    buffer = io.BytesIO()
-    ax.figure.savefig(buffer, format="png", dpi=100)
-    plt.close(ax.figure)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
 def render(sweep_dir: Path, results: List[Dict[str, Any]], tracking: TrackingConfig) -> str:
 
     parent = read_json(sweep_dir / ".mlflow_parent.json")
@@ -194,9 +177,7 @@ def render(sweep_dir: Path, results: List[Dict[str, Any]], tracking: TrackingCon
         out.append("</tbody></table>")
     else:
         out.append("<p>No job was both validated and benchmarked.</p>")
-    out.append(
-        f'<h2>Jobs per backend</h2><img alt="jobs per backend by status" src="data:image/png;base64,{_chart(results)}">'
-    )
+    out.append(f"<h2>Jobs per backend</h2>{status_chart_svg(results, standalone=False)}")
     nightly = sweep_dir / NIGHTLY_REPORT_FILE
     if nightly.is_file():
         out.append(f"<h2>Since the last nightly</h2><pre>{html.escape(nightly.read_text())}</pre>")

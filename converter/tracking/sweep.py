@@ -18,9 +18,12 @@ from converter.errors import one_line
 from converter.records.artifacts import save_atomically, write_json_atomically
 from converter.records.results import worst_error
 from converter.records.run_folder import NIGHTLY_FILE, NIGHTLY_REPORT_FILE, SUMMARY_FILE
-from converter.reporting.charts import write_status_chart
+from converter.reporting.charts import status_chart_svg
 from converter.reporting.html_report import write_report
 from converter.tracking.job_run import PARENT_FILE
+
+# The status chart on the parent run; MLflow's artifact viewer shows SVG as an image.
+STATUS_CHART_FILE = "summary.svg"
 
 log = logging.getLogger("converter")
 
@@ -145,20 +148,8 @@ def summary_table(results: List[Dict[str, Any]]) -> Dict[str, List[Any]]:
     return columns
 
 
-def _figure() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=(6, 3))
-    return ax
-
-
 def log_sweep_summary(client: Any, run_id: str, results: List[Dict[str, Any]], markdown: str) -> None:
     """The job table (as an MLflow table), the markdown report and a status chart on the parent run."""
-    import matplotlib.pyplot as plt
-
     client.log_table(run_id, data=summary_table(results), artifact_file="jobs.json")
     client.log_text(run_id, markdown, SUMMARY_FILE)
     counts: Dict[str, int] = {}
@@ -167,7 +158,4 @@ def log_sweep_summary(client: Any, run_id: str, results: List[Dict[str, Any]], m
     for status, count in counts.items():
         client.log_metric(run_id, f"jobs_{status}", count)
     client.log_metric(run_id, "jobs_total", len(results))
-    ax = _figure()
-    write_status_chart(results, ax)
-    client.log_figure(run_id, ax.figure, "summary.png")
-    plt.close(ax.figure)
+    client.log_text(run_id, status_chart_svg(results), STATUS_CHART_FILE)
