@@ -111,6 +111,26 @@ def test_aoti_compiles_validates_and_a_warm_rerun_reuses_the_package(run_cli, tm
     assert "classification/aoti: ok (cached)" in second.stdout
 
 
+def test_aoti_a_failed_compile_leaves_no_scratch_folder(monkeypatch, tmp_path: Path) -> None:
+    import tempfile
+
+    import torch
+
+    from converter.config.backend_options import AotiOptions
+    from converter.exporters.aoti import AotiExporter
+    from converter.exporters.base import ExportRequest
+
+    def no_compiler(*args, **kwargs):
+        raise RuntimeError("C++ compile failed: g++ not found")
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(torch._inductor, "aoti_compile_and_package", no_compiler)
+    request = ExportRequest(torch.nn.Linear(3, 2).eval(), (torch.rand(2, 3),), None, True, AotiOptions())
+    with pytest.raises(RuntimeError, match="g\\+\\+ not found"):
+        AotiExporter().export(request)
+    assert list(tmp_path.glob("converter-aoti-*")) == []  # (inductor keeps its own cache there)
+
+
 @pytest.mark.slow
 def test_aoti_a_real_tiny_model_validates_and_a_planted_mismatch_is_caught(tmp_path: Path) -> None:
     """With its dynamic batch, resnet18's 20 convolution weights are packed at compile time

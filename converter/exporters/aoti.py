@@ -55,10 +55,14 @@ class AotiExporter:
         inputs = (*request.example_inputs, *request.example_kwargs.values())
         on_cpu = all(t.device.type == "cpu" for t in inputs if isinstance(t, torch.Tensor))
         packing = conv_weights_packed_at_size_hints() if request.options.pack_conv_weights and on_cpu else nullcontext()
-        with torch.no_grad(), packing as packed:
-            package = torch._inductor.aoti_compile_and_package(
-                program, package_path=str(scratch / "model.pt2"), inductor_configs=configs
-            )
+        try:
+            with torch.no_grad(), packing as packed:
+                package = torch._inductor.aoti_compile_and_package(
+                    program, package_path=str(scratch / "model.pt2"), inductor_configs=configs
+                )
+        except BaseException:  # a failed compile leaves no scratch folder behind (save removes it otherwise)
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
         compile_s = time.perf_counter() - started
         request.notes["compile_s"] = round(compile_s, 3)
         request.notes["inductor_configs"] = recorded
