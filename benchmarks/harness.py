@@ -145,12 +145,13 @@ def sweep_section(sweep: Path | None) -> list[str]:
     from converter.benchmark.stats import slow_baselines
 
     measured, failures = [], []
+    from converter.records.results import target_label
     from converter.records.run_folder import BENCH_FILE, read_result, run_folders_under
 
     for run_dir in sorted(run_folders_under(sweep), key=lambda folder: folder.name.split("-", 1)[-1]):
         result = read_result(run_dir)
         model = f"{result['model']} ({result.get('variant') or '-'})"
-        label = f"{model} / {result['backend']}"
+        label = f"{model} / {target_label(result)}"
         bench_file = run_dir / BENCH_FILE
         if result["status"] != "ok" or not bench_file.is_file():
             failure = result.get("failure") or {}
@@ -163,7 +164,7 @@ def sweep_section(sweep: Path | None) -> list[str]:
         bench = json.loads(bench_file.read_text())
         for case in bench["cases"]:
             sizes = ",".join(f"{k}={v}" for k, v in case["sizes"].items())
-            measured.append(((model, sizes, result["backend"]), label, bench, case))
+            measured.append(((model, sizes, target_label(result)), label, bench, case))
     slow = slow_baselines(
         {key: case["latency_s"]["eager"]["p50"] for key, _, _, case in measured}, group=lambda key: key[:2]
     )

@@ -52,3 +52,15 @@ def test_only_an_interval_clear_of_one_is_a_verdict() -> None:
     assert verdict({"ratio": 0.8, "low": 0.7, "high": 0.99}) == "slower: eager is the fastest"
     assert verdict({"ratio": 1.1, "low": 0.9, "high": 1.3}) == "no clear difference"
     assert (fastest_markdown([]), run_name_suffix([])) == ([], "")
+
+
+def test_a_reduced_precision_is_its_own_target_named_by_its_precision(tmp_path: Path) -> None:
+    exact = job(tmp_path, "openvino", {1: (1.7, 1.6, 1.8)})
+    exact["config"] = {"export": {"backend": "openvino", "options": {"precision": "f32"}}}
+    (tmp_path / "openvino").rename(tmp_path / "openvino-f32")
+    exact["run_dir"] = str(tmp_path / "openvino-f32")
+    reduced = job(tmp_path, "openvino", {1: (3.1, 2.9, 3.3)})
+    reduced["config"] = {"export": {"backend": "openvino", "options": {"precision": "bf16"}}}
+    results = [exact, reduced, job(tmp_path, "aoti", {1: (1.8, 1.7, 1.9)})]
+    assert fastest_markdown(results)[-1] == "| resnet18 | batch=1 | openvino bf16 | 3.10x [2.90, 3.30] | faster |"
+    assert fastest_markdown([exact, results[2]])[-1] == "| resnet18 | batch=1 | aoti | 1.80x [1.70, 1.90] | faster |"

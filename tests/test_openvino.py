@@ -25,7 +25,7 @@ def test_the_ir_keeps_exactly_the_programs_dynamic_dims_and_validates_at_each_si
     shape = model.inputs[0].get_partial_shape()
     assert shape[0].is_dynamic and [int(str(d)) for d in list(shape)[1:]] == [320, 320]
     assert result.graph["symbolic_dims"] == 1
-    assert result.export_info["openvino_precision"] == "f32"
+    assert result.export_info["precision"] == "f32"
 
 
 def test_a_dict_output_comes_back_as_eagers_dict(tmp_path: Path) -> None:

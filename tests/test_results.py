@@ -11,6 +11,7 @@ from converter.records.results import (
     failure_reason,
     headline,
     not_validated_note,
+    target_label,
     worst_error,
 )
 
@@ -59,3 +60,15 @@ def test_the_worst_error_is_the_largest_over_the_outputs() -> None:
     validation = {"outputs": {"a": {"max_abs_error": 1e-6}, "b": {"max_abs_error": 3e-5}}}
     assert worst_error({"validation": validation}) == 3e-5
     assert worst_error({"validation": None}) is None
+
+
+def test_a_target_label_names_a_reduced_precision_from_the_config_or_the_export_record() -> None:
+    def result(options=None, export_info=None) -> dict:
+        config = {"export": {"backend": "openvino", "options": options}} if options is not None else {}
+        return {"backend": "openvino", "config": config, "export_info": export_info}
+
+    assert target_label(result({"precision": "f32"})) == "openvino"
+    assert target_label(result({"precision": "bf16"})) == "openvino bf16"
+    assert target_label(result({"precision": "f16"}, {"precision": "f16"})) == "openvino f16"
+    assert target_label(result(export_info={"precision": "bf16"})) == "openvino bf16"  # a record without its config
+    assert target_label({"backend": "aoti", "config": {"export": {"options": {"freezing": True}}}}) == "aoti"

@@ -60,3 +60,21 @@ export.strict=auto exported non-strict where strict failed:
 
 def test_the_table_counts_fixes_and_strict_fallbacks_name_model_and_backend() -> None:
     assert matrix_markdown(RESULTS) == EXPECTED
+
+
+def test_one_backend_at_two_precisions_is_two_columns() -> None:
+    def openvino(precision: str, error: float) -> dict:
+        return {
+            "model": "resnet18",
+            "backend": "openvino",
+            "status": "ok",
+            "config": {"export": {"backend": "openvino", "options": {"precision": precision}}},
+            "validation": {"passed": True, "outputs": {"output": {"max_abs_error": error, "max_rel_error": error}}},
+        }
+
+    table = matrix_markdown([openvino("f32", 2e-6), openvino("bf16", 9e-3)]).splitlines()
+    assert table[:3] == [
+        "| model | openvino | openvino bf16 |",
+        "|---|---|---|",
+        "| resnet18 | ok (max abs err 2.0e-06) | ok (max abs err 9.0e-03) |",
+    ]

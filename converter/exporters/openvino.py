@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from converter.config.backend_options import OPENVINO_PRECISIONS, OpenVinoOptions
 from converter.exporters.base import ExportRequest
+from converter.records.results import PRECISION_NOTE
 
 PRECISIONS = OPENVINO_PRECISIONS
 
@@ -53,7 +54,7 @@ class OpenVinoExporter:
         program = TorchExportExporter().export(replace(request, options=program_options))
         model = openvino.convert_model(program)
         model.reshape(_program_shapes(program, len(model.inputs)))
-        request.notes.update(openvino_precision=options.precision)
+        request.notes[PRECISION_NOTE] = options.precision
         return OpenVinoArtifact(
             model, pytree.treespec_dumps(program.call_spec.out_spec), options.precision, options.compress_weights
         )

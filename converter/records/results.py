@@ -110,6 +110,20 @@ class JobResult:
         return headline(self.to_dict())
 
 
+# A target's precision: the export option (OpenVINO's `precision`), also noted in export_info.
+PRECISION_NOTE = "precision"
+FULL_PRECISION = "f32"
+
+
+def target_label(result: Mapping[str, Any]) -> str:
+    """The backend, with a reduced precision named ("openvino bf16"): the same backend at two
+    precisions is two targets, with two tolerances, in every table and in the fastest-target choice.
+    Read from the job's config, so a job that failed before exporting is labelled alike."""
+    options = ((result.get("config") or {}).get("export") or {}).get("options") or {}
+    precision = options.get(PRECISION_NOTE) or (result.get("export_info") or {}).get(PRECISION_NOTE)
+    return result["backend"] + (f" {precision}" if precision and precision != FULL_PRECISION else "")
+
+
 def worst_error(result: Mapping[str, Any], figure: str = "max_abs_error") -> Optional[float]:
     """The largest `figure` over a result.json's validated outputs (None before validation)."""
     outputs = (result.get("validation") or {}).get("outputs") or {}

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Tuple
 
 from converter.records.outcome import read_json
-from converter.records.results import Status
+from converter.records.results import Status, target_label
 from converter.records.run_folder import BENCH_FILE
 from converter.tensors.dims import sizes_label
 
@@ -19,8 +19,8 @@ def model_label(result: Mapping[str, Any]) -> str:
 
 
 def fastest_targets(results: List[Mapping[str, Any]]) -> Dict[Key, Dict[str, Any]]:
-    """(model, sizes) -> {backend, speedup: {ratio, low, high}} over validated, benchmarked jobs.
-    A job whose validation was skipped (Core ML off macOS) never competes."""
+    """(model, sizes) -> {backend (its target label), speedup: {ratio, low, high}} over validated,
+    benchmarked jobs. A job whose validation was skipped (Core ML off macOS) never competes."""
     best: Dict[Key, Dict[str, Any]] = {}
     for result in results:
         validation = result.get("validation") or {}
@@ -30,7 +30,7 @@ def fastest_targets(results: List[Mapping[str, Any]]) -> Dict[Key, Dict[str, Any
             key = (model_label(result), sizes_label(case.get("sizes") or {}))
             speed = case["speedup"]
             if key not in best or speed["ratio"] > best[key]["speedup"]["ratio"]:
-                best[key] = {"backend": result["backend"], "speedup": speed}
+                best[key] = {"backend": target_label(result), "speedup": speed}
     return best
 
 

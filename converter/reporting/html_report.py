@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional
 
 from converter.config.schema import LOCAL_UI_URL, TrackingConfig
 from converter.records.outcome import category_of, read_json
-from converter.records.results import STATUS_ORDER, Status, failure_reason, not_validated, worst_error
+from converter.records.results import STATUS_ORDER, Status, failure_reason, not_validated, target_label, worst_error
 from converter.records.run_folder import BENCH_FILE, NIGHTLY_REPORT_FILE, REPORT_FILE, TRACKING_FILE
 from converter.reporting.best_target import fastest_targets, model_label, verdict
 from converter.reporting.charts import status_chart_svg
@@ -129,10 +129,10 @@ def render(sweep_dir: Path, results: List[Dict[str, Any]], tracking: TrackingCon
 
     parent = read_json(sweep_dir / ".mlflow_parent.json")
     links = Links(ui_url(tracking), parent.get("experiment_id"))
-    backends = sorted({r["backend"] for r in results})
+    backends = sorted({target_label(r) for r in results})
     rows: Dict[str, Dict[str, Dict[str, Any]]] = {}
     for result in results:
-        rows.setdefault(model_label(result), {})[result["backend"]] = result
+        rows.setdefault(model_label(result), {})[target_label(result)] = result
     counts = {s: sum(r["status"] == s for r in results) for s in STATUS_ORDER}
     cached = sum(bool(r.get("cached")) for r in results)
     out = [

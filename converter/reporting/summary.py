@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional
 
 from converter.config.schema import TrackingConfig
 from converter.records.outcome import category_counts, category_of, job_dirs
-from converter.records.results import STATUS_ORDER, Status, failure_reason, not_validated, worst_error
+from converter.records.results import STATUS_ORDER, Status, failure_reason, not_validated, target_label, worst_error
 from converter.records.run_folder import CONFIG_FILE, SUMMARY_FILE, TRACKING_FILE, read_result
 from converter.reporting.best_target import fastest_markdown, model_label
 
@@ -69,11 +69,11 @@ def cell(result: Dict[str, Any], width: int = 90) -> str:
 
 
 def matrix_markdown(results: List[Dict[str, Any]]) -> str:
-    backends = sorted({r["backend"] for r in results})
+    backends = sorted({target_label(r) for r in results})
     rows: Dict[str, Dict[str, str]] = {}
     for r in results:
         label = model_label(r)
-        rows.setdefault(label, {})[r["backend"]] = cell(r)
+        rows.setdefault(label, {})[target_label(r)] = cell(r)
     lines = ["| model | " + " | ".join(backends) + " |", "|---" * (len(backends) + 1) + "|"]
     for label, by_backend in sorted(rows.items()):
         lines.append(f"| {label} | " + " | ".join(by_backend.get(b, "–") for b in backends) + " |")
