@@ -1,6 +1,7 @@
 """A benchmark runs end to end on a toy model and writes what it promises; no speed is asserted."""
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from converter.benchmark.resources import measured_peak_gflops
@@ -28,7 +29,11 @@ def test_benchmark_writes_json_table_and_chart(run_cli) -> None:
     assert bench["threads"] >= 1 and bench["machine_peak"]["gflops"] > 0
     assert bench["cold_start"]["load_s"] > 0 and bench["cold_start"]["process_s"] > bench["cold_start"]["load_s"]
     assert bench["artifact_size_bytes"] == result["artifact"]["size_bytes"]
-    assert (run_dir / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    chart = ET.fromstring((run_dir / "bench.svg").read_text())
+    bars = [r for r in chart.iter("{http://www.w3.org/2000/svg}rect") if r.get("class") == "bar"]
+    assert [(b.get("data-who"), b.get("data-sizes")) for b in bars] == [
+        (who, f"batch={c['sizes']['batch']}") for c in bench["cases"] for who in ("eager", "artifact")
+    ]
     assert "speedup [CI]" in run.stdout + (run_dir / "convert.log").read_text()
     assert result["benchmark"]["speedup"] == bench["cases"][0]["speedup"]["ratio"]
     assert "benchmark" in result["stages"]

@@ -69,7 +69,7 @@ def test_sweep_with_joblib_logs_parent_and_children_to_a_server(
         "config.yaml",
         "result.json",
         "bench.json",
-        "bench.png",
+        "bench.svg",
         "convert.log",
         "graph.txt",
         "operators.txt",

@@ -30,7 +30,7 @@ from converter.job.validate import effective_tolerance, run_reference, validate_
 from converter.records import stage as stage_file
 from converter.records.artifacts import save_atomically, write_json_atomically
 from converter.records.results import CapturedWarning, JobResult, Status
-from converter.records.run_folder import BENCH_FILE, CONFIG_FILE, GRAPH_FILE, OPERATORS_FILE, write_result
+from converter.records.run_folder import BENCH_CHART, BENCH_FILE, CONFIG_FILE, GRAPH_FILE, OPERATORS_FILE, write_result
 from converter.tensors.calls import passing
 from converter.tensors.dims import to_torch_dynamic_shapes
 from converter.tensors.inputs import InputPlan
@@ -38,7 +38,6 @@ from converter.tensors.library_types import types_registered
 
 log = logging.getLogger("converter")
 
-BENCH_CHART = "bench.png"
 ARTIFACT_STEM = "model"
 
 
@@ -289,7 +288,7 @@ def _record_export_notes(result: JobResult, request: ExportRequest) -> None:
 def _benchmark(
     config: ConverterConfig, plan: InputPlan, module: Any, artifact: Any, path: Path, run_dir: Path, result: JobResult
 ) -> Dict[str, Any]:
-    """bench.json, bench.png and a table in the log; result.json keeps the headline figures."""
+    """bench.json, bench.svg and a table in the log; result.json keeps the headline figures."""
     from converter.benchmark.record import render_table, write_chart
     from converter.benchmark.run import benchmark_artifact
 

@@ -21,6 +21,7 @@ RESULT_FILE = "result.json"  # its record, written last: present means the job f
 CONFIG_FILE = "config.yaml"  # the resolved config its child runs, and a user reruns
 LOG_FILE = "convert.log"  # the child's stdout and stderr
 BENCH_FILE = "bench.json"
+BENCH_CHART = "bench.svg"  # its latencies, drawn
 GRAPH_FILE = "graph.txt"
 OPERATORS_FILE = "operators.txt"
 TRACKING_FILE = "tracking.json"  # whether and where MLflow logged it (converter sync reads it)

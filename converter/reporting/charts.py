@@ -1,17 +1,12 @@
-"""The sweep's status chart, drawn alike in report.html and on MLflow's parent run.
-
-It is SVG written here, not a matplotlib figure: importing pyplot and drawing two PNGs took the
-end of every sweep about half a second, most of what a sweep re-run from the cache spends after
-its jobs. Stacked bars of whole numbers need no plotting library.
-"""
+"""The sweep's status chart, drawn alike in report.html and on MLflow's parent run, as SVG
+(converter.records.svg): matplotlib's pyplot took the end of every sweep about half a second."""
 
 from __future__ import annotations
 
-import html
-import math
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, Sequence
 
 from converter.records.results import Status
+from converter.records.svg import document, text, whole_number_ticks
 
 # What people expect a status to look like: ok green, failed red, the supervisor's verdicts distinct.
 STATUS_COLOURS = {
@@ -21,16 +16,9 @@ STATUS_COLOURS = {
     Status.TIMEOUT.value: "#ef6c00",
     Status.OOM.value: "#5d4037",
 }
-SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 WIDTH, HEIGHT = 600, 300
 # The plot area inside the picture: room for the title, the axis labels and the legend.
 LEFT, RIGHT, TOP, BOTTOM = 48, 470, 34, 230
-
-
-def whole_number_ticks(highest: int, most: int = 6) -> List[int]:
-    """0 to at least `highest` in equal whole steps, at most `most` + 1 ticks: a count axis."""
-    step = max(1, math.ceil(highest / most))
-    return list(range(0, step * max(1, math.ceil(highest / step)) + 1, step))
 
 
 def status_chart_svg(results: Sequence[Dict[str, Any]], standalone: bool = True) -> str:
@@ -45,11 +33,7 @@ def status_chart_svg(results: Sequence[Dict[str, Any]], standalone: bool = True)
     ticks = whole_number_ticks(max(totals, default=0))
     scale = (BOTTOM - TOP) / ticks[-1]
     slot = (RIGHT - LEFT) / max(1, len(backends))
-    namespace = f' xmlns="{SVG_NAMESPACE}"' if standalone else ""
     out = [
-        f'<svg{namespace} class="status-chart" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'role="img" aria-label="jobs per backend by status" font-family="sans-serif" font-size="12">',
-        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
         f'<text x="{(LEFT + RIGHT) / 2:g}" y="20" text-anchor="middle" font-size="14">sweep: jobs per backend</text>',
         f'<text transform="translate(14 {(TOP + BOTTOM) / 2:g}) rotate(-90)" text-anchor="middle">jobs</text>',
     ]
@@ -64,20 +48,19 @@ def status_chart_svg(results: Sequence[Dict[str, Any]], standalone: bool = True)
             if height:
                 name = f"{backend}: {counts[(backend, status)]} {status}"
                 out.append(
-                    f'<rect class="bar" data-backend="{html.escape(backend)}" data-status="{status}" '
+                    f'<rect class="bar" data-backend="{text(backend)}" data-status="{status}" '
                     f'x="{x:g}" y="{bottom - height:g}" width="{0.7 * slot:g}" height="{height:g}" '
-                    f'fill="{STATUS_COLOURS[status]}"><title>{html.escape(name)}</title></rect>'
+                    f'fill="{STATUS_COLOURS[status]}"><title>{text(name)}</title></rect>'
                 )
                 bottom -= height
         centre = LEFT + (index + 0.5) * slot
         out.append(
             f'<text transform="translate({centre:g} {BOTTOM + 14}) rotate(-25)" text-anchor="end">'
-            f"{html.escape(backend)}</text>"
+            f"{text(backend)}</text>"
         )
     out.append(f'<line x1="{LEFT}" x2="{RIGHT}" y1="{BOTTOM}" y2="{BOTTOM}" stroke="#333333"/>')
     for index, status in enumerate(present):
         y = TOP + index * 20
         out.append(f'<rect x="{RIGHT + 16}" y="{y}" width="12" height="12" fill="{STATUS_COLOURS[status]}"/>')
         out.append(f'<text class="legend" x="{RIGHT + 34}" y="{y + 10}">{status}</text>')
-    out.append("</svg>")
-    return "\n".join(out)
+    return document(WIDTH, HEIGHT, out, "jobs per backend by status", standalone, "status-chart")

@@ -27,13 +27,13 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Set
 
 from converter.records.artifacts import sha256_of, write_json_atomically
 from converter.records.results import JobResult, Status
-from converter.records.run_folder import BENCH_FILE, GRAPH_FILE, OPERATORS_FILE, read_record
+from converter.records.run_folder import BENCH_CHART, BENCH_FILE, GRAPH_FILE, OPERATORS_FILE, read_record
 
 ENGINE_DIR = Path(__file__).resolve().parents[1]
 # Sections that say how a job runs or where it is recorded, not what it computes.
 NOT_IN_KEY = ("job", "tracking", "security", "diagnosis")
 # Files of the earlier run folder copied beside the reused result (the artifact is linked).
-COPIED_FILES = (BENCH_FILE, "bench.png", GRAPH_FILE, OPERATORS_FILE)
+COPIED_FILES = (BENCH_FILE, BENCH_CHART, GRAPH_FILE, OPERATORS_FILE)
 CACHEABLE_FAILED_STAGES = ("export", "validate")
 
 

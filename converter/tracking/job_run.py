@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from converter.config.schema import TrackingConfig
-from converter.records.run_folder import BENCH_FILE, CONFIG_FILE, GRAPH_FILE, LOG_FILE, OPERATORS_FILE, RESULT_FILE
+from converter.records.run_folder import (
+    BENCH_CHART,
+    BENCH_FILE,
+    CONFIG_FILE,
+    GRAPH_FILE,
+    LOG_FILE,
+    OPERATORS_FILE,
+    RESULT_FILE,
+)
 from converter.tracking.store import client_and_experiment, git_commit
 
 log = logging.getLogger("converter")
@@ -18,7 +26,7 @@ RUN_FILES = (
     CONFIG_FILE,
     RESULT_FILE,
     BENCH_FILE,
-    "bench.png",
+    BENCH_CHART,
     LOG_FILE,
     GRAPH_FILE,
     OPERATORS_FILE,
