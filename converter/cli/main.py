@@ -84,6 +84,26 @@ def main(argv: Optional[List[str]] = None) -> int:
         from converter.sweep.isolation import warm
 
         warm.prestart()  # its torch import overlaps composing and checking; let go if no job needs it
+    if not args.cfg and selects_jobs and tracking_requested(args.overrides):
+        from converter.tracking import writer
+
+        writer.start()  # MLflow's import overlaps composing and checking; each job's logging, the next job
+    try:
+        return _main(args, argv)
+    finally:
+        from converter.tracking import writer
+
+        writer.close()
+
+
+def tracking_requested(overrides: List[str]) -> bool:
+    """Whether the command line leaves MLflow on (a preset's YAML may still turn it off: the
+    writer then only imported MLflow, beside the jobs)."""
+    off = {"tracking=off", "tracking.enabled=false", "tracking.enabled=False", "tracking.enabled=0"}
+    return not any(o.lstrip("+") in off for o in overrides)
+
+
+def _main(args: Any, argv: List[str]) -> int:
     try:
         if not args.cfg and not args.multirun:
             return _run_single(args)
@@ -132,7 +152,12 @@ def _run_single(args: Any) -> int:
     from converter.cli.single_run import run_single
 
     run_dir = run_single(args, task)
-    return _print_catalog(args) if run_dir is None else run_exit_code(run_dir)
+    if run_dir is None:
+        return _print_catalog(args)
+    from converter.tracking import writer
+
+    writer.drain()  # tracking.json written: the exit code reads it
+    return run_exit_code(run_dir)
 
 
 def _config_dirs(args: Any) -> List[Path]:

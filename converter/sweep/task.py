@@ -19,7 +19,6 @@ from typing import Any, Dict, List, Mapping, Optional
 from converter.config.job_spec import JobSpec
 from converter.config.schema import ConverterConfig, JobConfig, TrackingConfig
 from converter.errors import Failure, one_line
-from converter.records.artifacts import write_json_atomically
 from converter.records.results import JobResult, ProcessRecord, Status
 from converter.records.run_folder import (
     CONFIG_FILE,
@@ -58,9 +57,10 @@ def task(cfg: Any) -> str:
         prestart_next=more,
         fresh_child=bool(hydra_cfg.job.env_set),
     )
-    if config.tracking.enabled:
-        track(config.tracking, spec.record, result, run_dir)
-    if not result.ok and result.failure is not None and result.failure.fix_overrides:
+    verify = not result.ok and result.failure is not None and bool(result.failure.fix_overrides)
+    if config.tracking.enabled:  # a fix tried next reads this run's id (its follow-up's fix_of tag)
+        track(config.tracking, spec.record, result, run_dir, wait=verify)
+    if verify:
         result = _with_verified_fix(result, run_dir, config, hydra_cfg, env_keys)
     if single:
         first, *rest = result.headline().split("\n")
@@ -93,12 +93,10 @@ def _with_verified_fix(result: JobResult, run_dir: Path, config: Any, hydra_cfg:
     result = write_result(result, run_dir)
     failed_run = _run_id(run_dir)
     if config.tracking.enabled and failed_run:
-        from converter.tracking.job_run import retag_fix
+        from converter.tracking import writer
 
-        try:
-            retag_fix(config.tracking, failed_run, result.to_dict())
-        except Exception as exc:  # noqa: BLE001 (the files hold the verdict; MLflow is a copy)
-            log.warning("could not tag the failed run with its verified fix: %s", one_line(exc))
+        tracking = writer.tracking_fields(config.tracking)
+        writer.submit("retag_fix_or_warn", tracking=tracking, run_id=failed_run, result=result.to_dict())
     return result
 
 
@@ -335,29 +333,24 @@ def track(
     result: JobResult,
     run_dir: Path,
     extra_tags: Optional[Mapping[str, str]] = None,
+    wait: bool = False,
 ) -> None:
-    """Log the job to MLflow. Its files are already on disk, so a tracking failure costs the
-    MLflow record only: tracking.json says so, and `python -m converter sync` logs it later."""
-    from converter.tracking.job_run import log_job
+    """Log the job to MLflow through the tracking writer, which writes tracking.json after (see
+    converter.tracking.job_run.log_and_record). `wait`: when the next step reads its run id."""
+    from converter.tracking import writer
 
-    try:
-        run_id, _ = log_job(
-            record_config, result.to_dict(), run_dir, tracking, tracking.experiment or result.model, extra_tags
-        )
-        state = {"logged": True, "run_id": run_id}
-    except Exception as exc:  # noqa: BLE001 (any MLflow or network failure)
-        reason = one_line(exc)
-        print(
-            f"Tracking error: could not log {result.model}/{result.backend} to MLflow at "
-            f"{tracking.uri or 'the embedded store'} ({reason}). The run's files are in {run_dir}. "
-            f"Fix: once the server is back, run `python -m converter sync {run_dir}`.",
-            file=sys.stderr,
-        )
-        state = {"logged": False, "error": reason}
-    try:
-        write_json_atomically(state, run_dir / TRACKING_FILE)
-    except OSError as exc:
-        log.error("could not write %s: %s", run_dir / TRACKING_FILE, exc)
+    request = dict(
+        tracking=writer.tracking_fields(tracking),
+        record=dict(record_config),
+        result=result.to_dict(),
+        run_dir=str(run_dir),
+        experiment=tracking.experiment or result.model,
+        extra_tags=dict(extra_tags) if extra_tags else None,
+    )
+    if wait:
+        writer.call("log_and_record", **request)
+    else:
+        writer.submit("log_and_record", **request)
 
 
 def record_slurm_end(sweep_config: Any, run_dir: Path, state: str, error: Any) -> str:
@@ -366,7 +359,6 @@ def record_slurm_end(sweep_config: Any, run_dir: Path, state: str, error: Any) -
     from omegaconf import OmegaConf
 
     from converter.config.redact import env_derived_keys
-    from converter.errors import one_line
     from converter.sweep.isolation.slurm import write_slurm_record
 
     run_dir.mkdir(parents=True, exist_ok=True)

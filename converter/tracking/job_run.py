@@ -211,6 +211,42 @@ def log_job(
     return run_id, True
 
 
+def log_and_record(
+    tracking: TrackingConfig,
+    record: Mapping[str, Any],
+    result: Mapping[str, Any],
+    run_dir: Path,
+    experiment: str,
+    extra_tags: Optional[Mapping[str, str]] = None,
+) -> None:
+    """log_job, then tracking.json beside the job's files (what the summary, the exit code and
+    `converter sync` read). Never raises: the files are already on disk, so a tracking failure
+    costs the MLflow record only, and the job's error message says how to log it later."""
+    import sys
+
+    from converter.errors import one_line
+    from converter.records.artifacts import write_json_atomically
+    from converter.records.run_folder import TRACKING_FILE
+
+    try:
+        run_id, _ = log_job(record, result, run_dir, tracking, experiment, extra_tags)
+        state = {"logged": True, "run_id": run_id}
+    except Exception as exc:  # noqa: BLE001 (any MLflow or network failure)
+        reason = one_line(exc)
+        print(
+            f"Tracking error: could not log {result['model']}/{result['backend']} to MLflow at "
+            f"{tracking.uri or 'the embedded store'} ({reason}). The run's files are in {run_dir}. "
+            f"Fix: once the server is back, run `python -m converter sync {run_dir}`.",
+            file=sys.stderr,
+            flush=True,
+        )
+        state = {"logged": False, "error": reason}
+    try:
+        write_json_atomically(state, run_dir / TRACKING_FILE)
+    except OSError as exc:
+        log.error("could not write %s: %s", run_dir / TRACKING_FILE, exc)
+
+
 def _note(result: Mapping[str, Any]) -> str:
     """The run's description in MLflow (markdown): its headline, and for a failure the hint and fix."""
     from converter.records.results import headline
@@ -241,6 +277,16 @@ def retag_fix(tracking: TrackingConfig, run_id: str, result: Mapping[str, Any]) 
         for key in ("fix_verified", "fix_command"):
             client.set_tag(run_id, key, tags[key])
         client.set_tag(run_id, MLFLOW_RUN_NOTE, _note(result))
+
+
+def retag_fix_or_warn(tracking: TrackingConfig, run_id: str, result: Mapping[str, Any]) -> None:
+    """retag_fix, a failure only warned about: the files hold the verdict, MLflow is a copy."""
+    from converter.errors import one_line
+
+    try:
+        retag_fix(tracking, run_id, result)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not tag the failed run with its verified fix: %s", one_line(exc))
 
 
 def _log_files(

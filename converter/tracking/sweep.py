@@ -97,29 +97,64 @@ def finish_parent_run(tracking: TrackingConfig, sweep_dir: Path, status: str = "
     return report
 
 
+def start_parent_run_or_report(tracking: TrackingConfig, sweep_dir: Path, sweep: str, experiment: str) -> None:
+    """start_parent_run; an outage is reported, never raised (it must not stop the sweep)."""
+    try:
+        start_parent_run(tracking, sweep_dir, sweep, experiment)
+    except Exception as exc:  # noqa: BLE001
+        _report_outage("create the sweep's parent run", tracking, sweep_dir, exc)
+
+
+def _jobs_run_here(config: Any) -> bool:
+    """Hydra's basic launcher runs every job in this process, so their logging queues behind the
+    parent run in this process's writer; other launchers' workers read its marker file themselves."""
+    target = OmegaConf.select(config, "hydra.launcher._target_") or ""
+    return target.endswith(".BasicLauncher")
+
+
 class TrackingCallback(Callback):
+    """The sweep's MLflow parent run, through converter.tracking.writer: opened at the start
+    (without waiting when the jobs log from this process, after it), closed with the summary."""
+
     def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
+        from converter.tracking import writer
+
         tracking: TrackingConfig = OmegaConf.to_object(config.tracking)
         if not tracking.enabled:
             return
-        sweep_dir = Path(config.hydra.sweep.dir)
-        try:
-            start_parent_run(tracking, sweep_dir, sweep_name(config), experiment_name(config))
-        except Exception as exc:  # noqa: BLE001 (an outage must not stop the sweep)
-            _report_outage("create the sweep's parent run", tracking, sweep_dir, exc)
+        request = dict(
+            tracking=writer.tracking_fields(tracking),
+            sweep_dir=str(Path(config.hydra.sweep.dir)),
+            sweep=sweep_name(config),
+            experiment=experiment_name(config),
+        )
+        if _jobs_run_here(config):
+            writer.submit("start_parent_run_or_report", **request)
+        else:
+            writer.call("start_parent_run_or_report", **request)
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
+        from converter.tracking import writer
+
+        writer.drain()  # every job's run logged and its tracking.json written
         sweep_dir = Path(config.hydra.sweep.dir)
         if not (sweep_dir / PARENT_FILE).is_file():
             return
         tracking = OmegaConf.to_object(config.tracking)
         try:
-            report = finish_parent_run(tracking, sweep_dir)
+            fields = writer.call(
+                "finish_parent_run",
+                tracking=writer.tracking_fields(tracking),
+                sweep_dir=str(sweep_dir),
+                status="FINISHED",
+            )
         except Exception as exc:  # noqa: BLE001 (the parent stays RUNNING; sync closes it)
             _report_outage("log the sweep's summary", tracking, sweep_dir, exc)
             return
-        if report is not None:
-            print(f"\n{report.markdown()}\n", flush=True)
+        if fields is not None:
+            from converter.tracking.nightly import NightlyReport
+
+            print(f"\n{NightlyReport(**fields).markdown()}\n", flush=True)
         from converter.reporting.html_report import ui_url
         from converter.tracking.landing import print_sweep_urls
 
