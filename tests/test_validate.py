@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from converter.job.validate import run_reference, validate_artifact
+from converter.job.validate import Reference, run_reference, vacuous_reason, validate_artifact
 from converter.tensors.inputs import InputCase
 
 CASES = [InputCase("example", {"x": torch.ones(2, 3)}), InputCase("edge[low]", {"x": -torch.ones(2, 3)})]
@@ -70,3 +70,18 @@ def test_an_artifact_writing_into_its_inputs_is_recorded() -> None:
 
     report = validate_artifact(doubles_in_place, CASES, reference.outputs, atol=1e-6, rtol=0.0)
     assert report.passed and report.artifact_mutates_inputs == ["x"]
+
+
+def test_a_reference_that_answers_one_value_everywhere_is_constant() -> None:
+    def reference(*outputs) -> Reference:
+        return Reference(list(outputs), [])
+
+    assert reference(torch.zeros(2, 10), torch.zeros(4, 10)).constant is True
+    assert reference({"out": torch.full((2, 3), 0.5), "aux": torch.empty(0)}).constant is True
+    assert reference(torch.zeros(2, 10), torch.tensor([[0.0, 1e-7]])).constant is False, "one varying case is enough"
+    assert reference({"out": torch.zeros(2), "aux": torch.arange(3.0)}).constant is False
+    assert reference(torch.tensor([float("nan"), float("nan")])).constant is False
+    assert reference(None).constant is False, "no tensor at all: nothing to call constant"
+    assert vacuous_reason(reference(torch.zeros(3), {"a": torch.ones(1)})).startswith(
+        "eager answers every case with constant outputs (0, 1), so matching it proves nothing; load trained weights"
+    )

@@ -79,6 +79,37 @@ class Reference:
     # Inputs eager PyTorch wrote into in place (BLIP's `input_ids[:, 0] = bos`).
     mutated_inputs: List[str]
 
+    @property
+    def constant(self) -> bool:
+        """Whether every tensor of every case's output holds one value throughout. torchvision's
+        VisionTransformer zeroes its head, so at random init it answers 0 to every input; matching
+        such a reference says nothing about the artifact."""
+        import torch
+        import torch.utils._pytree as pytree
+
+        leaves = [t for output in self.outputs for t in pytree.tree_leaves(output) if isinstance(t, torch.Tensor)]
+        return bool(leaves) and all(t.numel() == 0 or bool((t == t.reshape(-1)[0]).all()) for t in leaves)
+
+
+def vacuous_reason(reference: Reference) -> str:
+    """Why a validation that matched a constant reference is not counted as one."""
+    import torch
+    import torch.utils._pytree as pytree
+
+    values = sorted(
+        {
+            float(t.reshape(-1)[0])
+            for output in reference.outputs
+            for t in pytree.tree_leaves(output)
+            if isinstance(t, torch.Tensor) and t.numel()
+        }
+    )
+    shown = ", ".join(f"{v:g}" for v in values[:3]) + (", ..." if len(values) > 3 else "")
+    return (
+        f"eager answers every case with constant outputs ({shown or 'empty'}), so matching it proves nothing; "
+        "load trained weights (model.checkpoint) or give the loader an init whose outputs vary"
+    )
+
 
 def _call_on_copies(call: Callable[[Dict[str, Any]], Any], inputs: Dict[str, Any], mutated: List[str]) -> Any:
     """`call` (named inputs -> output: converter.tensors.calls.invoke) on copies of `inputs`, so cases stay
