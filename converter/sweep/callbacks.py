@@ -34,6 +34,10 @@ class SummaryCallback(Callback):
             self.monitor.stop()
         from omegaconf import OmegaConf
 
+        from converter.tracking import writer
+
+        writer.drain()  # the summary names runs not logged: every job's tracking.json first
+
         sweep_dir = Path(config.hydra.sweep.dir)
         if sweep_dir.is_dir():
             table = write_summary(sweep_dir, OmegaConf.to_object(config.tracking))
