@@ -54,13 +54,15 @@ def alive(pid: int) -> bool:
         return False
 
 
-def signal_and_check_it_ends(proc, signal_number: int, job_pid: int, why: str) -> None:
-    """Send the sweep's launcher a signal; its job's process must be gone within 10 s."""
+def signal_and_check_it_ends(proc, signal_number: int, job_pid: int, why: str) -> str:
+    """Send the sweep's launcher a signal; its job's process must be gone within 10 s. Returns
+    what the launcher printed on stderr (if it was piped)."""
     import time
 
+    stderr = ""
     try:
         proc.send_signal(signal_number)
-        proc.wait(timeout=60)
+        stderr = proc.communicate(timeout=60)[1] or ""
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -68,6 +70,7 @@ def signal_and_check_it_ends(proc, signal_number: int, job_pid: int, why: str) -
     while alive(job_pid) and time.time() < deadline:
         time.sleep(0.1)
     assert not alive(job_pid), why
+    return stderr.decode() if isinstance(stderr, bytes) else stderr
 
 
 def check_intact(result: Dict) -> None:
@@ -326,7 +329,7 @@ def test_an_interrupted_sweep_leaves_no_job_running(signal_name: str, tmp_path: 
         cwd=tmp_path,
         env=cli_env(),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         start_new_session=True,
     )
     try:
@@ -341,4 +344,15 @@ def test_an_interrupted_sweep_leaves_no_job_running(signal_name: str, tmp_path: 
     finally:
         if hung is None:
             proc.kill()
-    signal_and_check_it_ends(proc, getattr(signal, signal_name), hung, f"the job kept running after {signal_name}")
+    stderr = signal_and_check_it_ends(
+        proc, getattr(signal, signal_name), hung, f"the job kept running after {signal_name}"
+    )
+    assert proc.returncode == 128 + getattr(signal, signal_name), stderr[-2000:]
+    sweep_dir = next(tmp_path.glob("outputs/multiruns/*/*"))
+    assert stderr.endswith(
+        f"Interrupted by {signal_name}: the running job was stopped (its process group killed) and wrote no result; "
+        f"the jobs that finished keep their files in {sweep_dir} (and their MLflow runs, with tracking on). Fix: run "
+        "the same command again (job.cache=true, the default, reuses every job that finished); with tracking on, "
+        f"`python -m converter sync {sweep_dir}` closes this sweep's MLflow parent run.\n"
+    ), stderr[-2000:]
+    assert "Traceback" not in stderr

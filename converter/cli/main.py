@@ -88,12 +88,21 @@ def main(argv: Optional[List[str]] = None) -> int:
         from converter.tracking import writer
 
         writer.start()  # MLflow's import overlaps composing and checking; each job's logging, the next job
+    from converter.cli import interrupt
+
+    interrupt.raise_on_sigterm()
     try:
         return _main(args, argv)
+    except (KeyboardInterrupt, interrupt.Interrupted) as exc:
+        print(interrupt.paragraph(exc, _sweep_dir), file=sys.stderr, flush=True)
+        return interrupt.exit_code(exc)
     finally:
         from converter.tracking import writer
 
         writer.close()
+
+
+_sweep_dir: Optional[Path] = None  # the running sweep's folder, for the interruption's message
 
 
 def tracking_requested(overrides: List[str]) -> bool:
@@ -120,6 +129,8 @@ def _main(args: Any, argv: List[str]) -> int:
         return EXIT_CONFIG
     if args.cfg or not args.multirun:
         return _run_hydra(argv)
+    global _sweep_dir
+    _sweep_dir = plan.sweep_dir
     _write_sweep_record(plan.sweep_dir, plan.jobs, argv)
     from converter.config.hydra_private import remember_compositions
 
