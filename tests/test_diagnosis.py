@@ -426,7 +426,7 @@ def test_an_openvino_conversion_failure_names_the_operators_it_could_not_convert
             "Output node 'aten_cat_default' is already in the inputs. This is likely due to pass through arguments, "
             "which are not supported in XNNPACK Delegate.",
             "compiler_error",
-            ["export.options.per_op_mode=true"],
+            ["export=torch_export"],
         ),
         (  # make matrix, SAM's predictor: the Edge dialect's verifier
             "executorch",
@@ -469,20 +469,6 @@ def test_the_matrix_failures_of_executorch_and_traced_vit_are_diagnosed(
     )
     diagnosis = diagnose(context)
     assert (diagnosis.category, diagnosis.fix_overrides) == (category, fix), diagnosis.hint
-
-
-def test_xnnpack_already_per_operator_is_a_plain_compiler_error() -> None:
-    from converter.diagnosis import FailureContext, diagnose
-
-    export = ExportConfig(backend="executorch", strict=True, options={"per_op_mode": True})
-    context = FailureContext(
-        stage="export",
-        type="builtins.RuntimeError",
-        message="Output node 'x' is already in the inputs. This is likely due to pass through arguments, "
-        "which are not supported in XNNPACK Delegate.",
-        job=ConverterConfig(model=ModelConfig(name="m", loader={}, inputs={}), export=export),
-    )
-    assert (diagnose(context).category, diagnose(context).fix_overrides) == ("compiler_error", ["export=torch_export"])
 
 
 def test_explain_names_a_record_this_version_cannot_read(tmp_path: Path, capsys) -> None:

@@ -43,13 +43,3 @@ def test_an_unknown_delegate_is_a_config_error(run_cli) -> None:
     run = run_cli("+model=classification", "export=executorch", "export.options.delegate=qnn")
     assert run.returncode == 2
     assert "delegate 'qnn' is not one of xnnpack, none" in run.stderr
-
-
-@pytest.mark.slow  # YOLO11-pose lowered twice (about a minute); its diagnosis is tested in test_diagnosis.py
-def test_a_partition_passing_an_input_through_lowers_operator_by_operator(tmp_path: Path) -> None:
-    whole = run_in_process(tmp_path / "whole", "+tiny=yolo11_pose", *QUICK)
-    assert (whole.status, whole.failure.category) == ("failed", "compiler_error")
-    assert whole.failure.fix_overrides == ["export.options.per_op_mode=true"]
-    per_op = run_in_process(tmp_path / "per_op", "+tiny=yolo11_pose", "export.options.per_op_mode=true", *QUICK)
-    assert per_op.ok and per_op.validation["passed"] is True, per_op.failure
-    assert per_op.graph["delegated_share"] > 0.5

@@ -146,10 +146,6 @@ EXECUTORCH_DELEGATES = ("xnnpack", "none")
 class ExecuTorchOptions:
     # xnnpack: delegate what XNNPACK takes (the fast path on CPUs); none: portable kernels only.
     delegate: str = "xnnpack"
-    # Delegate each operator on its own (XnnpackPartitioner's per_op_mode): slower than whole
-    # partitions, but it lowers graphs whose partitions would pass an input straight through
-    # ("Output node ... is already in the inputs", YOLO11-pose's head).
-    per_op_mode: bool = False
     # The torch.export program it lowers: no-grad, as inference runs.
     no_grad: bool = True
 

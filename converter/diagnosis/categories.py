@@ -276,25 +276,6 @@ def trace_check_failed(context: FailureContext, location: Optional[Location]) ->
     )
 
 
-# XNNPACK's preprocess refuses a partition that hands one of its inputs straight back.
-_XNNPACK_PASS_THROUGH = "pass through arguments, which are not supported in XNNPACK Delegate"
-
-
-def xnnpack_pass_through(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
-    """ExecuTorch's XNNPACK lowering on a partition that passes an input through (YOLO11-pose's head)."""
-    if context.backend != "executorch" or _XNNPACK_PASS_THROUGH not in context.message:
-        return None
-    if context.job.export.options.get("per_op_mode"):
-        return None  # already delegating operator by operator: a plain compiler error
-    return Diagnosis(
-        "compiler_error",
-        f"{_at(location)}ExecuTorch's XNNPACK lowering grouped operators into a partition that returns one of its own "
-        f"inputs unchanged ({first_line(context.message)[:160]}), which the XNNPACK delegate refuses. Delegating "
-        "operator by operator never forms such a partition; it is slower than whole partitions, and still XNNPACK.",
-        ["export.options.per_op_mode=true"],
-    )
-
-
 def compiler_error(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
     if context.stage != "export" or context.backend in ("torch_export", "torchscript_trace", "torchscript_script"):
         return None
@@ -567,7 +548,6 @@ RULES: List[Rule] = [
     device_mismatch,
     trace_check_failed,
     runtime_operator_missing,
-    xnnpack_pass_through,
     compiler_error,
     artifact_error,
     validation_mismatch,

@@ -55,7 +55,7 @@ class ExecuTorchExporter:
         if request.options.delegate == "xnnpack":
             from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
 
-            partitioners.append(XnnpackPartitioner(per_op_mode=request.options.per_op_mode))
+            partitioners.append(XnnpackPartitioner())
         edge = to_edge_transform_and_lower(program, partitioner=partitioners)
         lowered = edge.exported_program()
         supported = dims_supported(request.dynamic_shapes, lowered)
