@@ -1,5 +1,5 @@
-"""Hydra callback for sweeps: one parent MLflow run, the summary logged to it at the end, and
-for nightlies the comparison with the previous one."""
+"""A sweep's MLflow parent run: opened at the start, the summary logged to it at the end, and
+for nightlies the comparison with the previous one (Hydra's callback: converter.tracking.callback)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
 from converter.config.schema import TrackingConfig
@@ -36,7 +35,7 @@ def experiment_name(config: Any) -> str:
     return OmegaConf.select(config, "tracking.experiment") or sweep_name(config)
 
 
-def _report_outage(what: str, tracking: TrackingConfig, sweep_dir: Path, exc: Exception) -> None:
+def report_outage(what: str, tracking: TrackingConfig, sweep_dir: Path, exc: Exception) -> None:
     reason = one_line(exc)
     print(
         f"Tracking error: could not {what} at {tracking.uri or 'the embedded store'} ({reason}). "
@@ -102,64 +101,7 @@ def start_parent_run_or_report(tracking: TrackingConfig, sweep_dir: Path, sweep:
     try:
         start_parent_run(tracking, sweep_dir, sweep, experiment)
     except Exception as exc:  # noqa: BLE001
-        _report_outage("create the sweep's parent run", tracking, sweep_dir, exc)
-
-
-def _jobs_run_here(config: Any) -> bool:
-    """Hydra's basic launcher runs every job in this process, so their logging queues behind the
-    parent run in this process's writer; other launchers' workers read its marker file themselves."""
-    target = OmegaConf.select(config, "hydra.launcher._target_") or ""
-    return target.endswith(".BasicLauncher")
-
-
-class TrackingCallback(Callback):
-    """The sweep's MLflow parent run, through converter.tracking.writer: opened at the start
-    (without waiting when the jobs log from this process, after it), closed with the summary."""
-
-    def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
-        from converter.tracking import writer
-
-        tracking: TrackingConfig = OmegaConf.to_object(config.tracking)
-        if not tracking.enabled:
-            return
-        request = dict(
-            tracking=writer.tracking_fields(tracking),
-            sweep_dir=str(Path(config.hydra.sweep.dir)),
-            sweep=sweep_name(config),
-            experiment=experiment_name(config),
-        )
-        if _jobs_run_here(config):
-            writer.submit("start_parent_run_or_report", **request)
-        else:
-            writer.call("start_parent_run_or_report", **request)
-
-    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
-        from converter.tracking import writer
-
-        writer.drain()  # every job's run logged and its tracking.json written
-        sweep_dir = Path(config.hydra.sweep.dir)
-        if not (sweep_dir / PARENT_FILE).is_file():
-            return
-        tracking = OmegaConf.to_object(config.tracking)
-        try:
-            fields = writer.call(
-                "finish_parent_run",
-                tracking=writer.tracking_fields(tracking),
-                sweep_dir=str(sweep_dir),
-                status="FINISHED",
-            )
-        except Exception as exc:  # noqa: BLE001 (the parent stays RUNNING; sync closes it)
-            _report_outage("log the sweep's summary", tracking, sweep_dir, exc)
-            return
-        if fields is not None:
-            from converter.tracking.nightly import NightlyReport
-
-            print(f"\n{NightlyReport(**fields).markdown()}\n", flush=True)
-        from converter.reporting.html_report import ui_url
-        from converter.tracking.landing import print_sweep_urls
-
-        parent = json.loads((sweep_dir / PARENT_FILE).read_text())
-        print_sweep_urls(ui_url(tracking), parent["experiment_id"], parent["run_id"])
+        report_outage("create the sweep's parent run", tracking, sweep_dir, exc)
 
 
 def summary_table(results: List[Dict[str, Any]]) -> Dict[str, List[Any]]:
