@@ -45,6 +45,11 @@ def _result_files(cwd: Path) -> List[Path]:
     return [p for p in (cwd / "outputs").rglob("result.json") if not any(is_follow_up(d) for d in p.parents)]
 
 
+# Compositions kept between runs (converter/config/composition_store.py) would make the tests
+# that count compositions depend on what ran before them; test_composition_store turns it on.
+os.environ.setdefault("CONVERTER_COMPOSITION_CACHE", "off")
+
+
 def cli_env() -> Dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])

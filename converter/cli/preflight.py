@@ -52,6 +52,9 @@ def compose_jobs(args: argparse.Namespace) -> SweepPlan:
         if not args.multirun:
             cfg = compose_checked(compose, config_name, overrides, hydra=True)
             return SweepPlan([check_job(cfg, overrides)], Path("."))
+        from converter.config.hydra_private import remember_compositions
+
+        remember_compositions()  # the sweep's base too: a sweep run again composes nothing
         per_job, base = _expand_sweep(overrides, args)
         sweep_dir = Path(str(base.hydra.sweep.dir))
         compose_job = _compose_as_sweeper(overrides, sweep_dir)

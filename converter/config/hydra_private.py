@@ -16,7 +16,8 @@ moves or changes any of these). Each has no public equivalent in 1.3:
 - `ConfigLoaderImpl.load_configuration`: remembered per call (`remember_compositions`). The basic
   sweeper composes every job twice with the same arguments (once to check the batch, once to
   launch it), and the preflight composes each job through the same call (`compose_as_sweeper`),
-  so a job is composed once per invocation; about 0.12 s each here.
+  so a job is composed once per invocation, about 0.12 s each here; and once at all while its
+  config files stay as they are (converter.config.composition_store keeps them between runs).
 """
 
 from __future__ import annotations
@@ -68,11 +69,76 @@ def remember_compositions() -> None:
         search_path = tuple((entry.provider, entry.path) for entry in self.config_search_path.get_path())
         key = (search_path, config_name, tuple(overrides), run_mode, from_shell, tuple(sorted(kwargs.items())))
         if key not in composed:
-            composed[key] = compose(self, config_name, overrides, run_mode, from_shell, **kwargs)
+            composed[key] = _stored_or_composed(
+                key, search_path, lambda: compose(self, config_name, overrides, run_mode, from_shell, **kwargs)
+            )
         return copy.deepcopy(composed[key])
 
     load_configuration.converter_remembers = True  # type: ignore[attr-defined]
     ConfigLoaderImpl.load_configuration = load_configuration  # type: ignore[method-assign]
+
+
+_sources: dict = {}  # search path -> its digest, once per process (files do not change during an invocation)
+
+
+SWEEP_DIR_KEY = "hydra.sweep.dir="
+
+
+def _stored_or_composed(call: Any, search_path: Any, compose: Any) -> Any:
+    """The composition of `call` from converter.config.composition_store, else composed and stored.
+    A stored one is taken only if every config source it was composed from (its
+    hydra.runtime.config_sources: folders a `hydra.searchpath` added too) reads as it did then.
+    A sweep's folder (its time of day) is the one override that differs from run to run: the
+    stored composition is keyed without it and given this run's folder."""
+    from converter.config import composition_store as store
+
+    if not store.enabled():
+        return compose()
+    if search_path not in _sources:
+        _sources[search_path] = store.sources_digest(search_path)
+    search, name, overrides, *rest = call
+    folder = next((o for o in overrides if o.startswith(SWEEP_DIR_KEY)), None)
+    general = tuple(SWEEP_DIR_KEY if o == folder else o for o in overrides)
+    path = store.file_for((search, name, general, *rest), _sources[search_path])
+    stored = store.load(path)
+    if isinstance(stored, tuple) and len(stored) == 3:
+        stored_folder, composition, digest = stored
+        if (stored_folder is None) == (folder is None) and digest == _composed_from(composition):
+            return _with_sweep_folder(composition, stored_folder, folder)
+    composition = compose()
+    store.save(path, (folder, composition, _composed_from(composition)))
+    return composition
+
+
+def _composed_from(composition: Any) -> str:
+    """The digest of the config sources `composition` was composed from, as they read now."""
+    from omegaconf import OmegaConf
+
+    from converter.config import composition_store as store
+
+    sources = OmegaConf.select(composition, "hydra.runtime.config_sources") or []
+    entries = tuple((str(s.provider), f"{s.schema}://{s.path}") for s in sources)
+    if entries not in _sources:
+        _sources[entries] = store.sources_digest(entries)
+    return _sources[entries]
+
+
+def _with_sweep_folder(composition: Any, stored: Any, wanted: Any) -> Any:
+    """`composition` as if composed with the override `wanted` in place of `stored` (both
+    `hydra.sweep.dir=...`, or both None): the folder itself, and the override Hydra records."""
+    if stored == wanted:
+        return composition
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf, open_dict, read_write
+
+    from converter.config.composition import parse_overrides
+
+    (override,) = parse_overrides(OverridesParser.create(), [wanted])
+    with read_write(composition.hydra), open_dict(composition.hydra):
+        composition.hydra.sweep.dir = override.value()
+        recorded = list(OmegaConf.select(composition, "hydra.overrides.hydra") or [])
+        composition.hydra.overrides.hydra = [wanted if entry == stored else entry for entry in recorded]
+    return composition
 
 
 def compose_as_sweeper(app: Any, hydra_overrides: List[str]) -> Any:
