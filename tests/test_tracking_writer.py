@@ -136,3 +136,22 @@ def test_each_request_runs_in_the_launchers_environment_and_folder_of_the_moment
         os.chdir(saved_cwd)
     assert answer == {"id": 7, "value": ("set", str(tmp_path))}
     assert failed["error"].startswith("TypeError: ")
+
+
+def test_a_job_reused_from_the_cache_points_at_the_run_holding_its_artifact(tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    args = ("--multirun", "+model=classification", "export=torch_export", "benchmark=off", "tracking.experiment=again")
+    first, again = launch(tmp_path, *args), launch(tmp_path, *args)
+    assert (first["code"], again["code"]) == (0, 0), again["stderr"][-3000:]
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("again").experiment_id
+    runs = client.search_runs([experiment], order_by=["start_time ASC"])
+    jobs = [r for r in runs if r.data.tags.get("kind") != "sweep"]
+    assert [r.data.tags["cached"] for r in jobs] == ["false", "true"]
+    original, reused = jobs
+    assert reused.data.tags["artifact_run_id"] == original.info.run_id
+    assert [f.path for f in client.list_artifacts(original.info.run_id, "artifact")] == ["artifact/model.pt2"]
+    assert client.list_artifacts(reused.info.run_id, "artifact") == [], "uploaded once, not with every re-run"
+    states = {p.parent.parent.name: json.loads(p.read_text()) for p in (tmp_path / "outputs").rglob("tracking.json")}
+    assert sorted(s["artifact_logged"] for s in states.values()) == [False, True]

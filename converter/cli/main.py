@@ -80,10 +80,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _run_hydra(argv)
     in_process = any(o in ("job=inprocess", "job.isolate=false", "job.isolate=False") for o in args.overrides)
     selects_jobs = any(o.lstrip("+").startswith(("model=", "tiny=", "bench=", "sweep=")) for o in args.overrides)
-    if not args.cfg and selects_jobs and not in_process:
+    if not args.cfg and selects_jobs and not in_process and not args.multirun:
         from converter.sweep.isolation import warm
 
-        warm.prestart()  # its torch import overlaps composing and checking; let go if no job needs it
+        # Its torch import overlaps composing and checking. A sweep starts its spare once the
+        # preflight knows a job will run (prepare_jobs): a sweep re-run from the job cache needs
+        # none, and its import would take the core the tracking writer imports MLflow on.
+        warm.prestart()
     if not args.cfg and selects_jobs and tracking_requested(args.overrides):
         from converter.tracking import writer
 

@@ -230,7 +230,7 @@ def log_and_record(
 
     try:
         run_id, _ = log_job(record, result, run_dir, tracking, experiment, extra_tags)
-        state = {"logged": True, "run_id": run_id}
+        state = {"logged": True, "run_id": run_id, "artifact_logged": _uploads_artifact(result, tracking)}
     except Exception as exc:  # noqa: BLE001 (any MLflow or network failure)
         reason = one_line(exc)
         print(
@@ -304,6 +304,36 @@ def _log_files(
     for name in RUN_FILES:
         if name != CONFIG_FILE and (run_dir / name).is_file():
             client.log_artifact(run_id, str(run_dir / name))
-    artifact = (result.get("artifact") or {}).get("path")
-    if artifact and tracking.log_artifact_file and Path(artifact).is_file():
-        client.log_artifact(run_id, artifact, artifact_path="artifact")
+    if _uploads_artifact(result, tracking):
+        client.log_artifact(run_id, result["artifact"]["path"], artifact_path="artifact")
+    elif _artifact_on_disk(result) and tracking.log_artifact_file:  # the very file (sha256-checked) is there
+        client.set_tag(run_id, ARTIFACT_RUN_TAG, artifact_holder(result))
+
+
+# A job reused from the cache: the MLflow run that holds its artifact, uploaded once, not again
+# with every re-run (a nightly of unchanged models would otherwise store each artifact nightly).
+ARTIFACT_RUN_TAG = "artifact_run_id"
+
+
+def _artifact_on_disk(result: Mapping[str, Any]) -> bool:
+    path = (result.get("artifact") or {}).get("path")
+    return bool(path) and Path(path).is_file()
+
+
+def _uploads_artifact(result: Mapping[str, Any], tracking: TrackingConfig) -> bool:
+    """Whether the job's run gets the artifact file itself: not when a cached job's is already in
+    the run it reused (registering needs it in the run, so then it is uploaded anyway)."""
+    if not (tracking.log_artifact_file and _artifact_on_disk(result)):
+        return False
+    return tracking.register or artifact_holder(result) is None
+
+
+def artifact_holder(result: Mapping[str, Any]) -> Optional[str]:
+    """For a cached job, the run of the job it reused if that run uploaded the artifact, else None."""
+    from converter.records.outcome import read_json
+    from converter.records.run_folder import TRACKING_FILE
+
+    if not result.get("cached") or not result.get("cached_from"):
+        return None
+    state = read_json(Path(result["cached_from"]) / TRACKING_FILE)
+    return state.get("run_id") if state.get("logged") and state.get("artifact_logged") else None
