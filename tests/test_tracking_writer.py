@@ -42,15 +42,9 @@ def launch(tmp_path: Path, *args: str) -> dict:
 def test_a_sweep_is_logged_by_the_writer_and_the_launcher_never_imports_mlflow(tmp_path: Path) -> None:
     from mlflow.tracking import MlflowClient
 
-    run = launch(
-        tmp_path,
-        "--multirun",
-        "+model=classification",
-        "export=torch_export,torchscript_trace",
-        "benchmark=off",
-        "diagnosis.verify_fix=false",
-        "tracking.experiment=written",
-    )
+    args = ("--multirun", "+model=classification", "export=torch_export,torchscript_trace", "benchmark=off")
+    args += ("diagnosis.verify_fix=false", "tracking.experiment=written")
+    run = launch(tmp_path, *args)
     assert run["code"] == 0, run["stderr"][-3000:]
     assert run["mlflow_imported"] is False
     assert run["children"] == [], "the writer (and the spare) ended with the launcher's main"
@@ -67,8 +61,20 @@ def test_a_sweep_is_logged_by_the_writer_and_the_launcher_never_imports_mlflow(t
         f.path for f in client.list_artifacts(parent.info.run_id)
     }
     states = [json.loads(p.read_text()) for p in sorted((tmp_path / "outputs").rglob("tracking.json"))]
-    assert [s["logged"] for s in states] == [True, True]
+    assert [(s["logged"], s["artifact_logged"]) for s in states] == [(True, True), (True, True)]
     assert {s["run_id"] for s in states} == {r.info.run_id for r in children}
+
+    # Again, from the job cache: each job's run points at the run that holds its artifact, uploaded once.
+    again = launch(tmp_path, *args)
+    assert again["code"] == 0 and again["mlflow_imported"] is False, again["stderr"][-3000:]
+    runs = client.search_runs([client.get_experiment_by_name("written").experiment_id], order_by=["start_time ASC"])
+    reused = [r for r in runs if r.data.tags.get("cached") == "true"]
+    by_name = {r.info.run_name: r.info.run_id for r in children}
+    assert sorted((r.info.run_name, r.data.tags["artifact_run_id"]) for r in reused) == sorted(by_name.items())
+    assert [client.list_artifacts(r.info.run_id, "artifact") for r in reused] == [[], []]
+    assert [f.path for f in client.list_artifacts(by_name["classification/torch_export"], "artifact")] == [
+        "artifact/model.pt2"
+    ]
 
 
 def test_a_config_error_ends_the_unused_writer_at_once(tmp_path: Path) -> None:
@@ -136,22 +142,3 @@ def test_each_request_runs_in_the_launchers_environment_and_folder_of_the_moment
         os.chdir(saved_cwd)
     assert answer == {"id": 7, "value": ("set", str(tmp_path))}
     assert failed["error"].startswith("TypeError: ")
-
-
-def test_a_job_reused_from_the_cache_points_at_the_run_holding_its_artifact(tmp_path: Path) -> None:
-    from mlflow.tracking import MlflowClient
-
-    args = ("--multirun", "+model=classification", "export=torch_export", "benchmark=off", "tracking.experiment=again")
-    first, again = launch(tmp_path, *args), launch(tmp_path, *args)
-    assert (first["code"], again["code"]) == (0, 0), again["stderr"][-3000:]
-    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("again").experiment_id
-    runs = client.search_runs([experiment], order_by=["start_time ASC"])
-    jobs = [r for r in runs if r.data.tags.get("kind") != "sweep"]
-    assert [r.data.tags["cached"] for r in jobs] == ["false", "true"]
-    original, reused = jobs
-    assert reused.data.tags["artifact_run_id"] == original.info.run_id
-    assert [f.path for f in client.list_artifacts(original.info.run_id, "artifact")] == ["artifact/model.pt2"]
-    assert client.list_artifacts(reused.info.run_id, "artifact") == [], "uploaded once, not with every re-run"
-    states = {p.parent.parent.name: json.loads(p.read_text()) for p in (tmp_path / "outputs").rglob("tracking.json")}
-    assert sorted(s["artifact_logged"] for s in states.values()) == [False, True]
