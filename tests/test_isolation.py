@@ -308,7 +308,7 @@ def test_a_terminal_gets_a_live_display_of_the_sweep(tmp_path: Path) -> None:
 
 @pytest.mark.guarantee(
     "The sweep is interrupted with Ctrl-C (SIGINT) or SIGTERM",
-    "the running job's process group is killed with it; nothing keeps running",
+    "the running job's process group is killed with it; nothing keeps running; one paragraph says where the finished jobs are, exit 130 (143 for SIGTERM)",
 )
 @pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
 def test_an_interrupted_sweep_leaves_no_job_running(signal_name: str, tmp_path: Path) -> None:

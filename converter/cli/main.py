@@ -2,7 +2,8 @@
 
 Exit codes (converter.records.outcome, read from the files the jobs wrote): 0 every job ok, 1 a job
 failed, crashed, timed out, ran out of memory or was not logged, or a nightly regressed, 2 the
-config is wrong (nothing was run or written).
+config is wrong (nothing was run or written), 128 + the signal when Ctrl-C or SIGTERM stopped it
+(converter.cli.interrupt).
 """
 
 from __future__ import annotations
