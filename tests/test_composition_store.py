@@ -65,3 +65,17 @@ def test_a_sweep_again_composes_nothing_until_a_config_file_or_a_stored_file_cha
         stored.write_bytes(bytes(data))
     tampered = sweep(tmp_path, conf)
     assert sorted(map(tuple, tampered["calls"])) == sorted(map(tuple, edited["calls"])), "composed again, not unpickled"
+
+
+def test_a_cache_folder_that_cannot_be_written_only_costs_the_reuse(tmp_path: Path, monkeypatch) -> None:
+    from converter.config import composition_store as store
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    path = store.file_for(("call",), "sources")
+    store.save(path, {"composed": True})  # no folder can be made under a file: nothing is stored, nothing raised
+    assert store.load(path) is None and not path.exists()
+    written_before = tmp_path / "stored.pickle"  # by a run whose key could be read
+    written_before.write_bytes(bytes(64))
+    assert store.load(written_before) is None, "no key to check it against: never unpickled, never an error"

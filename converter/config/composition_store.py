@@ -124,7 +124,10 @@ def load(path: Path) -> Optional[Any]:
     except OSError:
         return None
     signature, body = data[:SIGNATURE_BYTES], data[SIGNATURE_BYTES:]
-    expected = hmac.new(_secret(), body, hashlib.sha256).digest()
+    try:
+        expected = hmac.new(_secret(), body, hashlib.sha256).digest()
+    except OSError:  # no key can be read or made (a read-only home): nothing stored is trusted
+        return None
     if not hmac.compare_digest(signature, expected):
         return None
     try:
