@@ -73,7 +73,7 @@ def test_a_cache_folder_that_cannot_be_written_only_costs_the_reuse(tmp_path: Pa
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
-    path = store.file_for(("call",), "sources")
+    path = store.file_for(("call",))
     store.save(path, {"composed": True})  # no folder can be made under a file: nothing is stored, nothing raised
     assert store.load(path) is None and not path.exists()
     written_before = tmp_path / "stored.pickle"  # by a run whose key could be read

@@ -79,9 +79,8 @@ def _compose_as_sweeper(overrides: List[str], sweep_dir: Path) -> Any:
     """Compose each job with the very call Hydra's sweeper will make for it (its Hydra overrides as
     the launch's command line gives them: the user's, the sweep folder, the multirun mode), so the
     sweeper takes the composition from hydra_private.remember_compositions instead of composing again."""
-    from converter.config.hydra_private import compose_as_sweeper, current_app, remember_compositions
+    from converter.config.hydra_private import compose_as_sweeper, current_app
 
-    remember_compositions()
     hydra_overrides = [o for o in overrides if _is_hydra(o)]
     return compose_as_sweeper(current_app(), [*hydra_overrides, sweep_dir_override(sweep_dir), "hydra.mode=MULTIRUN"])
 

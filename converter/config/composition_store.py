@@ -113,8 +113,12 @@ def sources_digest(search_path: Sequence[Tuple[str, str]]) -> str:
     return digest.hexdigest()
 
 
-def file_for(call: Any, sources: str) -> Path:
-    return folder() / (hashlib.sha256(f"{call!r}|{sources}".encode()).hexdigest() + ".pickle")
+def file_for(call: Any) -> Path:
+    """Where the composition of `call` is kept (with the working directory and the Hydra version,
+    which it also depends on); whether it is still current is checked against its sources on load."""
+    import hydra
+
+    return folder() / (hashlib.sha256(f"{call!r}|{os.getcwd()}|{hydra.__version__}".encode()).hexdigest() + ".pickle")
 
 
 def load(path: Path) -> Optional[Any]:

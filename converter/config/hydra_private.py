@@ -70,7 +70,7 @@ def remember_compositions() -> None:
         key = (search_path, config_name, tuple(overrides), run_mode, from_shell, tuple(sorted(kwargs.items())))
         if key not in composed:
             composed[key] = _stored_or_composed(
-                key, search_path, lambda: compose(self, config_name, overrides, run_mode, from_shell, **kwargs)
+                key, lambda: compose(self, config_name, overrides, run_mode, from_shell, **kwargs)
             )
         return copy.deepcopy(composed[key])
 
@@ -78,13 +78,13 @@ def remember_compositions() -> None:
     ConfigLoaderImpl.load_configuration = load_configuration  # type: ignore[method-assign]
 
 
-_sources: dict = {}  # search path -> its digest, once per process (files do not change during an invocation)
+_sources: dict = {}  # config sources -> their digest, once per process (files do not change during an invocation)
 
 
 SWEEP_DIR_KEY = "hydra.sweep.dir="
 
 
-def _stored_or_composed(call: Any, search_path: Any, compose: Any) -> Any:
+def _stored_or_composed(call: Any, compose: Any) -> Any:
     """The composition of `call` from converter.config.composition_store, else composed and stored.
     A stored one is taken only if every config source it was composed from (its
     hydra.runtime.config_sources: folders a `hydra.searchpath` added too) reads as it did then.
@@ -94,12 +94,10 @@ def _stored_or_composed(call: Any, search_path: Any, compose: Any) -> Any:
 
     if not store.enabled():
         return compose()
-    if search_path not in _sources:
-        _sources[search_path] = store.sources_digest(search_path)
     search, name, overrides, *rest = call
     folder = next((o for o in overrides if o.startswith(SWEEP_DIR_KEY)), None)
     general = tuple(SWEEP_DIR_KEY if o == folder else o for o in overrides)
-    path = store.file_for((search, name, general, *rest), _sources[search_path])
+    path = store.file_for((search, name, general, *rest))
     stored = store.load(path)
     if isinstance(stored, tuple) and len(stored) == 3:
         stored_folder, composition, digest = stored
