@@ -85,6 +85,12 @@ SEEDS = {
     ),
 }
 
+# (stage, words of the message) where a seed's own error is worth pinning down
+SEED_MESSAGES = {
+    "mvit static": ("validate", "x.size()[0] == 2"),  # torch 2.14 words MViT's static batch as a guard
+    "deeplab traced without its wrapper": ("export", "dict"),  # tracing refuses the dict output
+}
+
 
 # YOLO11-pose strict (45 s) is slow: test_strict_tracing_is_ultralytics_dynamo_failure below
 # classifies its exact error by default.
@@ -101,6 +107,9 @@ def test_a_seed_failure_is_diagnosed_and_its_fix_passes(case: str, tmp_path: Pat
         assert failed.failure.type.endswith("PendingUnbackedSymbolNotFound")
     if location:
         assert failed.failure.location["file"].endswith(location)
+    if case in SEED_MESSAGES:
+        stage, words = SEED_MESSAGES[case]
+        assert failed.failure.stage == stage and words in failed.failure.message, failed.failure.message
     check_fixed(tmp_path, failed, overrides)
 
 

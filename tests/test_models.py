@@ -128,11 +128,10 @@ def test_yolo11_pose_head_shape_cache_pins_the_batch(run_cli) -> None:
 # --- MViT (torchvision) -----------------------------------------------------------------------
 
 
-def test_mvit_batch_dim_fixes_the_static_batch_failure(run_cli) -> None:
+def test_mvit_exports_with_its_batch_dim(run_cli) -> None:
+    """Its static-batch failure without the Dim, diagnosed and fixed: test_diagnosis's "mvit static"."""
     result = ok(run_cli, "mvit")
     assert [c["shapes"]["x"][0] for c in dims_cases(result)] == [2, 3, 4]
-    failure = failed(run_cli, "mvit", "export.dynamic=false")
-    assert failure["stage"] == "validate" and "x.size()[0] == 2" in failure["message"]
 
 
 # --- BLIP (transformers) ----------------------------------------------------------------------
@@ -159,10 +158,8 @@ def test_blip_in_place_bos_write_no_longer_fails_in_torch_2_14(run_cli) -> None:
 # --- DeepLabV3 (torchvision, Apple's Core ML example) ------------------------------------------------
 
 
-def test_deeplabv3_traces_through_its_wrapper(run_cli) -> None:
-    ok(run_cli, "deeplabv3", backend="torchscript_trace")
-    failure = failed(run_cli, "deeplabv3", "model.wrapper=null", backend="torchscript_trace")
-    assert failure["stage"] == "export" and "dict" in failure["message"]
+# Traced without its wrapper it fails on the dict output, and traces with it: test_diagnosis's
+# "deeplab traced without its wrapper" runs both.
 
 
 @pytest.mark.slow  # torch.export taking a dict output is also the fleet's hf_* samples' path
