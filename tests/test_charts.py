@@ -67,3 +67,13 @@ def test_inlined_in_html_it_carries_no_namespace_url() -> None:
     inline = status_chart_svg(RESULTS, standalone=False)
     assert inline.startswith("<svg class=") and "http://" not in inline
     assert status_chart_svg(RESULTS).startswith(f'<svg xmlns="{SVG_NAMESPACE}"')
+
+
+def test_a_backend_at_a_reduced_precision_is_a_bar_of_its_own() -> None:
+    bf16 = {"backend": "openvino", "status": "ok", "config": {"export": {"options": {"precision": "bf16"}}}}
+    f32 = {"backend": "openvino", "status": "failed", "config": {"export": {"options": {"precision": "f32"}}}}
+    drawn = bars(status_chart_svg([bf16, f32, dict(bf16)]))
+    assert [(b["data-backend"], b["title"]) for b in drawn] == [
+        ("openvino", "openvino: 1 failed"),
+        ("openvino bf16", "openvino bf16: 2 ok"),
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Sequence
 
-from converter.records.results import Status
+from converter.records.results import Status, target_label
 from converter.records.svg import document, text, whole_number_ticks
 
 # What people expect a status to look like: ok green, failed red, the supervisor's verdicts distinct.
@@ -22,19 +22,23 @@ LEFT, RIGHT, TOP, BOTTOM = 48, 470, 34, 230
 
 
 def status_chart_svg(results: Sequence[Dict[str, Any]], standalone: bool = True) -> str:
-    """Jobs per backend stacked by status, in status colours, on a whole-number axis. `standalone`:
-    an SVG file (with its namespace, as an image viewer needs); otherwise an element to inline in HTML."""
-    backends = sorted({r["backend"] for r in results})
+    """Jobs per target (a backend, with a reduced precision named: "openvino bf16", as every table
+    names it) stacked by status, in status colours, on a whole-number axis. `standalone`: an SVG
+    file (with its namespace, as an image viewer needs); otherwise an element to inline in HTML."""
+    labels = [target_label(r) for r in results]
+    backends = sorted(set(labels))
     present = [s for s in STATUS_COLOURS if any(r["status"] == s for r in results)]
     counts = {
-        (b, s): sum(1 for r in results if r["backend"] == b and r["status"] == s) for b in backends for s in present
+        (b, s): sum(1 for r, label in zip(results, labels, strict=True) if label == b and r["status"] == s)
+        for b in backends
+        for s in present
     }
     totals = [sum(counts[(b, s)] for s in present) for b in backends]
     ticks = whole_number_ticks(max(totals, default=0))
     scale = (BOTTOM - TOP) / ticks[-1]
     slot = (RIGHT - LEFT) / max(1, len(backends))
     out = [
-        f'<text x="{(LEFT + RIGHT) / 2:g}" y="20" text-anchor="middle" font-size="14">sweep: jobs per backend</text>',
+        f'<text x="{(LEFT + RIGHT) / 2:g}" y="20" text-anchor="middle" font-size="14">sweep: jobs per target</text>',
         f'<text transform="translate(14 {(TOP + BOTTOM) / 2:g}) rotate(-90)" text-anchor="middle">jobs</text>',
     ]
     for tick in ticks:
@@ -63,4 +67,4 @@ def status_chart_svg(results: Sequence[Dict[str, Any]], standalone: bool = True)
         y = TOP + index * 20
         out.append(f'<rect x="{RIGHT + 16}" y="{y}" width="12" height="12" fill="{STATUS_COLOURS[status]}"/>')
         out.append(f'<text class="legend" x="{RIGHT + 34}" y="{y + 10}">{status}</text>')
-    return document(WIDTH, HEIGHT, out, "jobs per backend by status", standalone, "status-chart")
+    return document(WIDTH, HEIGHT, out, "jobs per target by status", standalone, "status-chart")

@@ -177,7 +177,7 @@ def render(sweep_dir: Path, results: List[Dict[str, Any]], tracking: TrackingCon
         out.append("</tbody></table>")
     else:
         out.append("<p>No job was both validated and benchmarked.</p>")
-    out.append(f"<h2>Jobs per backend</h2>{status_chart_svg(results, standalone=False)}")
+    out.append(f"<h2>Jobs per target</h2>{status_chart_svg(results, standalone=False)}")
     nightly = sweep_dir / NIGHTLY_REPORT_FILE
     if nightly.is_file():
         out.append(f"<h2>Since the last nightly</h2><pre>{html.escape(nightly.read_text())}</pre>")
