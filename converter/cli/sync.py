@@ -13,7 +13,7 @@ import json
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from converter.config.schema import TrackingConfig
 from converter.errors import one_line
@@ -86,7 +86,7 @@ def _config_of(run_dir: Path) -> Dict[str, Any]:
 
 def sync(path: Path, tracking: TrackingConfig) -> SyncReport:
     """Log every run folder under `path` not yet in the store, with its sweep's parent run."""
-    from converter.tracking.job_run import log_job
+    from converter.tracking.job_run import log_job, logged_state
     from converter.tracking.sweep import finish_parent_run, start_parent_run
 
     report = SyncReport()
@@ -108,7 +108,7 @@ def sync(path: Path, tracking: TrackingConfig) -> SyncReport:
             report.failed.append(f"{run_dir} ({one_line(exc)})")
             continue
         (report.logged if created else report.already).append(str(run_dir))
-        _mark_logged(run_dir, run_id)
+        _mark_logged(run_dir, logged_state(result, settings, run_id))
     for sweep_dir in sweeps:
         marker, status = _parent_state(tracking, sweep_dir)
         if status == "RUNNING" and not _launcher_alive(sweep_dir):
@@ -118,10 +118,10 @@ def sync(path: Path, tracking: TrackingConfig) -> SyncReport:
     return report
 
 
-def _mark_logged(run_dir: Path, run_id: str) -> None:
+def _mark_logged(run_dir: Path, state: Mapping[str, Any]) -> None:
     from converter.records.artifacts import write_json_atomically
 
-    write_json_atomically({"logged": True, "run_id": run_id}, run_dir / TRACKING_FILE)
+    write_json_atomically(dict(state), run_dir / TRACKING_FILE)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

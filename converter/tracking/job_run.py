@@ -230,7 +230,7 @@ def log_and_record(
 
     try:
         run_id, _ = log_job(record, result, run_dir, tracking, experiment, extra_tags)
-        state = {"logged": True, "run_id": run_id, "artifact_logged": _uploads_artifact(result, tracking)}
+        state = logged_state(result, tracking, run_id)
     except Exception as exc:  # noqa: BLE001 (any MLflow or network failure)
         reason = one_line(exc)
         print(
@@ -318,6 +318,12 @@ ARTIFACT_RUN_TAG = "artifact_run_id"
 def _artifact_on_disk(result: Mapping[str, Any]) -> bool:
     path = (result.get("artifact") or {}).get("path")
     return bool(path) and Path(path).is_file()
+
+
+def logged_state(result: Mapping[str, Any], tracking: TrackingConfig, run_id: str) -> Dict[str, Any]:
+    """tracking.json's content once a job is in MLflow: its run, and whether that run holds the
+    artifact file (a cached job reusing this folder then points at it instead of uploading again)."""
+    return {"logged": True, "run_id": run_id, "artifact_logged": _uploads_artifact(result, tracking)}
 
 
 def _uploads_artifact(result: Mapping[str, Any], tracking: TrackingConfig) -> bool:
