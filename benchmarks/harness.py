@@ -263,6 +263,71 @@ def inserted_sweep(results: str, sweep: Path, title: str) -> str:
     return results[:cut] + "\n".join(section) + "\n" + results[cut:]
 
 
+# The speed each benchmarked model's fastest validated target should reach over eager at batch 1.
+SPEED_GOALS = {"resnet18": 2.0, "yolo11_pose": 2.0, "vit_b_16": 2.0, "deeplabv3": 1.7}
+TARGETS_HEADING = "## Speed targets at batch 1"
+
+
+def targets_section(sweeps: list[Path]) -> list[str]:
+    """Per model with a goal: the fastest validated target at batch 1 at full precision, and at any
+    precision (a reduced one validates at its wider tolerance, named in the target: "openvino bf16"),
+    over every job of `sweeps` (the bench, and what was measured apart)."""
+    from converter.records.results import target_label
+    from converter.reporting.best_target import fastest_targets
+    from converter.reporting.summary import collect_results
+
+    results = [r for sweep in sweeps if sweep.is_dir() for r in collect_results(sweep)]
+    at_full = fastest_targets([r for r in results if target_label(r) == r["backend"]])
+    at_any = fastest_targets(results)
+
+    def batch1(best: dict, model: str) -> dict | None:
+        return next(
+            (v for (label, sizes), v in best.items() if label.split(" ")[0] == model and sizes == "batch=1"), None
+        )
+
+    def cell(entry: dict | None) -> str:
+        if entry is None:
+            return "none validated"
+        s = entry["speedup"]
+        return f"{entry['backend']} {s['ratio']:.2f}x [{s['low']:.2f}, {s['high']:.2f}]"
+
+    rows = []
+    for model, goal in SPEED_GOALS.items():
+        full, any_precision = batch1(at_full, model), batch1(at_any, model)
+        if full and full["speedup"]["ratio"] >= goal:
+            met = "yes"
+        elif any_precision and any_precision["speedup"]["ratio"] >= goal:
+            met = f"at {any_precision['backend'].split(' ', 1)[1]} only"
+        else:
+            met = "**no**"
+        rows.append(f"| {model} | {goal:.1f}x | {cell(full)} | {cell(any_precision)} | {met} |")
+    return [
+        TARGETS_HEADING,
+        "",
+        "The fastest target that validated, as speedup over eager with its 95% interval, from the sections below.",
+        "Full precision is float32 at each model's own tolerance; a reduced precision validates at the wider",
+        "tolerance its target records in result.json.",
+        "",
+        "| model | goal | fastest at full precision | fastest at any precision | met |",
+        "|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
+def with_targets(results: str, sweeps: list[Path]) -> str:
+    """`results` with its speed-target section made again from `sweeps` (replaced, or put before the
+    artifact tables)."""
+    section = "\n".join(targets_section(sweeps)) + "\n"
+    heading = TARGETS_HEADING + "\n"
+    if heading in results:
+        start = results.index(heading)
+        end = results.index("\n## ", start + len(heading)) + 1
+        return results[:start] + section + results[end:]
+    cut = results.index("## Artifacts against eager")
+    return results[:cut] + section + "\n" + results[cut:]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results.md")
@@ -277,6 +342,12 @@ def main() -> int:
     )
     parser.add_argument("--title", default="", help="the heading of the --insert-sweep section")
     parser.add_argument(
+        "--targets",
+        type=Path,
+        nargs="+",
+        help="sweep folders whose jobs the speed-target section reads (made again in --out, measuring nothing)",
+    )
+    parser.add_argument(
         "--harness-only",
         action="store_true",
         help="measure the harness sections again and replace them in --out, keeping its artifact tables",
@@ -284,6 +355,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.only_isolation:
         print("\n".join(isolation_and_cache(args.repeats)))
+        return 0
+    if args.targets:
+        args.out.write_text(with_targets(args.out.read_text(), args.targets))
+        print("\n".join(targets_section(args.targets)))
         return 0
     if args.insert_sweep:
         args.out.write_text(inserted_sweep(args.out.read_text(), args.insert_sweep, args.title))
