@@ -12,7 +12,8 @@ from converter.records.results import JobResult
 STAGES = {"load", "reference", "export", "save", "validate"}
 
 
-def check_ok_result(result: dict, backend: str) -> None:
+def check_ok_result(result: dict, backend: str, logged: bool = True) -> None:
+    """`logged`: the job ran under the command line, whose log is convert.log (run_in_process has none)."""
     assert result["status"] == "ok", result["failure"]
     assert result["backend"] == backend and set(result["stages"]) == STAGES
     artifact = Path(result["artifact"]["path"])
@@ -23,7 +24,7 @@ def check_ok_result(result: dict, backend: str) -> None:
     assert {"python", "torch"} <= set(result["versions"])
     assert result["config"]["export"]["backend"] == backend
     run_dir = artifact.parent
-    assert (run_dir / "config.yaml").is_file() and (run_dir / "convert.log").is_file()
+    assert (run_dir / "config.yaml").is_file() and (run_dir / "convert.log").is_file() == logged
     assert not [p for p in run_dir.iterdir() if p.name.startswith(".model")], "no scratch files left"
 
 
