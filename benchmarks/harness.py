@@ -326,7 +326,7 @@ def with_targets(results: str, sweeps: list[Path]) -> str:
         end = results.index("\n## ", start + len(heading)) + 1
         return results[:start] + section + results[end:]
     cut = results.index("## Artifacts against eager")
-    return results[:cut] + section + "\n" + results[cut:]
+    return results[:cut] + section + results[cut:]
 
 
 def main() -> int:
