@@ -43,3 +43,27 @@ def test_an_unknown_delegate_is_a_config_error(run_cli) -> None:
     run = run_cli("+model=classification", "export=executorch", "export.options.delegate=qnn")
     assert run.returncode == 2
     assert "delegate 'qnn' is not one of xnnpack, none" in run.stderr
+
+
+def test_operators_are_named_by_their_overload_never_by_an_address() -> None:
+    """A torch OpOverload (aten.sym_size.int, left outside a delegate where a Dim stays symbolic)
+    carries a pybind11 function as `_op`: named by it, the operator escaped the list of
+    non-operators and its name held a memory address."""
+    import operator
+
+    import torch
+    from executorch.exir.dialects._ops import ops as exir_ops
+
+    from converter.exporters.executorch import _op_name, left_out_operators
+
+    assert _op_name(torch.ops.aten.sym_size.int) == "aten.sym_size.int"
+    assert _op_name(exir_ops.edge.aten.convolution.default) == "aten.convolution.default"
+    assert _op_name(operator.add) == "add"
+
+    class Graph:  # the one attribute left_out_operators reads
+        nodes = [
+            type("Node", (), {"op": "call_function", "target": target})()
+            for target in (torch.ops.aten.sym_size.int, exir_ops.edge.aten.mul.Tensor)
+        ]
+
+    assert left_out_operators(type("Lowered", (), {"graph": Graph})()) == {"aten.mul.Tensor": 1}

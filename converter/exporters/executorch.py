@@ -93,8 +93,10 @@ class ExecuTorchExporter:
 
 def _op_name(target: Any) -> str:
     """'aten.convolution.default' for an operator (an edge dialect one too), 'view' for a Python function."""
-    if hasattr(target, "_op"):  # executorch's EdgeOpOverload wraps the ATen overload
-        return str(target._op)
+    wrapped = getattr(target, "_op", None)
+    if hasattr(wrapped, "_schema"):  # executorch's EdgeOpOverload wraps the ATen overload
+        return str(wrapped)
+    # A torch OpOverload's own `_op` is its pybind11 function, whose str is an address: its own str names it.
     if callable(target) and not hasattr(target, "_schema"):
         return getattr(target, "__qualname__", None) or getattr(target, "__name__", None) or str(target)
     return str(target)
