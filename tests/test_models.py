@@ -115,6 +115,36 @@ def test_sam2_loader_leaves_no_global_hydra_state() -> None:
     assert not GlobalHydra.instance().is_initialized(), "import sam2 initialised GlobalHydra and it was left behind"
 
 
+def test_sam2_prompt_path_hands_sam2_its_labels_as_floats(monkeypatch) -> None:
+    """SAM 2 pads the labels with a float -1 (prompt_encoder._embed_points): eager promotes int32
+    labels, ExecuTorch's edge dialect refuses a cat of two dtypes (compiler_error). The wrapper
+    makes the promotion explicit, so the program is the same and ExecuTorch lowers it."""
+    from registry.sam2.build import build_sam2
+    from registry.sam2.wrappers import PromptPredictor
+
+    wrapper = PromptPredictor(build_sam2("test", image_size=256), image_size=256)
+    seen = {}
+
+    def record(point_coords, point_labels, **kwargs):
+        seen["labels"] = point_labels
+        return point_coords, point_labels, point_coords
+
+    monkeypatch.setattr(wrapper.predictor, "_predict", record)
+    labels = torch.tensor([[1, 0, 1]], dtype=torch.int32)
+    wrapper(
+        torch.zeros(1, 256, 16, 16), torch.zeros(1, 32, 64, 64), torch.zeros(1, 64, 32, 32), torch.ones(1, 3, 2), labels
+    )
+    assert seen["labels"].dtype == torch.float32 and seen["labels"].tolist() == [[1.0, 0.0, 1.0]]
+
+
+@pytest.mark.slow  # ExecuTorch lowering of the prompt path (a minute); the wrapper's cast is tested above
+def test_sam2_prompt_path_lowers_to_executorch(job) -> None:
+    pytest.importorskip("executorch", reason="the 'executorch' extra is not installed")
+    result = job("sam2_prompt", backend="executorch")
+    assert (result["status"], result["validation"]["passed"]) == ("ok", True), result["failure"]
+    assert [c["shapes"]["point_coords"][1] for c in dims_cases(result)] == [1, 8, 16]
+
+
 # --- YOLO11-pose (ultralytics) ----------------------------------------------------------------
 
 

@@ -66,7 +66,7 @@ class PromptPredictor(nn.Module):
         try:
             return predictor._predict(
                 point_coords,
-                point_labels,
+                point_labels.to(point_coords.dtype),
                 boxes=None,
                 mask_input=None,
                 multimask_output=self.multimask_output,
