@@ -254,14 +254,19 @@ def inserted_sweep(results: str, sweep: Path, title: str) -> str:
     measured = peak[peak.index("(") : peak.index(")") + 1] if "(" in peak else ""
     note = f"Measured on its own ({sweep.name}), by the method above; % peak is of the float32 matmul peak that run measured {measured}."
     note += " Compare speedups across sections, not milliseconds: each run met the machine in its own state."
-    section = [f"## {title}", "", note, "", *lines[table:]]
-    heading = f"## {title}\n"
+    return put_section(results, [f"## {title}", "", note, "", *lines[table:]], before="## The harness")
+
+
+def put_section(results: str, section: list[str], before: str) -> str:
+    """`results` without its section of the same heading as `section` (its first line), and with
+    `section` before the heading `before`, one blank line after it."""
+    heading = section[0] + "\n"
     if heading in results:
         start = results.index(heading)
-        end = results.index("\n## ", start + len(heading)) + 1
-        results = results[:start] + results[end:]
-    cut = results.index("## The harness")
-    return results[:cut] + "\n".join(section) + "\n" + results[cut:]
+        end = results.find("\n## ", start + len(heading))
+        results = results[:start] + (results[end + 1 :] if end >= 0 else "")
+    cut = results.index(before)
+    return results[:cut] + "\n".join(section).rstrip("\n") + "\n\n" + results[cut:]
 
 
 # The speed each benchmarked model's fastest validated target should reach over eager at batch 1.
@@ -317,16 +322,8 @@ def targets_section(sweeps: list[Path]) -> list[str]:
 
 
 def with_targets(results: str, sweeps: list[Path]) -> str:
-    """`results` with its speed-target section made again from `sweeps` (replaced, or put before the
-    artifact tables)."""
-    section = "\n".join(targets_section(sweeps)) + "\n"
-    heading = TARGETS_HEADING + "\n"
-    if heading in results:
-        start = results.index(heading)
-        end = results.index("\n## ", start + len(heading)) + 1
-        return results[:start] + section + results[end:]
-    cut = results.index("## Artifacts against eager")
-    return results[:cut] + section + results[cut:]
+    """`results` with its speed-target section made again from `sweeps`, before the artifact tables."""
+    return put_section(results, targets_section(sweeps), before="## Artifacts against eager")
 
 
 def main() -> int:

@@ -78,9 +78,9 @@ def remember_compositions() -> None:
     ConfigLoaderImpl.load_configuration = load_configuration  # type: ignore[method-assign]
 
 
-_sources: dict = {}  # config sources -> their digest, once per process (files do not change during an invocation)
-
-
+# config sources -> their digest, once per process (files do not change during an invocation)
+_sources: dict = {}
+# The one override that differs from run to run of a sweep (its folder names the time of day).
 SWEEP_DIR_KEY = "hydra.sweep.dir="
 
 
