@@ -23,6 +23,7 @@ def test_benchmark_writes_json_table_and_chart(run_cli) -> None:
         assert case["flops_per_call"] == 2 * case["sizes"]["batch"] * 320 * (320 * 160 + 160 * 2)
         assert case["achieved_gflops"]["artifact"] > 0 and 0 < case["fraction_of_peak"]["artifact"]
         assert case["speedup"]["low"] <= case["speedup"]["ratio"] <= case["speedup"]["high"]
+        assert set(case["median_precision"]) == {"eager", "artifact"} and case["extra_rounds"] == 0
         # the first Linear's output alone is batch x 320 x 160 float32
         assert case["peak_memory_mb"]["eager"] >= case["sizes"]["batch"] * 320 * 160 * 4 / 2**20
         assert case["peak_memory_mb"]["artifact"] > 0

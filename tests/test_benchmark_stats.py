@@ -5,7 +5,15 @@ from typing import Callable
 
 import pytest
 
-from converter.benchmark.stats import LatencyStats, is_noisy, percentile, slow_baselines, speedup_interval
+from converter.benchmark.stats import (
+    LatencyStats,
+    is_noisy,
+    median_interval,
+    median_precision,
+    percentile,
+    slow_baselines,
+    speedup_interval,
+)
 from converter.benchmark.timing import TimingPlan, measure_interleaved
 
 
@@ -47,7 +55,40 @@ def test_noise_flag_follows_the_threshold() -> None:
     assert not is_noisy(steady, 0.1) and is_noisy(jumpy, 0.1)
 
 
-def test_measurement_interleaves_and_takes_more_rounds_when_noisy() -> None:
+def test_the_median_interval_is_the_order_statistics_the_binomial_brackets() -> None:
+    samples = [float(i) for i in range(1, 101)]  # median 50.5
+    # n = 100: ranks 50 -+ 1.96 * 10 / 2 -> 40 and 61 (1-based)
+    assert median_interval(samples) == (40.0, 61.0)
+    assert median_precision(samples) == pytest.approx((61.0 - 40.0) / 2 / 50.5)
+    assert median_interval([3.0, 1.0, 2.0]) == (1.0, 3.0), "a few samples: the interval is all of them"
+    with pytest.raises(ValueError):
+        median_interval([])
+
+
+def test_an_outlier_keeps_the_cv_high_but_not_the_median_uncertain() -> None:
+    """A shared machine's occasional slow call: more calls never bring the CV down, but the
+    median settles, so the median, not the CV, says whether another round is worth taking."""
+    calls = [0.010 + 0.0001 * (i % 3) if i % 10 else 0.030 for i in range(200)]
+    assert LatencyStats.of(calls).cv > 0.3
+    assert median_precision(calls) < 0.01
+    assert median_precision(calls[:10]) > median_precision(calls)
+
+
+def _plan(**overrides: float) -> TimingPlan:
+    fields = dict(
+        warmup=1,
+        min_iterations=4,
+        min_time_s=0.0,
+        calls_per_turn=2,
+        cv_threshold=0.2,
+        median_precision=0.02,
+        confidence=0.95,
+        max_extra_rounds=2,
+    )
+    return TimingPlan(**{**fields, **overrides})  # type: ignore[arg-type]
+
+
+def test_measurement_interleaves_and_takes_more_rounds_while_a_median_is_uncertain() -> None:
     """A scripted clock (each call returns its own duration): deterministic on a busy machine."""
     calls = []
     jitter = itertools.cycle([0.0, 0.004])
@@ -56,18 +97,34 @@ def test_measurement_interleaves_and_takes_more_rounds_when_noisy() -> None:
         calls.append("a")
         return 0.001
 
-    def noisy() -> float:
+    def jumpy() -> float:
         calls.append("b")
         return 0.001 + next(jitter)
 
-    plan = TimingPlan(
-        warmup=1, min_iterations=4, min_time_s=0.0, calls_per_turn=2, cv_threshold=0.2, max_extra_rounds=2
-    )
-    timings = measure_interleaved({"a": steady, "b": noisy}, plan, "cpu", timer=lambda fn: fn())
+    timings = measure_interleaved({"a": steady, "b": jumpy}, _plan(), "cpu", timer=lambda fn: fn())
     timed = calls[2:]  # after one warm-up call each
     assert timed[:12] == list("aaabbbbbbaaa"), "turns alternate (A B B A) so neither always goes first"
+    # b's calls split half and half between 1 ms and 5 ms: its median never settles.
     assert timings.extra_rounds == 2 and timings.noisy == {"a": False, "b": True}
+    # its interval spans 1 to 5 ms around a 3 ms median: +-67%
+    assert timings.median_precision == {"a": 0.0, "b": pytest.approx(2 / 3)}
     assert len(timings.samples["a"]) == len(timings.samples["b"]) == 12
+
+
+def test_a_settled_median_takes_no_extra_round_however_high_the_cv() -> None:
+    slow_every_fourth = itertools.cycle([0.001, 0.001, 0.001, 0.003])
+
+    def steady() -> float:
+        return 0.001
+
+    def outliers() -> float:
+        return next(slow_every_fourth)
+
+    plan = _plan(min_iterations=40, warmup=0)
+    timings = measure_interleaved({"a": steady, "b": outliers}, plan, "cpu", timer=lambda fn: fn())
+    assert timings.extra_rounds == 0, "the median of b is 1 ms, certain after one round"
+    assert timings.noisy == {"a": False, "b": True}, "its CV still marks it noisy"
+    assert timings.median_precision == {"a": 0.0, "b": 0.0}
 
 
 def test_a_call_right_after_the_other_contender_is_never_timed() -> None:
@@ -82,9 +139,7 @@ def test_a_call_right_after_the_other_contender_is_never_timed() -> None:
 
         return call
 
-    plan = TimingPlan(
-        warmup=0, min_iterations=6, min_time_s=0.0, calls_per_turn=3, cv_threshold=0.5, max_extra_rounds=0
-    )
+    plan = _plan(warmup=0, min_iterations=6, calls_per_turn=3, cv_threshold=0.5, max_extra_rounds=0)
     timings = measure_interleaved({"eager": contender("eager"), "onnx": contender("onnx")}, plan, "cpu", lambda f: f())
     assert timings.samples == {"eager": [0.001] * 6, "onnx": [0.001] * 6}
     assert last.count("eager") == last.count("onnx") == 8, "two turns each: one untimed call and three timed"

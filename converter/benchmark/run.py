@@ -93,6 +93,7 @@ def _case(
         "speedup": {"ratio": point, "low": low, "high": high, "confidence": bench.confidence},
         "noisy": timings.noisy,
         "extra_rounds": timings.extra_rounds,
+        "median_precision": timings.median_precision,
         "flops_per_call": flops,
         # None where the runtime allocates outside torch (ONNX Runtime): a 0 would be a false figure.
         "peak_memory_mb": {

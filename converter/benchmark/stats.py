@@ -79,6 +79,28 @@ def is_noisy(stats: LatencyStats, cv_threshold: float) -> bool:
     return stats.cv > cv_threshold
 
 
+def median_interval(samples: Sequence[float], confidence: float = 0.95) -> Tuple[float, float]:
+    """Distribution-free interval of the median: the order statistics whose ranks the binomial
+    (normal approximation) puts `confidence` between. Unlike the CV, it narrows as samples are
+    added (about 1/sqrt(n)), so it says whether more calls would make the median more certain."""
+    ordered = sorted(samples)
+    n = len(ordered)
+    if not n:
+        raise ValueError("no samples")
+    z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2.0)
+    half = z * math.sqrt(n) / 2.0
+    low_rank = max(1, round(n / 2.0 - half))
+    high_rank = min(n, round(n / 2.0 + 1 + half))
+    return ordered[low_rank - 1], ordered[high_rank - 1]
+
+
+def median_precision(samples: Sequence[float], confidence: float = 0.95) -> float:
+    """Half the width of the median's interval as a fraction of the median: 0.02 is +-2%."""
+    low, high = median_interval(samples, confidence)
+    middle = statistics.median(samples)
+    return (high - low) / 2.0 / middle if middle > 0 else math.inf
+
+
 def slow_baselines(
     eager_p50: Mapping[K, float], group: Callable[[K], Hashable], factor: float = 1.25
 ) -> Dict[K, float]:

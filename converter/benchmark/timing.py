@@ -9,8 +9,11 @@ this project's 2-core CPU, resnet18 under ONNX Runtime read 11.8 ms timed right 
 one runtime's idle threads out of the other's figures.
 
 On CUDA each call is bracketed by CUDA events and synchronised; on CPU it is wall time.
-When a contender's coefficient of variation stays above the threshold, more rounds are
-taken (up to a limit) and the result says it stayed noisy rather than claim precision.
+More rounds are taken (up to a limit) while a contender's median is still uncertain: its
+interval wider than +-`median_precision` of it. The coefficient of variation does not decide
+this: a shared machine's occasional slow call keeps the CV high however many calls are taken,
+while the median, which the speedup is a ratio of, settles. A contender whose CV is above
+`cv_threshold` is still reported as noisy (its milliseconds spread; its median holds).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
-from converter.benchmark.stats import LatencyStats, is_noisy
+from converter.benchmark.stats import LatencyStats, is_noisy, median_precision
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,8 @@ class TimingPlan:
     min_time_s: float
     calls_per_turn: int
     cv_threshold: float
+    median_precision: float
+    confidence: float
     max_extra_rounds: int
 
 
@@ -39,6 +44,8 @@ class Timings:
     samples: Dict[str, List[float]]
     extra_rounds: int
     noisy: Dict[str, bool]
+    # Half the width of each contender's median interval, as a fraction of its median.
+    median_precision: Dict[str, float]
 
 
 def _timer(device: str) -> Callable[[Callable[[], Any]], float]:
@@ -97,9 +104,10 @@ def measure_interleaved(
         _round(contenders, samples, plan, timer)
         extra = 0
         while extra < plan.max_extra_rounds and any(
-            is_noisy(LatencyStats.of(s), plan.cv_threshold) for s in samples.values()
+            median_precision(s, plan.confidence) > plan.median_precision for s in samples.values()
         ):
             _round(contenders, samples, plan, timer)
             extra += 1
     noisy = {name: is_noisy(LatencyStats.of(s), plan.cv_threshold) for name, s in samples.items()}
-    return Timings(samples, extra, noisy)
+    precision = {name: median_precision(s, plan.confidence) for name, s in samples.items()}
+    return Timings(samples, extra, noisy, precision)

@@ -132,8 +132,11 @@ class BenchmarkConfig:
     # Timed calls per turn. Contenders take turns (A B B A ...), each turn opening with one
     # untimed call that lets the other runtime's idle threads stop spinning (see timing.py).
     calls_per_turn: int = 3
-    # Above this coefficient of variation, take more rounds; still above, report as noisy.
+    # Above this coefficient of variation, a contender is reported as noisy (its calls spread).
     cv_threshold: float = 0.10
+    # Take more rounds, up to max_extra_rounds, while the `confidence` interval of a contender's
+    # median is wider than +- this fraction of it (0.02: +-2%); more calls narrow it, not the CV.
+    median_precision: float = 0.02
     max_extra_rounds: int = 3
     # torch intra-op threads for the measurement (null: leave torch's default); recorded.
     threads: Optional[int] = None
