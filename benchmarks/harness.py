@@ -210,7 +210,7 @@ def sweep_section(sweep: Path | None) -> list[str]:
         "Eager and the reloaded artifact timed in the same process, in alternating turns (A, B, B, A), each",
         "turn opening with an untimed call so neither is timed beside the other's idle spinning threads;",
         "speedup is the ratio of medians with a 95% bootstrap interval. Up to 3 more rounds are taken while",
-        "either median's 95% interval is wider than +-2% of it; \"(noisy)\": a contender's calls spread (CV above",
+        "the speedup's 95% interval (from the two medians') is wider than +-5%; \"(noisy)\": a contender's calls spread (CV above",
         "10%), its median still holds. GFLOP/s from torch's FlopCounterMode over the artifact's p50;",
         f"% of the machine's float32 matmul peak ({peak['gflops']:.0f} GFLOP/s measured, 2048x2048, best of 3)."
         if peak

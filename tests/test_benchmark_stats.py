@@ -11,6 +11,7 @@ from converter.benchmark.stats import (
     median_interval,
     median_precision,
     percentile,
+    ratio_precision,
     slow_baselines,
     speedup_interval,
 )
@@ -74,6 +75,11 @@ def test_an_outlier_keeps_the_cv_high_but_not_the_median_uncertain() -> None:
     assert median_precision(calls[:10]) > median_precision(calls)
 
 
+def test_two_medians_known_to_3_and_4_percent_give_a_ratio_known_to_5() -> None:
+    assert ratio_precision([0.03, 0.04]) == pytest.approx(0.05)
+    assert ratio_precision([0.01, 0.04, 0.03]) == pytest.approx(0.05), "the least precise pair"
+
+
 def _plan(**overrides: float) -> TimingPlan:
     fields = dict(
         warmup=1,
@@ -81,14 +87,14 @@ def _plan(**overrides: float) -> TimingPlan:
         min_time_s=0.0,
         calls_per_turn=2,
         cv_threshold=0.2,
-        median_precision=0.02,
+        speedup_precision=0.05,
         confidence=0.95,
         max_extra_rounds=2,
     )
     return TimingPlan(**{**fields, **overrides})  # type: ignore[arg-type]
 
 
-def test_measurement_interleaves_and_takes_more_rounds_while_a_median_is_uncertain() -> None:
+def test_measurement_interleaves_and_takes_more_rounds_while_the_speedup_is_uncertain() -> None:
     """A scripted clock (each call returns its own duration): deterministic on a busy machine."""
     calls = []
     jitter = itertools.cycle([0.0, 0.004])

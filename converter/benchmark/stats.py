@@ -101,6 +101,13 @@ def median_precision(samples: Sequence[float], confidence: float = 0.95) -> floa
     return (high - low) / 2.0 / middle if middle > 0 else math.inf
 
 
+def ratio_precision(precisions: Sequence[float]) -> float:
+    """How precisely the ratio of two medians is known, from each one's relative precision
+    (they add in quadrature); of several contenders, the least precise pair's."""
+    worst = sorted(precisions, reverse=True)[:2]
+    return math.sqrt(sum(p * p for p in worst))
+
+
 def slow_baselines(
     eager_p50: Mapping[K, float], group: Callable[[K], Hashable], factor: float = 1.25
 ) -> Dict[K, float]:

@@ -9,10 +9,10 @@ this project's 2-core CPU, resnet18 under ONNX Runtime read 11.8 ms timed right 
 one runtime's idle threads out of the other's figures.
 
 On CUDA each call is bracketed by CUDA events and synchronised; on CPU it is wall time.
-More rounds are taken (up to a limit) while a contender's median is still uncertain: its
-interval wider than +-`median_precision` of it. The coefficient of variation does not decide
-this: a shared machine's occasional slow call keeps the CV high however many calls are taken,
-while the median, which the speedup is a ratio of, settles. A contender whose CV is above
+More rounds are taken (up to a limit) while the speedup, a ratio of two medians, is still
+uncertain: the two medians' intervals together wider than +-`speedup_precision` of it. The
+coefficient of variation does not decide this: a shared machine's occasional slow call keeps the
+CV high however many calls are taken, while the medians settle. A contender whose CV is above
 `cv_threshold` is still reported as noisy (its milliseconds spread; its median holds).
 """
 
@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
-from converter.benchmark.stats import LatencyStats, is_noisy, median_precision
+from converter.benchmark.stats import LatencyStats, is_noisy, median_precision, ratio_precision
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class TimingPlan:
     min_time_s: float
     calls_per_turn: int
     cv_threshold: float
-    median_precision: float
+    speedup_precision: float
     confidence: float
     max_extra_rounds: int
 
@@ -103,8 +103,10 @@ def measure_interleaved(
         samples: Dict[str, List[float]] = {name: [] for name in contenders}
         _round(contenders, samples, plan, timer)
         extra = 0
-        while extra < plan.max_extra_rounds and any(
-            median_precision(s, plan.confidence) > plan.median_precision for s in samples.values()
+        while (
+            extra < plan.max_extra_rounds
+            and ratio_precision([median_precision(s, plan.confidence) for s in samples.values()])
+            > plan.speedup_precision
         ):
             _round(contenders, samples, plan, timer)
             extra += 1

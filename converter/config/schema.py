@@ -134,9 +134,9 @@ class BenchmarkConfig:
     calls_per_turn: int = 3
     # Above this coefficient of variation, a contender is reported as noisy (its calls spread).
     cv_threshold: float = 0.10
-    # Take more rounds, up to max_extra_rounds, while the `confidence` interval of a contender's
-    # median is wider than +- this fraction of it (0.02: +-2%); more calls narrow it, not the CV.
-    median_precision: float = 0.02
+    # Take more rounds, up to max_extra_rounds, while the speedup (a ratio of medians) is known to
+    # worse than +- this fraction at `confidence` (0.05: +-5%); more calls narrow it, not the CV.
+    speedup_precision: float = 0.05
     max_extra_rounds: int = 3
     # torch intra-op threads for the measurement (null: leave torch's default); recorded.
     threads: Optional[int] = None

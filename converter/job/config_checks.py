@@ -161,7 +161,7 @@ _RANGES = (
     ("benchmark.calls_per_turn", lambda v: v >= 1, "1 or more"),
     ("benchmark.min_time_s", lambda v: v >= 0, "0 or more seconds"),
     ("benchmark.cv_threshold", lambda v: v > 0, "a fraction above 0 (0.10 is 10%)"),
-    ("benchmark.median_precision", lambda v: v > 0, "a fraction above 0 (0.02 is +-2%)"),
+    ("benchmark.speedup_precision", lambda v: v > 0, "a fraction above 0 (0.05 is +-5%)"),
     ("benchmark.max_extra_rounds", lambda v: v >= 0, "0 or more"),
     ("benchmark.threads", lambda v: v is None or v >= 1, "null or 1 or more"),
     ("benchmark.confidence", lambda v: 0 < v < 1, "a probability between 0 and 1 (0.95)"),
