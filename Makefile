@@ -62,7 +62,7 @@ bench: setup
 BENCH_BF16 = +benchmark_preset=resnet18,yolo11_pose,deeplabv3,vit_b_16 export=openvino export.options.precision=bf16
 BENCH_BF16_TITLE = Reduced precision: OpenVINO bf16
 
-# The harness and cache sections alone (minutes, not the bench's hour): replaced in benchmarks/results.md.
+# The harness and cache sections alone (minutes, not the bench's two hours): replaced in benchmarks/results.md.
 bench-harness: setup
 	$(BIN)/python benchmarks/harness.py --harness-only --out benchmarks/results.md
 
