@@ -155,7 +155,9 @@ def sweep_section(sweep: Path | None) -> list[str]:
     if sweep is None or not sweep.is_dir():
         return []
     from converter.benchmark.stats import slow_baselines
+    from converter.config.schema import BenchmarkConfig  # benchmark=default states only these defaults
 
+    plan = BenchmarkConfig()
     measured, failures = [], []
     from converter.records.results import target_label
     from converter.records.run_folder import BENCH_FILE, read_result, run_folders_under
@@ -209,9 +211,9 @@ def sweep_section(sweep: Path | None) -> list[str]:
         "",
         "Eager and the reloaded artifact timed in the same process, in alternating turns (A, B, B, A), each",
         "turn opening with an untimed call so neither is timed beside the other's idle spinning threads;",
-        "speedup is the ratio of medians with a 95% bootstrap interval. Up to 3 more rounds are taken while",
-        "the speedup's 95% interval (from the two medians') is wider than +-5%; \"(noisy)\": a contender's calls spread (CV above",
-        "10%), its median still holds. GFLOP/s from torch's FlopCounterMode over the artifact's p50;",
+        f"speedup is the ratio of medians with a {plan.confidence:.0%} bootstrap interval. Up to {plan.max_extra_rounds} more rounds are taken while",
+        f"the speedup's {plan.confidence:.0%} interval (from the two medians') is wider than +-{plan.speedup_precision:.0%}; \"(noisy)\": a contender's calls spread (CV above",
+        f"{plan.cv_threshold:.0%}), its median still holds. GFLOP/s from torch's FlopCounterMode over the artifact's p50;",
         f"% of the machine's float32 matmul peak ({peak['gflops']:.0f} GFLOP/s measured, 2048x2048, best of 3)."
         if peak
         else "",
