@@ -25,9 +25,14 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from omegaconf import OmegaConf
 
-    from converter.sweep.isolation.processes import SUPERVISOR_PID_ENV, die_with_parent
+    from converter.sweep.isolation.processes import (
+        SUPERVISOR_PID_ENV,
+        die_with_parent,
+        leave_slurms_warning_to_the_supervisor,
+    )
 
     die_with_parent()
+    leave_slurms_warning_to_the_supervisor()
     faulthandler.enable()  # a segfault or abort prints the Python stack into the job's log
 
     from converter.config.schema import ConverterConfig, job_config

@@ -33,6 +33,15 @@ def die_with_parent() -> None:
         os._exit(70)
 
 
+def leave_slurms_warning_to_the_supervisor() -> None:
+    """In a job's child under Slurm: ignore SIGUSR2. Slurm sends its warning before the time limit
+    (`hydra.launcher.signal_delay_s`) to every process of the job; the supervisor answers it (it
+    records the timeout, then ends this process itself). USR2's default action would kill this
+    process first, and a job that died of a signal would read as a crash."""
+    if os.environ.get("SLURM_JOB_ID"):
+        signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+
+
 def start_guardian(group: int) -> Tuple[subprocess.Popen, int]:
     """A shell in `group` that kills the group once the returned pipe's write end closes.
 

@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
@@ -27,6 +28,8 @@ log = logging.getLogger("converter")
 TIMEOUT_STATES = ("TIMEOUT", "DEADLINE")
 # States in which the job is not being ended (sacct's first word).
 _STILL_RUNNING = ("RUNNING", "PENDING", "COMPLETING", "COMPLETED", "REQUEUED", "SUSPENDED")
+# States in which slurmctld is not ending the job (scontrol's JobState).
+_NOT_ENDING = ("RUNNING", "PENDING", "SUSPENDED")
 
 
 def slurm_state(job: Any) -> str:
@@ -62,15 +65,45 @@ def _own_accounting() -> Optional[Tuple[str, int]]:
     return state, int(limit) if limit.isdigit() else 0
 
 
-def own_slurm_end() -> Optional[Tuple[str, int]]:
+def _own_control() -> Optional[Tuple[str, str]]:
+    """(JobState, Reason) that slurmctld itself has for this process's job: it knows at once that
+    the time limit ended a job (Reason=TimeLimit), while accounting (slurmdbd) may lag behind."""
+    job_id, scontrol = this_slurm_job(), shutil.which("scontrol")
+    if not job_id or not scontrol:
+        return None
+    try:
+        shown = subprocess.run(
+            [scontrol, "show", "job", "-o", job_id], capture_output=True, text=True, timeout=10
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    fields = dict(f.split("=", 1) for f in shown.split() if "=" in f)
+    return (fields["JobState"], fields.get("Reason", "")) if "JobState" in fields else None
+
+
+def own_slurm_end(wait_s: float = 3.0, poll_s: float = 0.25) -> Optional[Tuple[str, int]]:
     """(state, time limit in minutes) of the Slurm job this process runs in, when Slurm is ending it
     (CANCELLED, TIMEOUT, NODE_FAIL...); None outside Slurm or while it runs. The supervisor asks this
     when its child dies by SIGTERM or SIGKILL: scancel and the time limit signal every process of a job.
-    Accounting knows the cause at once; scontrol only says COMPLETING until the job is gone."""
-    found = _own_accounting()
-    if not found or not found[0] or found[0].split()[0] in _STILL_RUNNING:
-        return None
-    return found
+    Accounting (sacct) names the cause, but on a busy cluster it may still say RUNNING for a moment;
+    slurmctld (scontrol) knows a time limit at once. So both are asked, for up to `wait_s`
+    (well inside Slurm's KillWait, the grace between SIGTERM and SIGKILL)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        found = _own_accounting()
+        if found is None:
+            return None
+        state, limit = found
+        if state and state.split()[0] not in _STILL_RUNNING:
+            return found
+        control = _own_control()
+        if control and control[1] == "TimeLimit":
+            return "TIMEOUT", limit
+        if time.monotonic() >= deadline:
+            # slurmctld is ending the job (COMPLETING) and accounting has not said why: not a time limit.
+            ending = control is not None and control[0] not in _NOT_ENDING
+            return (control[0], limit) if control and ending else None
+        time.sleep(poll_s)
 
 
 def slurm_failure(state: str, stage_name: str, limit_min: int, detail: str = "") -> Tuple[str, Failure]:

@@ -1,0 +1,106 @@
+"""How a job under Slurm learns that Slurm is ending it (converter.sweep.isolation.slurm.own_slurm_end),
+and why a job's child leaves Slurm's warning signal to its supervisor.
+
+Accounting lag is a race on a busy cluster (CI saw a time limit recorded as a crash): sacct may
+still say RUNNING when the job's processes already have SIGTERM. Here `sacct` and `scontrol` are
+small scripts on PATH that answer like Slurm 23 does, lagging for a set number of calls, so each
+order of events is reproduced exactly; the real cluster runs the whole path in test_cluster.py.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from converter.sweep.isolation import slurm
+from tests.conftest import REPO
+
+SACCT = """#!/bin/sh
+n=$(cat "$FAKE_DIR/sacct.calls" 2>/dev/null || echo 0)
+echo $((n + 1)) > "$FAKE_DIR/sacct.calls"
+if [ "$n" -lt "$SACCT_LAG" ]; then echo "RUNNING|2"; else echo "$SACCT_FINAL|2"; fi
+"""
+SCONTROL = """#!/bin/sh
+echo "JobId=$4 JobName=converter UserId=root(0) JobState=$SCONTROL_STATE Reason=$SCONTROL_REASON Dependency=(null)"
+"""
+
+
+@pytest.fixture
+def fake_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    for name, text in (("sacct", SACCT), ("scontrol", SCONTROL)):
+        program = tmp_path / name
+        program.write_text(text)
+        program.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_DIR", str(tmp_path))
+    monkeypatch.setenv("SLURM_JOB_ID", "41")
+    for name in ("SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID"):
+        monkeypatch.delenv(name, raising=False)
+
+    def answer(sacct_lag: int, sacct_final: str, scontrol_state: str, scontrol_reason: str) -> Optional[tuple]:
+        monkeypatch.setenv("SACCT_LAG", str(sacct_lag))
+        monkeypatch.setenv("SACCT_FINAL", sacct_final)
+        monkeypatch.setenv("SCONTROL_STATE", scontrol_state)
+        monkeypatch.setenv("SCONTROL_REASON", scontrol_reason)
+        (tmp_path / "sacct.calls").unlink(missing_ok=True)
+        return slurm.own_slurm_end(wait_s=1.0, poll_s=0.05)
+
+    return answer
+
+
+def test_a_time_limit_is_known_from_slurmctld_while_accounting_still_says_running(fake_slurm) -> None:
+    assert fake_slurm(1000, "TIMEOUT", "COMPLETING", "TimeLimit") == ("TIMEOUT", 2)
+
+
+def test_a_cancel_is_named_once_accounting_catches_up(fake_slurm) -> None:
+    assert fake_slurm(3, "CANCELLED by 0", "COMPLETING", "None") == ("CANCELLED by 0", 2)
+
+
+def test_accounting_that_never_catches_up_leaves_slurmctlds_state(fake_slurm) -> None:
+    assert fake_slurm(1000, "CANCELLED by 0", "COMPLETING", "None") == ("COMPLETING", 2)
+
+
+def test_a_child_killed_while_the_slurm_job_runs_on_was_not_ended_by_slurm(fake_slurm) -> None:
+    started = time.monotonic()
+    assert fake_slurm(1000, "RUNNING", "RUNNING", "None") is None
+    assert time.monotonic() - started >= 1.0  # it waited for accounting before it said so
+
+
+def _ignores(pid: int, signum: int) -> bool:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_jobs_child_under_slurm_survives_slurms_warning_signal() -> None:
+    """Slurm sends USR2 (hydra.launcher.signal_delay_s before the limit) to every process of the job.
+    The supervisor records the timeout and ends the child; the child must not die of it first."""
+    env = {**os.environ, "SLURM_JOB_ID": "41", "CONVERTER_SUPERVISOR_PID": str(os.getpid())}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "converter.run_config", "--wait"],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _ignores(child.pid, signal.SIGUSR2) and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _ignores(child.pid, signal.SIGUSR2), "the child never set SIGUSR2 aside"
+        child.send_signal(signal.SIGUSR2)
+        time.sleep(0.3)
+        assert child.poll() is None, f"the child died of Slurm's warning (returncode {child.returncode})"
+    finally:
+        child.kill()
+        child.wait()
