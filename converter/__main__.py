@@ -1,4 +1,15 @@
-from converter.cli.main import main_exit
+import sys
 
 if __name__ == "__main__":
-    main_exit()
+    # Before the launcher's imports (Hydra): the spare child and the MLflow writer start importing now.
+    from converter.cli.helpers_start import start_helpers
+
+    start_helpers(sys.argv[1:])
+    try:
+        from converter.cli.main import main_exit
+
+        main_exit()
+    finally:  # a command line Hydra's parser refuses ends before main() could close the writer
+        from converter.tracking import writer
+
+        writer.close()

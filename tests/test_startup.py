@@ -90,3 +90,75 @@ def test_the_quick_exit_waits_for_a_launchers_threads_and_child_processes() -> N
     finally:
         stop.set()
         worker.join()
+
+
+@pytest.mark.parametrize(
+    "argv, started",
+    [
+        (["+model=resnet18"], ["spare", "writer"]),
+        (["+model=resnet18", "tracking=off"], ["spare"]),
+        (["+model=resnet18", "job=inprocess"], ["writer"]),
+        (["--multirun", "+model=resnet18,classification"], ["writer"]),
+        (["-m", "+sweep=nightly", "+tracking.enabled=false"], []),
+        (["+tiny=sam2"], ["spare", "writer"]),
+        (["+model=resnet18", "--cfg", "job"], []),
+        (["+model=resnet18", "--cfg=job"], []),
+        (["+model=resnet18", "--help"], []),
+        (["export=onnx"], []),  # no job selected: the launcher's error, nothing started
+        (["sync", "outputs/x/model=y"], []),
+        ([], []),
+    ],
+)
+def test_the_helpers_start_from_the_bare_command_line(argv, started, monkeypatch) -> None:
+    """converter/__main__.py starts them before Hydra's import, from the tokens alone."""
+    from converter.cli import helpers_start
+    from converter.sweep.isolation import warm
+    from converter.tracking import writer
+
+    calls = []
+    monkeypatch.setattr(warm, "prestart", lambda: calls.append("spare"))
+    monkeypatch.setattr(writer, "start", lambda: calls.append("writer"))
+    helpers_start.start_helpers(argv)
+    assert calls == started
+
+
+def test_a_command_line_hydra_refuses_leaves_no_helper_running(tmp_path) -> None:
+    """The spare and the writer start before Hydra parses the line; a line it refuses ends them too."""
+    import time
+    import uuid
+
+    import psutil
+
+    mark = uuid.uuid4().hex
+    env = {**cli_env(), "CONVERTER_TEST_MARK": mark, "CONVERTER_TRACKING_URI": f"sqlite:///{tmp_path / 'm.db'}"}
+    with open(tmp_path / "err.txt", "w") as err:  # a file, not a pipe, whose end would wait for the helpers
+        code = subprocess.call(
+            [sys.executable, "-m", "converter", "+model=classification", "--no-such-flag"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            timeout=60,
+        )
+    assert code == 2 and "unrecognized arguments: --no-such-flag" in (tmp_path / "err.txt").read_text()
+
+    def ours() -> list:
+        found = []
+        for proc in psutil.process_iter(["cmdline"]):
+            try:
+                if (
+                    "converter" in " ".join(proc.info["cmdline"] or [])
+                    and proc.environ().get("CONVERTER_TEST_MARK") == mark
+                ):
+                    found.append(proc)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        return found
+
+    deadline = time.monotonic() + 1  # the kernel ends the spare with its parent; the writer was ended before
+    while ours() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = ours()
+    for proc in left:
+        proc.kill()
+    assert not left, [p.info["cmdline"] for p in left]

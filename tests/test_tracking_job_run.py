@@ -148,3 +148,40 @@ def test_an_experiment_another_sweep_creates_meanwhile_is_used_not_an_error(tmp_
     monkeypatch.setattr(MlflowClient, "get_experiment_by_name", not_yet_the_first_time)
     _, experiment_id = client_and_experiment(TrackingConfig(uri=uri), "race")
     assert experiment_id == theirs and looked == ["race", "race"]
+
+
+def test_the_logged_config_reads_as_omegaconf_writes_it() -> None:
+    """config_yaml is PyYAML's C emitter standing in for OmegaConf.to_yaml: the same text, quoting
+    included, for the values a job's config holds."""
+    from omegaconf import OmegaConf
+
+    record = {
+        "model": {
+            "name": "resnet18",
+            "loader": {"_target_": "torchvision.models.resnet18", "num_classes": 10},
+            "inputs": {"x": {"shape": [2, 3, 224, 224], "dtype": "float32", "range": [-1.0, 1.0]}},
+            "dynamic_shapes": {"x": {"0": {"name": "batch", "min": 1, "max": 16}}},
+            "patches": [],
+            "checkpoint": None,
+        },
+        "export": {"name": "torch_export", "strict": False, "options": {}},
+        "validate": {"atol": 1e-05, "rtol": 0.001},
+        "tricky": [
+            "yes",
+            "Off",
+            "null",
+            "1e-3",
+            "0123",
+            "1_000",
+            "nan",
+            "-inf",
+            "a: b",
+            "#x",
+            "",
+            "ünï",
+            "${x}",
+            "- y",
+        ],
+        "empty": {},
+    }
+    assert tracking_job.config_yaml(record) == OmegaConf.to_yaml(OmegaConf.create(record))

@@ -17,6 +17,7 @@ from typing import Any, List, Optional
 
 import hydra
 
+from converter.cli.helpers_start import start_helpers
 from converter.cli.model_list import available_models, format_catalog
 from converter.cli.preflight import CONF_DIR, CONFIG_NAME, compose_jobs, parse_argv, prepare_jobs, sweep_dir_override
 from converter.config.schema import register_schema
@@ -79,19 +80,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(help_text())
             return EXIT_OK
         return _run_hydra(argv)
-    in_process = any(o in ("job=inprocess", "job.isolate=false", "job.isolate=False") for o in args.overrides)
-    selects_jobs = any(o.lstrip("+").startswith(("model=", "tiny=", "bench=", "sweep=")) for o in args.overrides)
-    if not args.cfg and selects_jobs and not in_process and not args.multirun:
-        from converter.sweep.isolation import warm
-
-        # Its torch import overlaps composing and checking. A sweep starts its spare once the
-        # preflight knows a job will run (prepare_jobs): a sweep re-run from the job cache needs
-        # none, and its import would take the core the tracking writer imports MLflow on.
-        warm.prestart()
-    if not args.cfg and selects_jobs and tracking_requested(args.overrides):
-        from converter.tracking import writer
-
-        writer.start()  # MLflow's import overlaps composing and checking; each job's logging, the next job
+    if not args.cfg:  # `python -m converter` started them before Hydra's import; a call of main() starts them here
+        start_helpers(argv)
     from converter.cli import interrupt
 
     interrupt.raise_on_sigterm()
@@ -107,13 +97,6 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 _sweep_dir: Optional[Path] = None  # the running sweep's folder, for the interruption's message
-
-
-def tracking_requested(overrides: List[str]) -> bool:
-    """Whether the command line leaves MLflow on (a preset's YAML may still turn it off: the
-    writer then only imported MLflow, beside the jobs)."""
-    off = {"tracking=off", "tracking.enabled=false", "tracking.enabled=False", "tracking.enabled=0"}
-    return not any(o.lstrip("+") in off for o in overrides)
 
 
 def _main(args: Any, argv: List[str]) -> int:

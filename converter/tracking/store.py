@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 from converter.config.schema import TrackingConfig
 
@@ -50,8 +51,20 @@ def check_reachable(uri: str, timeout: float = 5.0) -> Optional[str]:
         return f"{type(exc).__name__}: {exc}"
 
 
+# Experiment ids this process has looked up, by (tracking URI, name): a sweep logs every job to
+# one experiment, and its writer process asked the store once per job.
+_experiment_ids: Dict[Tuple[str, str], str] = {}
+
+
 def client_and_experiment(tracking: TrackingConfig, name: str) -> Tuple[Any, str]:
     """An MlflowClient and the id of experiment `name`, created (with local artifacts) if new."""
+    client, uri = _client(tracking)
+    if (uri, name) not in _experiment_ids:
+        _experiment_ids[uri, name] = _experiment_id(client, uri, name)
+    return client, _experiment_ids[uri, name]
+
+
+def _client(tracking: TrackingConfig) -> Tuple[Any, str]:
     import os
 
     for key, value in HTTP_DEFAULTS.items():
@@ -62,21 +75,26 @@ def client_and_experiment(tracking: TrackingConfig, name: str) -> Tuple[Any, str
     if uri.startswith("sqlite:///"):
         Path(uri[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     # The registry is the tracking store itself, whatever MLFLOW_REGISTRY_URI a shell carries.
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri), uri
+
+
+def _experiment_id(client: Any, uri: str, name: str) -> str:
     experiment = client.get_experiment_by_name(name)
     if experiment is not None:
-        return client, experiment.experiment_id
+        return experiment.experiment_id
     location = artifact_root(uri)
     try:
-        return client, client.create_experiment(name, artifact_location=f"{location}/{name}" if location else None)
+        return client.create_experiment(name, artifact_location=f"{location}/{name}" if location else None)
     except Exception:  # noqa: BLE001 (another sweep created it between the lookup and here: use theirs)
         experiment = client.get_experiment_by_name(name)
         if experiment is None:
             raise
-        return client, experiment.experiment_id
+        return experiment.experiment_id
 
 
+@functools.lru_cache(maxsize=1)
 def git_commit() -> Optional[str]:
+    """The checkout's commit, once per process (every job's run is tagged with it)."""
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):

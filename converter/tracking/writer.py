@@ -1,4 +1,4 @@
-"""MLflow in a process of its own, started beside the launching process (converter.cli.main).
+"""MLflow in a process of its own, started beside the launching process (converter.cli.helpers_start).
 
 Importing MLflow and opening its store take about 2 s, and logging a job about 0.1 s. In the
 launching process they came after composing and checking the jobs, and after each job; a sweep
