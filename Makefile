@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # torch/torchvision are pinned in constraints.txt: those releases install from local disk.
 PIP    := $(BIN)/pip install --constraint constraints.txt
 
-.PHONY: setup run test test-cluster test-all lint bench bench-harness matrix fleet readme ui cluster-up cluster-down clean
+.PHONY: setup run test test-cluster test-all lint bench bench-harness bytecode matrix fleet readme ui cluster-up cluster-down clean
 
 setup: $(STAMP)
 
@@ -49,7 +49,7 @@ lint: setup
 
 # Registry models at sizes a 2-core machine runs, every backend, benchmark=default; then
 # the harness itself; all of it into benchmarks/results.md.
-bench: setup
+bench: setup bytecode
 	rm -rf outputs/bench outputs/bench_bf16
 	-$(BIN)/python -m converter --multirun +sweep=bench hydra.sweep.dir=outputs/bench job.cache=false
 	-$(BIN)/python -m converter --multirun +sweep=bench $(BENCH_BF16) hydra.sweep.dir=outputs/bench_bf16 job.cache=false
@@ -63,8 +63,14 @@ BENCH_BF16 = +benchmark_preset=resnet18,yolo11_pose,deeplabv3,vit_b_16 export=op
 BENCH_BF16_TITLE = Reduced precision: OpenVINO bf16
 
 # The harness and cache sections alone (minutes, not the bench's two hours): replaced in benchmarks/results.md.
-bench-harness: setup
+bench-harness: setup bytecode
 	$(BIN)/python benchmarks/harness.py --harness-only --out benchmarks/results.md
+
+# The project's own modules compiled, as an installed wheel has them: an editable install writes
+# them on first import, except where PYTHONDONTWRITEBYTECODE is set (then every process would
+# compile them again, and the harness figures would time that).
+bytecode: setup
+	$(BIN)/python -m compileall -q converter registry hydra_plugins benchmarks tools > /dev/null
 
 # Every model's tiny variant through every backend; the table goes into README.md.
 # Jobs that fail are part of the table, so the sweep's exit code 1 is expected here.
