@@ -3,7 +3,7 @@ and why a job's child leaves Slurm's warning signal to its supervisor.
 
 Accounting lag is a race on a busy cluster (CI saw a time limit recorded as a crash): sacct may
 still say RUNNING when the job's processes already have SIGTERM. Here `sacct` and `scontrol` are
-small scripts on PATH that answer like Slurm 23 does, lagging for a set number of calls, so each
+small scripts on PATH that answer like Slurm 23 does, accounting lagging for a set time, so each
 order of events is reproduced exactly; the real cluster runs the whole path in test_cluster.py.
 """
 
@@ -23,9 +23,7 @@ from converter.sweep.isolation import slurm
 from tests.conftest import REPO
 
 SACCT = """#!/bin/sh
-n=$(cat "$FAKE_DIR/sacct.calls" 2>/dev/null || echo 0)
-echo $((n + 1)) > "$FAKE_DIR/sacct.calls"
-if [ "$n" -lt "$SACCT_LAG" ]; then echo "RUNNING|2"; else echo "$SACCT_FINAL|2"; fi
+if [ "$(date +%s%N)" -lt "$SACCT_CAUGHT_UP_NS" ]; then echo "RUNNING|2"; else echo "$SACCT_FINAL|2"; fi
 """
 SCONTROL = """#!/bin/sh
 echo "JobId=$4 JobName=converter UserId=root(0) JobState=$SCONTROL_STATE Reason=$SCONTROL_REASON Dependency=(null)"
@@ -39,18 +37,19 @@ def fake_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         program.write_text(text)
         program.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_DIR", str(tmp_path))
     monkeypatch.setenv("SLURM_JOB_ID", "41")
     for name in ("SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID"):
         monkeypatch.delenv(name, raising=False)
 
-    def answer(sacct_lag: int, sacct_final: str, scontrol_state: str, scontrol_reason: str) -> Optional[tuple]:
-        monkeypatch.setenv("SACCT_LAG", str(sacct_lag))
+    def answer(
+        lag_s: float, sacct_final: str, scontrol_state: str, scontrol_reason: str, ending_wait_s: float = 2.0
+    ) -> Optional[tuple]:
+        """own_slurm_end's answer when accounting says sacct_final only after lag_s seconds."""
+        monkeypatch.setenv("SACCT_CAUGHT_UP_NS", str(time.time_ns() + int(lag_s * 1e9)))
         monkeypatch.setenv("SACCT_FINAL", sacct_final)
         monkeypatch.setenv("SCONTROL_STATE", scontrol_state)
         monkeypatch.setenv("SCONTROL_REASON", scontrol_reason)
-        (tmp_path / "sacct.calls").unlink(missing_ok=True)
-        return slurm.own_slurm_end(wait_s=1.0, poll_s=0.05)
+        return slurm.own_slurm_end(wait_s=1.0, poll_s=0.05, ending_wait_s=ending_wait_s)
 
     return answer
 
@@ -60,11 +59,18 @@ def test_a_time_limit_is_known_from_slurmctld_while_accounting_still_says_runnin
 
 
 def test_a_cancel_is_named_once_accounting_catches_up(fake_slurm) -> None:
-    assert fake_slurm(3, "CANCELLED by 0", "COMPLETING", "None") == ("CANCELLED by 0", 2)
+    assert fake_slurm(0.3, "CANCELLED by 0", "COMPLETING", "None") == ("CANCELLED by 0", 2)
 
 
 def test_accounting_that_never_catches_up_leaves_slurmctlds_state(fake_slurm) -> None:
+    started = time.monotonic()
     assert fake_slurm(1000, "CANCELLED by 0", "COMPLETING", "None") == ("COMPLETING", 2)
+    assert time.monotonic() - started >= 2.0  # a job slurmctld is ending is given the longer wait
+
+
+def test_a_cancel_named_late_is_still_named_while_slurmctld_says_the_job_is_ending(fake_slurm) -> None:
+    """Accounting catching up after the short wait (1 s here) but inside the ending wait (10 s)."""
+    assert fake_slurm(1.5, "CANCELLED by 0", "COMPLETING", "None", ending_wait_s=10.0) == ("CANCELLED by 0", 2)
 
 
 def test_a_child_killed_while_the_slurm_job_runs_on_was_not_ended_by_slurm(fake_slurm) -> None:

@@ -81,14 +81,18 @@ def _own_control() -> Optional[Tuple[str, str]]:
     return (fields["JobState"], fields.get("Reason", "")) if "JobState" in fields else None
 
 
-def own_slurm_end(wait_s: float = 3.0, poll_s: float = 0.25) -> Optional[Tuple[str, int]]:
+def own_slurm_end(wait_s: float = 3.0, poll_s: float = 0.25, ending_wait_s: float = 20.0) -> Optional[Tuple[str, int]]:
     """(state, time limit in minutes) of the Slurm job this process runs in, when Slurm is ending it
     (CANCELLED, TIMEOUT, NODE_FAIL...); None outside Slurm or while it runs. The supervisor asks this
     when its child dies by SIGTERM or SIGKILL: scancel and the time limit signal every process of a job.
-    Accounting (sacct) names the cause, but on a busy cluster it may still say RUNNING for a moment;
-    slurmctld (scontrol) knows a time limit at once. So both are asked, for up to `wait_s`
-    (well inside Slurm's KillWait, the grace between SIGTERM and SIGKILL)."""
-    deadline = time.monotonic() + wait_s
+
+    Accounting (sacct) names the cause, but on a busy cluster it may still say RUNNING for a while;
+    slurmctld (scontrol) knows a time limit at once. So both are asked: for up to `wait_s` while
+    both say the job runs (then a child was killed by something else), for up to `ending_wait_s`
+    while slurmctld says the job is ending and accounting has not said why. That wait costs nothing:
+    the job ends anyway, and should Slurm's KillWait run out first, the launcher writes the record
+    from the final accounting state (converter.sweep.task.record_slurm_end)."""
+    started = time.monotonic()
     while True:
         found = _own_accounting()
         if found is None:
@@ -99,9 +103,9 @@ def own_slurm_end(wait_s: float = 3.0, poll_s: float = 0.25) -> Optional[Tuple[s
         control = _own_control()
         if control and control[1] == "TimeLimit":
             return "TIMEOUT", limit
-        if time.monotonic() >= deadline:
-            # slurmctld is ending the job (COMPLETING) and accounting has not said why: not a time limit.
-            ending = control is not None and control[0] not in _NOT_ENDING
+        ending = control is not None and control[0] not in _NOT_ENDING
+        if time.monotonic() - started >= (ending_wait_s if ending else wait_s):
+            # slurmctld ends the job (COMPLETING) and accounting never said why: not a time limit.
             return (control[0], limit) if control and ending else None
         time.sleep(poll_s)
 
