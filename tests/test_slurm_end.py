@@ -9,6 +9,8 @@ order of events is reproduced exactly; the real cluster runs the whole path in t
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import signal
 import subprocess
@@ -110,3 +112,84 @@ def test_a_jobs_child_under_slurm_survives_slurms_warning_signal() -> None:
     finally:
         child.kill()
         child.wait()
+
+
+class Warned(Exception):
+    """What submitit's USR2 handler raises (UncompletedJobError) when the job cannot be requeued."""
+
+
+@pytest.fixture
+def submitit_like_handler(monkeypatch: pytest.MonkeyPatch):
+    """A USR2 handler that raises, as submitit installs in a Slurm job's process; restored after."""
+    monkeypatch.setenv("SLURM_JOB_ID", "41")
+
+    def raising(signum, frame):
+        raise Warned("timed-out and not checkpointable")
+
+    previous = signal.signal(signal.SIGUSR2, raising)
+    yield raising
+    signal.signal(signal.SIGUSR2, previous)
+
+
+class SignalledStream(io.StringIO):
+    """A log stream during whose write Slurm's USR2 lands (submitit logs the SIGCONT sent with it)."""
+
+    def write(self, text: str) -> int:
+        os.kill(os.getpid(), signal.SIGUSR2)
+        time.sleep(0.05)  # the Python handler runs here, inside logging's StreamHandler.emit
+        return super().write(text)
+
+
+def _log_while_signalled() -> None:
+    logger = logging.getLogger("tests.slurm_end")
+    handler = logging.StreamHandler(SignalledStream())
+    logger.addHandler(handler)
+    try:
+        logger.warning("Bypassing signal SIGCONT")
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_submitits_exception_raised_inside_logging_is_lost(submitit_like_handler, capsys) -> None:
+    """Why the warning is deferred: raised inside a logging call, logging swallows it."""
+    _log_while_signalled()  # no Warned escapes
+    assert "Warned: timed-out and not checkpointable" in capsys.readouterr().err
+
+
+def test_a_deferred_warning_is_answered_between_polls_wherever_it_landed(submitit_like_handler) -> None:
+    with slurm.slurm_warning_deferred() as answer:
+        _log_while_signalled()  # noted only
+        with pytest.raises(Warned):
+            answer()
+        answer()  # answered once
+    assert signal.getsignal(signal.SIGUSR2) is submitit_like_handler
+
+
+def test_the_supervisor_ends_its_child_when_the_warning_is_answered(
+    submitit_like_handler, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psutil
+
+    from converter.sweep.isolation.supervisor import Limits, supervise
+
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    before = {p.pid for p in psutil.Process(os.getpid()).children(recursive=True)}
+    polls = []
+
+    with slurm.slurm_warning_deferred() as answer:
+
+        def between_polls() -> None:
+            polls.append(1)
+            if len(polls) == 2:  # the warning arrives while the child still imports torch
+                os.kill(os.getpid(), signal.SIGUSR2)
+            answer()
+
+        with pytest.raises(Warned):
+            supervise(
+                tmp_path / "config.yaml",
+                tmp_path,
+                Limits(timeout_s=120, max_memory_mb=None, poll_interval_s=0.05),
+                between_polls=between_polls,
+            )
+    assert len(polls) == 2  # answered at the poll that saw it
+    assert {p.pid for p in psutil.Process(os.getpid()).children(recursive=True)} - before == set()

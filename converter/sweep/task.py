@@ -230,13 +230,15 @@ def _run_in_child(
     from omegaconf import OmegaConf
 
     from converter.records.artifacts import save_atomically
+    from converter.sweep.isolation.slurm import slurm_warning_deferred
     from converter.sweep.isolation.supervisor import Limits, supervise
 
     job, settings = spec.job, spec.config.job
     config_file = run_dir / CONFIG_FILE
     save_atomically(lambda path: path.write_text(OmegaConf.to_yaml(OmegaConf.create(job))), config_file)
     limits = Limits(settings.timeout_s, settings.max_memory_mb, settings.poll_interval_s)
-    outcome = supervise(config_file, run_dir, limits, echo, prestart_next, fresh_child)
+    with slurm_warning_deferred() as answer_slurm_warning:
+        outcome = supervise(config_file, run_dir, limits, echo, prestart_next, fresh_child, answer_slurm_warning)
     if outcome.status is None:  # the child wrote its record
         result = read_record(run_dir)
         if result is None:

@@ -15,10 +15,13 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import subprocess
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from converter.errors import Failure
 from converter.records.results import JobResult
@@ -140,6 +143,35 @@ def slurm_warning(exc: BaseException) -> Optional[str]:
     if type(exc).__name__ != "UncompletedJobError" or not os.environ.get("SLURM_JOB_ID"):
         return None
     return "TIMEOUT" if "timed-out" in str(exc) else "PREEMPTED"
+
+
+@contextmanager
+def slurm_warning_deferred() -> Iterator[Callable[[], None]]:
+    """While a supervisor polls its child: Slurm's warning (USR2, `hydra.launcher.signal_delay_s`
+    before the time limit) is only noted, and answered by the function this yields, which the
+    supervisor calls between polls. submitit's own handler raises wherever the signal lands.
+    Slurm sends SIGCONT with it, and submitit's SIGCONT handler logs; when USR2 lands inside that
+    logging call, logging swallows the exception (seen on the local cluster: the job then ran on
+    to its time limit). Answered between polls, the warning always ends the job."""
+    original = signal.getsignal(signal.SIGUSR2)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if not os.environ.get("SLURM_JOB_ID") or not callable(original) or not in_main_thread:
+        yield lambda: None
+        return
+    received: List[int] = []
+
+    def answer() -> None:
+        if received:
+            received.clear()
+            original(signal.SIGUSR2, None)  # submitit's answer: UncompletedJobError, or a requeue
+
+    signal.signal(signal.SIGUSR2, lambda signum, frame: received.append(signum))
+    try:
+        yield answer
+    finally:
+        signal.signal(signal.SIGUSR2, original)
+        if received:  # it came after the last poll: submitit answers it as it would have
+            signal.raise_signal(signal.SIGUSR2)
 
 
 def record_slurm_warning(

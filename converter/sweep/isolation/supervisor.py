@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Deque, List, Optional, Sequence
+from typing import IO, Callable, Deque, List, Optional, Sequence
 
 from converter.records import stage
 from converter.records.results import ProcessRecord, Status
@@ -85,10 +85,12 @@ def supervise(
     echo: Optional[IO[str]] = None,
     prestart_next: bool = False,
     fresh_child: bool = False,
+    between_polls: Optional[Callable[[], None]] = None,
 ) -> ChildOutcome:
     """Run the job in its own process group; end the group however the job or this call ends.
     `prestart_next`: start the next job's spare child now, so its imports overlap this job.
-    `fresh_child`: do not use a spare (the job's environment differs from the one it started with)."""
+    `fresh_child`: do not use a spare (the job's environment differs from the one it started with).
+    `between_polls`: called while the child runs; what it raises ends the child, then propagates."""
     log_file = run_dir / LOG_FILE
     started = time.monotonic()
     child = warm.take(fresh=fresh_child)
@@ -113,6 +115,8 @@ def supervise(
                 break
             except subprocess.TimeoutExpired:
                 pass
+            if between_polls is not None:
+                between_polls()
             peak = max(peak, tree.resident_mb())
             if limits.max_memory_mb is not None and peak > limits.max_memory_mb:
                 verdict = Status.OOM
