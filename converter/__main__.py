@@ -10,6 +10,5 @@ if __name__ == "__main__":
 
         main_exit()
     finally:  # a command line Hydra's parser refuses ends before main() could close the writer
-        from converter.tracking import writer
-
-        writer.close()
+        if "converter.tracking.writer" in sys.modules:  # imported only where one was started
+            sys.modules["converter.tracking.writer"].close()

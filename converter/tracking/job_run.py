@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -321,6 +322,14 @@ def config_yaml(record: Mapping[str, Any]) -> str:
     time, which a sweep re-run from the cache spends once per job."""
     import yaml
 
+    return yaml.dump(dict(record), Dumper=_dumper(), sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _dumper() -> Any:
+    """PyYAML's C dumper, with OmegaConf's rule for quoting strings (made once per process)."""
+    import yaml
+
     class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
         pass
 
@@ -329,7 +338,7 @@ def config_yaml(record: Mapping[str, Any]) -> str:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     Dumper.add_representer(str, text)
-    return yaml.dump(dict(record), Dumper=Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return Dumper
 
 
 YAML_BOOLS = frozenset(("y", "yes", "n", "no", "true", "false", "on", "off"))
