@@ -154,6 +154,7 @@ def sweep_section(sweep: Path | None) -> list[str]:
     """One row per benchmarked size of every job; failed jobs with their reason."""
     if sweep is None or not sweep.is_dir():
         return []
+    from converter.benchmark.resources import ABOVE_THEORETICAL, peak_path
     from converter.benchmark.stats import slow_baselines
     from converter.config.schema import BenchmarkConfig  # benchmark=default states only these defaults
 
@@ -214,10 +215,12 @@ def sweep_section(sweep: Path | None) -> list[str]:
         f"speedup is the ratio of medians with a {plan.confidence:.0%} bootstrap interval. Up to {plan.max_extra_rounds} more rounds are taken while",
         f"the speedup's {plan.confidence:.0%} interval (from the two medians') is wider than +-{plan.speedup_precision:.0%}; \"(noisy)\": a contender's calls spread (CV above",
         f"{plan.cv_threshold:.0%}), its median still holds. GFLOP/s from torch's FlopCounterMode over the artifact's p50;",
-        f"% of the machine's float32 matmul peak ({peak['gflops']:.0f} GFLOP/s measured, 2048x2048, best of 3)."
+        f"% of the machine's float32 matmul peak ({peak['gflops']:.0f} GFLOP/s measured, 2048x2048, best of 3{peak_path(peak)}):"
+        " the faster of torch's BLAS matmul, which eager uses, and oneDNN's linear, which OpenVINO and Inductor's frozen linears use."
         if peak
         else "",
         f"The theoretical FP32 peak is {theoretical['gflops']:.0f} GFLOP/s ({theoretical['basis']})."
+        + (f" {ABOVE_THEORETICAL}" if peak and peak["gflops"] > theoretical["gflops"] else "")
         if theoretical
         else "",
         "Rows above 100% of the measured peak did fewer operations than counted (oneDNN computes many",

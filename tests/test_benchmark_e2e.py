@@ -60,3 +60,27 @@ def test_machine_peak_is_measured_once_then_cached(tmp_path, monkeypatch) -> Non
     first = measured_peak_gflops("cpu", 1, size=128, seconds=0.05, repeats=2)
     again = measured_peak_gflops("cpu", 1, size=128, seconds=0.05, repeats=2)
     assert first["cached"] is False and again["cached"] is True and again["gflops"] == first["gflops"] > 0
+    # The faster of torch's two float32 GEMM paths counts, and the entry says which.
+    assert set(first["by_path"]) == {"BLAS matmul", "oneDNN linear"}
+    assert first["gflops"] == max(first["by_path"].values()) == first["by_path"][first["path"]]
+
+
+def test_machine_peak_measured_by_an_older_method_is_measured_again(tmp_path, monkeypatch) -> None:
+    import converter.benchmark.resources as resources
+
+    monkeypatch.setattr(resources, "CACHE", tmp_path / "peak.json")
+    old_key = resources._machine_key("cpu", 1)  # an entry from before both GEMM paths were timed
+    (tmp_path / "peak.json").write_text(json.dumps({old_key: {"gflops": 1.0, "matmul_size": 128, "dtype": "float32"}}))
+    fresh = measured_peak_gflops("cpu", 1, size=128, seconds=0.05, repeats=2)
+    assert fresh["cached"] is False and fresh["path"] in fresh["by_path"]
+
+
+def test_onednn_linear_computes_the_same_product_as_matmul() -> None:
+    import torch
+
+    from converter.benchmark.resources import _onednn_linear
+
+    a, b = torch.rand(64, 48), torch.rand(48, 32)
+    call = _onednn_linear(a, b)
+    assert call is not None
+    torch.testing.assert_close(call().to_dense(), a @ b, rtol=1e-5, atol=1e-4)

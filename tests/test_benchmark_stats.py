@@ -168,7 +168,7 @@ def test_the_theoretical_peak_is_cores_times_clock_times_simd_width() -> None:
 
 def test_a_row_above_the_measured_peak_is_flagged_with_the_reason() -> None:
     from converter.benchmark.record import render_table
-    from converter.benchmark.resources import ABOVE_PEAK
+    from converter.benchmark.resources import ABOVE_PEAK, ABOVE_THEORETICAL
 
     stats = {"p50": 0.01, "p90": 0.011, "p99": 0.012, "mean": 0.01, "std": 0.0, "cv": 0.01, "min": 0.009}
     case = {
@@ -190,6 +190,13 @@ def test_a_row_above_the_measured_peak_is_flagged_with_the_reason() -> None:
     assert "178.0 !" in text and "50.0 " in text
     assert f"!: above 100% of the measured peak: {ABOVE_PEAK}" in text
     assert "theoretical 332.3 GFLOP/s: 2 cores x 2.60 GHz" in text
+    assert ABOVE_THEORETICAL not in text and " by " not in text.split("% peak:")[1].split("GFLOP/s")[0]
+
+    # A peak above the theoretical one (cores boosting past /proc/cpuinfo's clock) is said to be.
+    report["machine_peak"] = {"gflops": 402.0, "path": "oneDNN linear"}
+    text = render_table(report, "toy")
+    assert "of the measured float32 matmul peak, 402.0 GFLOP/s by oneDNN linear (theoretical 332.3" in text
+    assert ABOVE_THEORETICAL in text
 
 
 def test_a_job_whose_eager_ran_slow_is_named_against_its_models_median() -> None:
