@@ -19,8 +19,9 @@ def model_label(result: Mapping[str, Any]) -> str:
 
 
 def fastest_targets(results: List[Mapping[str, Any]]) -> Dict[Key, Dict[str, Any]]:
-    """(model, sizes) -> {backend (its target label), speedup: {ratio, low, high}} over validated,
-    benchmarked jobs. A job whose validation was skipped (Core ML off macOS) never competes."""
+    """(model, sizes) -> {backend (its target label), speedup: {ratio, low, high}, fraction_of_peak:
+    {eager, artifact} or None} over validated, benchmarked jobs. A job whose validation was skipped
+    (Core ML off macOS) never competes."""
     best: Dict[Key, Dict[str, Any]] = {}
     for result in results:
         validation = result.get("validation") or {}
@@ -30,7 +31,11 @@ def fastest_targets(results: List[Mapping[str, Any]]) -> Dict[Key, Dict[str, Any
             key = (model_label(result), sizes_label(case.get("sizes") or {}))
             speed = case["speedup"]
             if key not in best or speed["ratio"] > best[key]["speedup"]["ratio"]:
-                best[key] = {"backend": target_label(result), "speedup": speed}
+                best[key] = {
+                    "backend": target_label(result),
+                    "speedup": speed,
+                    "fraction_of_peak": case.get("fraction_of_peak"),
+                }
     return best
 
 
