@@ -154,7 +154,7 @@ def sweep_section(sweep: Path | None) -> list[str]:
     """One row per benchmarked size of every job; failed jobs with their reason."""
     if sweep is None or not sweep.is_dir():
         return []
-    from converter.benchmark.resources import ABOVE_THEORETICAL, peak_path
+    from converter.benchmark.resources import above_theoretical, peak_path
     from converter.benchmark.stats import slow_baselines
     from converter.config.schema import BenchmarkConfig  # benchmark=default states only these defaults
 
@@ -220,7 +220,7 @@ def sweep_section(sweep: Path | None) -> list[str]:
         if peak
         else "",
         f"The theoretical FP32 peak is {theoretical['gflops']:.0f} GFLOP/s ({theoretical['basis']})."
-        + (f" {ABOVE_THEORETICAL}" if peak and peak["gflops"] > theoretical["gflops"] else "")
+        + (f" {note}" if (note := above_theoretical(peak, theoretical)) else "")
         if theoretical
         else "",
         "Rows above 100% of the measured peak did fewer operations than counted (oneDNN computes many",

@@ -18,7 +18,7 @@ def render_table(report: Dict[str, Any], title: str) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    from converter.benchmark.resources import ABOVE_PEAK, ABOVE_THEORETICAL, peak_path
+    from converter.benchmark.resources import ABOVE_PEAK, above_theoretical, peak_path
 
     table = Table(title=title)
     for column in (
@@ -64,7 +64,7 @@ def render_table(report: Dict[str, Any], title: str) -> str:
     if peak:
         text += f"% peak: of the measured float32 matmul peak, {peak['gflops']:.1f} GFLOP/s{peak_path(peak)}"
         text += f" (theoretical {theoretical['gflops']:.1f} GFLOP/s: {theoretical['basis']})\n" if theoretical else "\n"
-        text += f"{ABOVE_THEORETICAL}\n" if theoretical and peak["gflops"] > theoretical["gflops"] else ""
+        text += f"{note}\n" if (note := above_theoretical(peak, theoretical)) else ""
     if any(case.get("above_measured_peak") for case in report["cases"]):
         text += f"!: above 100% of the measured peak: {ABOVE_PEAK}\n"
     if cold:

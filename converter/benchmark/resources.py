@@ -181,6 +181,11 @@ ABOVE_THEORETICAL = (
 )
 
 
+def above_theoretical(peak: Optional[Dict[str, Any]], theoretical: Optional[Dict[str, Any]]) -> str:
+    """ABOVE_THEORETICAL where the measured peak passes the theoretical one, else empty."""
+    return ABOVE_THEORETICAL if peak and theoretical and peak["gflops"] > theoretical["gflops"] else ""
+
+
 def peak_path(peak: Dict[str, Any]) -> str:
     """The faster GEMM path as words to append (empty for an entry cached before paths were named)."""
     return f" by {peak['path']}" if peak.get("path") else ""
