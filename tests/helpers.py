@@ -50,3 +50,16 @@ def scriptable_forward(self: Any, x: torch.Tensor) -> torch.Tensor:
 def tripled_forward(self: Any, x: torch.Tensor) -> torch.Tensor:
     """A 'fix' that changes the numbers: validation must catch it."""
     return x * 3
+
+
+class GatedConvolution(nn.Module):
+    """A convolution whose channels are chunked in two, one gating the other (YOLO's C3k2 blocks,
+    a GLU): the chunk returns a list of tensors whose first dim is the batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        value, gate = self.conv(x).chunk(2, dim=1)
+        return value * torch.sigmoid(gate)

@@ -434,8 +434,8 @@ def test_an_openvino_conversion_failure_names_the_operators_it_could_not_convert
             "builtins.RuntimeError",
             "Output node 'aten_cat_default' is already in the inputs. This is likely due to pass through arguments, "
             "which are not supported in XNNPACK Delegate.",
-            "compiler_error",
-            ["export=torch_export"],
+            "unsupported_output",
+            ["model.wrapper={_target_:registry.common.SelectOutput,key:0}"],
         ),
         (  # make matrix, SAM's predictor: the Edge dialect's verifier
             "executorch",

@@ -4,6 +4,7 @@ validated at the sizes that remain; graph facts give the delegated share."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,42 @@ def test_without_a_delegate_nothing_is_delegated_and_the_portable_kernels_still_
     assert result.ok, result.failure
     assert result.graph["delegated_share"] == 0.0
     assert "aten.sigmoid.default" in result.graph["not_delegated"]
+
+
+def test_a_chunk_keeps_the_batch_dynamic_and_the_planned_bound_is_recorded(tmp_path: Path) -> None:
+    """ExecuTorch's Edge verifier, run inside the lowering, pinned every Dim ahead of a chunk or split
+    to the example's size: the program then refused batch 1 ("Attempted to resize a static tensor").
+    XNNPACK's lowering plans this batch up to 15, which range_constraints does not show."""
+    result = run_in_process(
+        tmp_path,
+        "+model=classification",
+        "model.loader._target_=tests.helpers.GatedConvolution",
+        "model.inputs.x.shape=[2,3,8,8]",
+        "security.allowed_prefixes=[tests]",
+        *QUICK,
+    )
+    assert result.ok, result.failure
+    assert result.export_info["dims_supported"] == {"batch": {"min": 1, "max": 15, "declared_max": 16}}
+    assert [c["shapes"]["x"][0] for c in result.validation["cases"] if c["name"].startswith("dims")] == [1, 8, 15]
+
+
+def test_a_dim_the_lowering_makes_static_is_recorded_as_its_one_size() -> None:
+    import torch
+    from torch.export import Dim
+
+    from converter.exporters.executorch import dims_supported
+
+    class Node:
+        op, name = "placeholder", "x"
+        meta = {"val": torch.empty(2, 3)}  # a plain size where the Dim stood
+
+    lowered = type(
+        "Lowered",
+        (),
+        {"graph": type("Graph", (), {"nodes": [Node]}), "graph_signature": type("Sig", (), {"user_inputs": ["x"]})},
+    )
+    supported = dims_supported({"x": {0: Dim("batch", min=1, max=16)}}, lowered)
+    assert supported == {"batch": {"min": 2, "max": 2, "declared_min": 1, "declared_max": 16}}
 
 
 @pytest.mark.slow  # resnet18 lowered to XNNPACK (30 s); the delegated program test runs by default
@@ -67,3 +104,20 @@ def test_operators_are_named_by_their_overload_never_by_an_address() -> None:
         ]
 
     assert left_out_operators(type("Lowered", (), {"graph": Graph})()) == {"aten.mul.Tensor": 1}
+
+
+@pytest.mark.slow  # YOLO11n-pose lowered twice (90 s)
+def test_yolos_raw_maps_are_diagnosed_and_returning_its_predictions_alone_is_verified(run_cli) -> None:
+    """XNNPACK refuses a partition returning one tensor twice (YOLO's head returns its keypoint maps
+    and decodes them too); the model's decoded predictions alone lower, with the batch dynamic."""
+    run = run_cli("+tiny=yolo11_pose", "export=executorch", "diagnosis.verify_fix=true", "validate.num_random_inputs=0")
+    assert run.returncode == 1, run.stderr[-2000:]
+    failure = run.result()["failure"]
+    assert failure["category"] == "unsupported_output"
+    assert failure["fix_overrides"] == ["model.wrapper={_target_:registry.common.SelectOutput,key:0}"]
+    assert failure["fix"]["verified"] == "passed"
+    follow_up = json.loads((Path(failure["fix"]["run_dir"]) / "result.json").read_text())
+    assert follow_up["status"] == "ok"
+    assert follow_up["export_info"] is None  # no Dim narrowed
+    cases = follow_up["validation"]["cases"]
+    assert [c["shapes"]["images"][0] for c in cases if c["name"].startswith("dims")] == [1, 2, 4]

@@ -241,7 +241,7 @@ _COMPILER_ERRORS = (
     "must match input shape",
     "InductorError",
     "LoweringException",
-    "not supported in XNNPACK Delegate",  # ExecuTorch's XNNPACK partitioner
+    "not supported in XNNPACK Delegate",  # ExecuTorch's XNNPACK partitioner (its output twice: delegate_output_twice)
     "SpecViolationError",  # ExecuTorch's Edge dialect verifier (e.g. a cat of mixed dtypes)
 )
 # ExecuTorch's runtime error 0x14 (OperatorMissing): no kernel for an operator left outside the delegate.
@@ -259,6 +259,30 @@ def runtime_operator_missing(context: FailureContext, location: Optional[Locatio
         "left outside the delegate). Replace it with a patch in model.patches, build the runtime with that "
         "kernel, or pick another target.",
         [],
+    )
+
+
+# ExecuTorch's XNNPACK delegate cannot hand one tensor out as two of its outputs (ExecuTorch 1.5.1).
+_XNNPACK_PASS_THROUGH = "is already in the inputs"
+
+
+def delegate_output_twice(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    """XNNPACK refuses a partition returning one tensor twice: YOLO's pose head returns its keypoint
+    maps and also decodes them, and XNNPACK's own passes drop the copy that kept the two apart."""
+    if context.backend != "executorch" or context.stage != "export" or _XNNPACK_PASS_THROUGH not in context.message:
+        return None
+    structure = context.eager_structure() if context.eager_structure else None
+    keys = re.findall(r"'(\w+)': ", structure or "") if (structure or "").startswith("{") else []
+    key = keys[0] if keys else "0"
+    return Diagnosis(
+        "unsupported_output",
+        f"{_at(location)}ExecuTorch's XNNPACK delegate would return one tensor as two of its outputs "
+        f"({first_line(context.message)[:120]}): the model returns tensors it also goes on computing with "
+        f"(YOLO's head returns its raw maps beside the decoded predictions). Return only what you deploy: "
+        f"registry.common.SelectOutput with key {key} keeps {'that entry' if keys else 'the first output'} "
+        "(YOLO's decoded predictions, what Ultralytics' own exports return), or wrap the model to return the "
+        "outputs you need.",
+        [f"model.wrapper={{_target_:registry.common.SelectOutput,key:{key}}}"],
     )
 
 
@@ -548,6 +572,7 @@ RULES: List[Rule] = [
     device_mismatch,
     trace_check_failed,
     runtime_operator_missing,
+    delegate_output_twice,
     compiler_error,
     artifact_error,
     validation_mismatch,

@@ -41,8 +41,9 @@ DESCRIPTIONS = {
         "`model.wrapper={_target_:registry.common.CallableAsModule}`",
     ),
     "unsupported_output": (
-        "outputs tracing refuses (torchvision deeplabv3's dict, with the structure found; a transformers cache)",
-        "`model.wrapper={_target_:registry.common.SelectOutput,key:out}`, `export.strict=false` for lists, "
+        "outputs tracing refuses (torchvision deeplabv3's dict, with the structure found; a transformers cache); "
+        "outputs ExecuTorch's XNNPACK delegate would return twice (YOLO11-pose's raw maps)",
+        "`model.wrapper={_target_:registry.common.SelectOutput,key:out}` (`key:0` for a tuple), `export.strict=false` for lists, "
         "`+model.loader.config.use_cache=false` for a cache",
     ),
     "trace_divergence": (

@@ -45,7 +45,7 @@ class ExecuTorchExporter:
 
     def export(self, request: ExportRequest) -> Any:
         import torch.utils._pytree as pytree
-        from executorch.exir import to_edge_transform_and_lower
+        from executorch.exir import EdgeCompileConfig, to_edge_transform_and_lower
 
         from converter.exporters.torch_export import TorchExportExporter, TorchExportOptions
 
@@ -56,8 +56,12 @@ class ExecuTorchExporter:
             from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
 
             partitioners.append(XnnpackPartitioner())
-        edge = to_edge_transform_and_lower(program, partitioner=partitioners)
+        # The Edge verifier runs after lowering, where it cannot pin a Dim (_verify_edge_dialect).
+        edge = to_edge_transform_and_lower(
+            program, partitioner=partitioners, compile_config=EdgeCompileConfig(_check_ir_validity=False)
+        )
         lowered = edge.exported_program()
+        _verify_edge_dialect(lowered)
         supported = dims_supported(request.dynamic_shapes, lowered)
         if supported:
             request.notes["dims_supported"] = supported
@@ -91,6 +95,26 @@ class ExecuTorchExporter:
         return facts
 
 
+def _verify_edge_dialect(lowered: Any) -> None:
+    """ExecuTorch's Edge dialect checks (core ATen operators, dtypes each operator allows), run with
+    the program's shape guards suppressed. Run inside the lowering, as ExecuTorch 1.5.1 does, the
+    dtype check calls len() on the first tensor of an operator returning a list (split, chunk),
+    which pins that tensor's first dim to the example's size: every Dim ahead of a chunk (YOLO's
+    C3k2 blocks) came out static at the example's batch. Raises SpecViolationError as the lowering would."""
+    from contextlib import nullcontext
+
+    import torch
+    from executorch.exir import EdgeCompileConfig
+    from executorch.exir.verification.verifier import EXIREdgeDialectVerifier
+
+    values = (n.meta.get("val") for n in lowered.graph.nodes if n.op == "placeholder")
+    fake_modes = (getattr(v, "fake_mode", None) for v in values if isinstance(v, torch.Tensor))
+    shape_env = next((mode.shape_env for mode in fake_modes if mode is not None and mode.shape_env), None)
+    verifier = EXIREdgeDialectVerifier(edge_compile_config=EdgeCompileConfig(), class_only=False)
+    with shape_env.suppress_guards() if shape_env is not None else nullcontext():
+        verifier(lowered.graph_module)
+
+
 def _op_name(target: Any) -> str:
     """'aten.convolution.default' for an operator (an edge dialect one too), 'view' for a Python function."""
     wrapped = getattr(target, "_op", None)
@@ -119,8 +143,12 @@ def left_out_operators(lowered: Any) -> Counter:
 
 
 def dims_supported(dynamic_shapes: Any, lowered: Any) -> Dict[str, Dict[str, int]]:
-    """{Dim name: {min, max}} for each Dim whose range the lowered program narrowed."""
+    """{Dim name: {min, max}} for each Dim whose range the lowered program narrowed, a Dim it made
+    static too (min = max = the one size the program takes). The lowering can narrow a Dim in the
+    fake tensors' shape environment while range_constraints keeps the declared range (a gated
+    convolution's batch: [2, 32] declared, 15 planned): the planned bound is what calls run into."""
     import torch
+    from executorch.exir.sym_util import eval_upper_bound
 
     declared = _declared_dims(dynamic_shapes)
     placeholders = [
@@ -133,11 +161,14 @@ def dims_supported(dynamic_shapes: Any, lowered: Any) -> Dict[str, Dict[str, int
         if position >= len(values) or index >= values[position].dim():
             continue
         size = values[position].shape[index]
-        expr = getattr(getattr(size, "node", None), "expr", None)
-        bounds = lowered.range_constraints.get(expr) if expr is not None else None
-        if bounds is None:
+        if isinstance(size, int):  # the lowering pinned the Dim to one size
+            if dim.min != dim.max:
+                narrowed[dim.__name__] = {"min": size, "max": size, "declared_min": dim.min, "declared_max": dim.max}
             continue
-        upper = int(bounds.upper) if bounds.upper.is_finite else dim.max
+        try:  # the bound ExecuTorch's memory planning sizes the input's buffer by, not range_constraints'
+            upper = eval_upper_bound(size)
+        except RuntimeError:  # unbounded and no hint: nothing planned narrower than the Dim
+            continue
         if upper < dim.max:
             narrowed[dim.__name__] = {"min": dim.min, "max": upper, "declared_max": dim.max}
     return narrowed

@@ -89,7 +89,11 @@ class InputPlan:
     def narrowed(self, supported: Mapping[str, Mapping[str, int]]) -> InputPlan:
         """The plan with each Dim cut to the range a target supports (ExecuTorch's XNNPACK bounds)."""
         dims = {
-            name: replace(dim, max=min(dim.max, int(supported[name]["max"]))) if name in supported else dim
+            name: replace(
+                dim, min=max(dim.min, int(supported[name]["min"])), max=min(dim.max, int(supported[name]["max"]))
+            )
+            if name in supported
+            else dim
             for name, dim in self.dims.items()
         }
         return replace(self, dims=dims)
