@@ -63,3 +63,18 @@ class GatedConvolution(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         value, gate = self.conv(x).chunk(2, dim=1)
         return value * torch.sigmoid(gate)
+
+
+class MixedDtypeCat(nn.Module):
+    """Concatenates a float32 tensor with its float64 copy: ExecuTorch's Edge verifier refuses the cat."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x, x.to(torch.float64)])
+
+
+class LabelsBesideScores(nn.Module):
+    """SAM's prompt encoder in small: integer labels concatenated with float values computed from the
+    input (a mixed-dtype cat, which torch promotes to float)."""
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return torch.cat([labels, torch.sigmoid(x) * 2], dim=1)

@@ -13,6 +13,7 @@ from tests.checks import run_in_process
 
 pytest.importorskip("executorch", reason="the 'executorch' extra is not installed")
 
+TEST_CONF = str(Path(__file__).parent / "conf")
 QUICK = ["tracking=off", "benchmark=off", "validate.num_random_inputs=0", "export=executorch"]
 
 
@@ -46,6 +47,37 @@ def test_a_chunk_keeps_the_batch_dynamic_and_the_planned_bound_is_recorded(tmp_p
     assert result.ok, result.failure
     assert result.export_info["dims_supported"] == {"batch": {"min": 1, "max": 15, "declared_max": 16}}
     assert [c["shapes"]["x"][0] for c in result.validation["cases"] if c["name"].startswith("dims")] == [1, 8, 15]
+
+
+def test_the_edge_verifier_still_refuses_a_mixed_dtype_cat_it_sees(tmp_path: Path) -> None:
+    """It runs after the lowering now, on what the delegate did not take (here: all of it)."""
+    result = run_in_process(
+        tmp_path,
+        "+model=classification",
+        "model.loader._target_=tests.helpers.MixedDtypeCat",
+        "security.allowed_prefixes=[tests]",
+        "export.options.delegate=none",
+        *QUICK,
+    )
+    assert (result.failure.stage, result.failure.type) == ("export", "torch._export.verifier.SpecViolationError")
+    assert result.failure.category == "compiler_error"
+
+
+def test_a_mixed_dtype_cat_of_a_delegates_output_converts_and_validates(tmp_path: Path) -> None:
+    """The verifier, run on the lowered program, no longer sees the dtype of a value XNNPACK computes:
+    the cat of SAM's integer labels with such a value is left to the portable kernel, which promotes as
+    torch does. Inside the lowering the verifier refused it; validation against eager judges it now."""
+    result = run_in_process(
+        tmp_path,
+        "--config-dir",
+        TEST_CONF,
+        "+model=labels_beside_scores",
+        "security.allowed_prefixes=[tests]",
+        *QUICK,
+    )
+    assert result.ok, result.failure
+    assert result.graph["not_delegated"]["aten.cat.default"] == 1  # the cat stays outside XNNPACK
+    assert result.validation["passed"] is True
 
 
 def test_a_dim_the_lowering_makes_static_is_recorded_as_its_one_size() -> None:

@@ -96,11 +96,16 @@ class ExecuTorchExporter:
 
 
 def _verify_edge_dialect(lowered: Any) -> None:
-    """ExecuTorch's Edge dialect checks (core ATen operators, dtypes each operator allows), run with
-    the program's shape guards suppressed. Run inside the lowering, as ExecuTorch 1.5.1 does, the
-    dtype check calls len() on the first tensor of an operator returning a list (split, chunk),
-    which pins that tensor's first dim to the example's size: every Dim ahead of a chunk (YOLO's
-    C3k2 blocks) came out static at the example's batch. Raises SpecViolationError as the lowering would."""
+    """ExecuTorch's Edge dialect checks (core ATen operators, dtypes each operator allows) on the
+    lowered program, with the program's shape guards suppressed; raises SpecViolationError.
+
+    Run inside the lowering, as ExecuTorch 1.5.1 does, the dtype check calls len() on the first
+    tensor of an operator returning a list (split, chunk), which pins that tensor's first dim to
+    the example's size: every Dim ahead of a chunk (YOLO's C3k2 blocks) came out static. Run here,
+    it checks what the delegate left to the portable kernels, as ExecuTorch's own last check does;
+    it no longer sees the dtype of a value a delegate computes, so the cat of SAM's integer labels
+    with one is left to the portable kernel, which promotes as torch does (validation judges it).
+    """
     from contextlib import nullcontext
 
     import torch
