@@ -47,6 +47,19 @@ CASES = [
         "draw from [low, high) as torch.randint does, so this range is empty",
     ),
     (["+model=resnet18", "diagnosis.max_fix_attempts=0"], "'diagnosis.max_fix_attempts'", "1 or more"),
+    # OmegaConf cannot add an entry to a map whose entries the schema types: say so, and where it can go.
+    (
+        ["+model=resnet18", "+model.inputs.labels={shape:[2,1],dtype:int64}"],
+        "'model.inputs.labels'",
+        "model.inputs has no entry 'labels', and a new one cannot be added on the command line",
+    ),
+    (["+model=resnet18", "+model.inputs.labels.shape=[2,1]"], "'model.inputs.labels'", "add it to the model's YAML"),
+    (["+model=resnet18", "model.inputs.X.shape=[2,1]"], "'model.inputs.X'", "(it has x: check the spelling)"),
+    (
+        ["+model=resnet18", "+model.dynamic_shapes.labels={0:{name:batch,min:1,max:16}}"],
+        "'model.dynamic_shapes.labels'",
+        "model.dynamic_shapes has no entry 'labels'",
+    ),
 ]
 
 

@@ -112,6 +112,19 @@ def _composition_error(exc: Exception) -> ConfigError:
             "a Dim's index is an integer key, which a dotted path cannot reach",
             f"set the input's whole Dim: {input_key}={{0:{{name:batch,min:1,max:8}}}}",
         )
+    typed_entry = _new_typed_entry(str(exc), text)
+    if typed_entry:
+        typed_map, entry = typed_entry.rsplit(".", 1)
+        parent = getattr(cause, "parent_node", None)
+        entries = [str(name) for name in parent.keys()] if hasattr(parent, "keys") else []
+        has = f" (it has {', '.join(entries)}: check the spelling)" if entries and entry not in entries else ""
+        return ConfigError(
+            typed_entry,
+            f"{typed_map} has no entry '{entry}'{has}, and a new one cannot be added on the command line: "
+            "OmegaConf refuses a plain mapping where the schema types each entry",
+            "add it to the model's YAML (conf/model/NAME.yaml, or a copy in a folder given with --config-dir); "
+            "the command line changes the entries the YAML has, e.g. model.inputs.x.shape=[1,3,224,224]",
+        )
     if "not in '" in problem:
         schema = _field(text, "object_type")
         allowed = _allowed_keys(schema)
@@ -127,6 +140,23 @@ def _composition_error(exc: Exception) -> ConfigError:
     else:
         fix = "correct the value named here"
     return ConfigError(key, problem, fix)
+
+
+# Maps whose entries the schema types (Dict[str, InputConfig], Dict[int, DimConfig]): OmegaConf 2.3
+# merges into an entry they have but cannot add one from a plain mapping, with + or without.
+_TYPED_MAPS = ("model.inputs", "model.dynamic_shapes")
+
+
+def _new_typed_entry(message: str, cause_text: str) -> Optional[str]:
+    """'model.inputs.labels' when the failed override adds an entry to a typed map, else None."""
+    found = re.search(r"override '?\+{0,2}([\w.]+)", message)
+    if not found or not ("not in struct" in cause_text or "is not a subclass of" in cause_text):
+        return None
+    key = found.group(1)
+    for typed_map in _TYPED_MAPS:
+        if key.startswith(typed_map + "."):  # the entry, also for a key inside it (+model.inputs.ids.shape=...)
+            return ".".join(key.split(".")[: typed_map.count(".") + 2])
+    return None
 
 
 def _field(text: str, name: str) -> Optional[str]:
