@@ -112,7 +112,7 @@ def _composition_error(exc: Exception) -> ConfigError:
             "a Dim's index is an integer key, which a dotted path cannot reach",
             f"set the input's whole Dim: {input_key}={{0:{{name:batch,min:1,max:8}}}}",
         )
-    typed_entry = _new_typed_entry(str(exc), text)
+    typed_entry = _new_typed_entry(str(exc), text, key)
     if typed_entry:
         typed_map, entry = typed_entry.rsplit(".", 1)
         parent = getattr(cause, "parent_node", None)
@@ -147,15 +147,17 @@ def _composition_error(exc: Exception) -> ConfigError:
 _TYPED_MAPS = ("model.inputs", "model.dynamic_shapes")
 
 
-def _new_typed_entry(message: str, cause_text: str) -> Optional[str]:
-    """'model.inputs.labels' when the failed override adds an entry to a typed map, else None."""
+def _new_typed_entry(message: str, cause_text: str, missing_key: str) -> Optional[str]:
+    """'model.inputs.labels' when the failed override adds an entry to a typed map, else None (also
+    when what is missing lies inside an entry the map has: a Dim index, model.dynamic_shapes.x.7)."""
     found = re.search(r"override '?\+{0,2}([\w.]+)", message)
     if not found or not ("not in struct" in cause_text or "is not a subclass of" in cause_text):
         return None
     key = found.group(1)
     for typed_map in _TYPED_MAPS:
         if key.startswith(typed_map + "."):  # the entry, also for a key inside it (+model.inputs.ids.shape=...)
-            return ".".join(key.split(".")[: typed_map.count(".") + 2])
+            entry = ".".join(key.split(".")[: typed_map.count(".") + 2])
+            return None if missing_key.count(".") > entry.count(".") else entry
     return None
 
 
