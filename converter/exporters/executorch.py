@@ -150,8 +150,9 @@ def left_out_operators(lowered: Any) -> Counter:
 def dims_supported(dynamic_shapes: Any, lowered: Any) -> Dict[str, Dict[str, int]]:
     """{Dim name: {min, max}} for each Dim whose range the lowered program narrowed, a Dim it made
     static too (min = max = the one size the program takes). The lowering can narrow a Dim in the
-    fake tensors' shape environment while range_constraints keeps the declared range (a gated
-    convolution's batch: [2, 32] declared, 15 planned): the planned bound is what calls run into."""
+    fake tensors' shape environment while range_constraints keeps the declared one (a gated
+    convolution's batch declared [1, 32]: range_constraints still up to 32, input buffer planned
+    for 15): the planned bound is what calls run into."""
     import torch
     from executorch.exir.sym_util import eval_upper_bound
 
