@@ -73,3 +73,15 @@ def test_factory_input_gets_dim_sizes() -> None:
     cases = m.validation_cases(ValidateConfig(num_random_inputs=0, edge_values=False), 0, "cpu")
     assert [c.inputs["points"].shape[0] for c in cases] == [3, 1, 2, 4]
     assert cases[0].inputs["points"].max() > 1.0  # kwargs reach the factory
+
+
+def test_a_plan_narrowed_to_a_target_range_validates_only_inside_it() -> None:
+    """ExecuTorch's dims_supported: a bound cut from above (XNNPACK's 15), a Dim made static (min = max)."""
+    m = plan({"x": spec([2, 3])}, {"x": {0: DimConfig(name="batch", min=1, max=16)}})
+    quick = ValidateConfig(num_random_inputs=0, edge_values=False)
+
+    def dims(narrowed: InputPlan) -> list:
+        return [c.inputs["x"].shape[0] for c in narrowed.validation_cases(quick, 0, "cpu") if c.name.startswith("dims")]
+
+    assert dims(m.narrowed({"batch": {"min": 1, "max": 15}})) == [1, 8, 15]
+    assert dims(m.narrowed({"batch": {"min": 2, "max": 2}})) == [2]
