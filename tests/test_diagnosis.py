@@ -494,3 +494,21 @@ def test_explain_names_a_record_this_version_cannot_read(tmp_path: Path, capsys)
         f"explain: {run_dir / 'result.json'}: the record has keys this version of converter does not define: "
         "speed. Fix: explain it with the converter version that wrote it.\n"
     )
+
+
+def test_xnnpacks_output_twice_on_a_dict_output_keeps_its_first_entry() -> None:
+    from converter.diagnosis import FailureContext, diagnose
+
+    context = FailureContext(
+        stage="export",
+        type="builtins.RuntimeError",
+        message="Output node 'aten_cat_default' is already in the inputs. This is likely due to pass through arguments",
+        job=ConverterConfig(
+            model=ModelConfig(name="m", loader={}, inputs={}), export=ExportConfig(backend="executorch", strict=True)
+        ),
+        eager_structure=lambda: "{'boxes': Tensor(2, 4), 'maps': Tensor(2, 8)}",
+    )
+    diagnosis = diagnose(context)
+    assert diagnosis.category == "unsupported_output"
+    assert diagnosis.fix_overrides == ["model.wrapper={_target_:registry.common.SelectOutput,key:boxes}"]
+    assert "SelectOutput with key boxes keeps that entry" in diagnosis.hint
