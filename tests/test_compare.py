@@ -53,3 +53,13 @@ def test_nans_in_the_same_places_are_equal_and_elsewhere_are_not() -> None:
 def test_python_scalars_and_integer_tensors() -> None:
     assert compare_outputs((torch.tensor([1, 2]), 3), (torch.tensor([1, 2]), 3), 0.0, 0.0)[1].passed
     assert not compare_outputs(torch.tensor([1, 2]), torch.tensor([1, 3]), 0.0, 0.0)[0].passed
+
+
+def test_equal_infinities_match_and_any_other_non_finite_pair_is_infinitely_far() -> None:
+    inf = math.inf
+    mask = torch.tensor([0.0, -inf, 1.0, inf])
+    (same,) = compare_outputs(mask, mask.clone(), 1e-4, 1e-4)
+    assert same.passed and same.max_abs_error == 0.0 and same.max_rel_error == 0.0
+    for got in ([0.0, 5.0, 1.0, inf], [0.0, -inf, 1.0, -inf], [0.0, -inf, inf, inf], [0.0, -inf, 1.0, math.nan]):
+        (cmp,) = compare_outputs(mask, torch.tensor(got), 1e-4, 1e-4)
+        assert not cmp.passed and cmp.max_abs_error == inf, got

@@ -96,10 +96,12 @@ def _compare_leaf(name: str, expected: Any, actual: Any, atol: float, rtol: floa
         return OutputComparison(name, 0.0, 0.0, True)
     ref = expected.detach().to("cpu", torch.float64)
     got = actual.detach().to("cpu", torch.float64)
-    both_nan = ref.isnan() & got.isnan()
-    diff = (got - ref).abs().masked_fill(both_nan, 0.0).nan_to_num(nan=math.inf)
-    magnitude = ref.abs().nan_to_num(nan=0.0)
-    within = diff <= atol + rtol * magnitude
+    # Equal infinities (an attention mask's -inf) and NaN beside NaN match, as in torch.allclose; any
+    # other pair with a non-finite value is infinitely far apart.
+    same = (got == ref) | (ref.isnan() & got.isnan())
+    diff = (got - ref).abs().masked_fill(same, 0.0).nan_to_num(nan=math.inf, posinf=math.inf)
+    magnitude = ref.abs().masked_fill(~ref.isfinite(), 0.0)
+    within = same | (got.isfinite() & ref.isfinite() & (diff <= atol + rtol * magnitude))
     significant = magnitude >= max(atol, 1e-12)
     max_rel = float((diff[significant] / magnitude[significant]).max()) if bool(significant.any()) else 0.0
     return OutputComparison(name, float(diff.max()), max_rel, bool(within.all()))
