@@ -10,6 +10,8 @@ from converter.job.pipeline import run_job
 from converter.records.results import JobResult
 
 STAGES = {"load", "reference", "export", "save", "validate"}
+# The tests' own models (tests/conf/model/*.yaml), passed to the CLI as --config-dir.
+TEST_CONF = str(Path(__file__).resolve().parent / "conf")
 
 
 def check_ok_result(result: dict, backend: str, logged: bool = True) -> None:

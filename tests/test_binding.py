@@ -14,6 +14,7 @@ from torch import nn
 from converter.config.schema import InputConfig
 from converter.errors import ConfigError
 from converter.tensors.calls import bind_by_name, bound_to_module, passing, split
+from tests.checks import TEST_CONF, run_in_process
 
 
 def specs(*names: str, keyword: tuple = ()) -> dict:
@@ -115,14 +116,11 @@ class TwoInputs(nn.Module):
         return input_ids.float() * attention_mask
 
 
-TEST_CONF = str(Path(__file__).parent / "conf")
 QUICK = ["tracking=off", "benchmark=off", "validate.num_random_inputs=0", "security.allowed_prefixes=[tests]"]
 
 
 @pytest.mark.parametrize("backend", ["torch_export", "torchscript_trace", "onnx"])
 def test_every_backend_gets_the_same_binding(tmp_path: Path, backend: str) -> None:
-    from tests.checks import run_in_process
-
     result = run_in_process(
         tmp_path / backend, "--config-dir", TEST_CONF, "+model=two_inputs", f"export={backend}", *QUICK
     )

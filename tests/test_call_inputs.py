@@ -9,9 +9,9 @@ import pytest
 
 from converter.cli.preflight import compose_jobs, parse_argv
 from converter.job.pipeline import run_job
+from tests.checks import TEST_CONF
 
-TEST_CONF = Path(__file__).resolve().parent / "conf"
-QUICK = ["--config-dir", str(TEST_CONF), "security.allowed_prefixes=[tests]", "tracking=off", "benchmark=quick"]
+QUICK = ["--config-dir", TEST_CONF, "security.allowed_prefixes=[tests]", "tracking=off", "benchmark=quick"]
 QUICK += ["benchmark.peak=false", "benchmark.cold_start=false", "benchmark.min_time_s=0", "benchmark.min_iterations=2"]
 
 CASES = [

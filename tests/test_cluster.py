@@ -20,11 +20,11 @@ import psutil
 import pytest
 
 from converter.records.results import JobResult
-from tests.conftest import REPO, cli_env
+from tests.checks import TEST_CONF
+from tests.conftest import cli_env
 from tools import local_cluster
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("cluster")]
-TEST_CONF = REPO / "tests" / "conf"
 SLURM = "hydra/launcher=submitit_slurm"
 
 
@@ -56,7 +56,7 @@ def sweep(cluster: local_cluster.Cluster, cwd: Path, *args: str) -> List[str]:
         "converter",
         "--multirun",
         "--config-dir",
-        str(TEST_CONF),
+        TEST_CONF,
         "security.allowed_prefixes=[tests]",
         SLURM,
         f"tracking.uri={cluster.mlflow_uri}",

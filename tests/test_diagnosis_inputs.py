@@ -10,9 +10,8 @@ import pytest
 from converter.config.schema import ConverterConfig, ExportConfig, ModelConfig
 from converter.diagnosis.categories import FailureContext, diagnose
 from converter.records.results import JobResult
-from tests.checks import run_in_process
+from tests.checks import TEST_CONF, run_in_process
 
-TEST_CONF = str(Path(__file__).parent / "conf")
 QUICK = ["tracking=off", "benchmark=off", "validate.num_random_inputs=0", "security.allowed_prefixes=[tests]"]
 
 

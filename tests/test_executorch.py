@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.checks import run_in_process
+from tests.checks import TEST_CONF, run_in_process
 
 pytest.importorskip("executorch", reason="the 'executorch' extra is not installed")
 
-TEST_CONF = str(Path(__file__).parent / "conf")
 QUICK = ["tracking=off", "benchmark=off", "validate.num_random_inputs=0", "export=executorch"]
 
 

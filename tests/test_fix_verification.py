@@ -16,8 +16,6 @@ from converter.errors import ConfigError, Failure
 from converter.records.fix_record import FAILED, NOT_TRIED, PASSED, fix_line
 from converter.records.results import JobResult
 
-TEST_CONF = str(Path(__file__).parent / "conf")
-
 
 def failed(category: str, message: str, fixes: List[str]) -> JobResult:
     failure = Failure("export", "E", message, "", category=category, fix_overrides=fixes)

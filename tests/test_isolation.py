@@ -15,9 +15,9 @@ from typing import Dict, List
 import psutil
 import pytest
 
+from tests.checks import TEST_CONF
 from tests.faults import PIDS_FILE
 
-TEST_CONF = Path(__file__).resolve().parent / "conf"
 TRUST_TESTS = "security.allowed_prefixes=[tests]"
 # model -> (status, signal, failure type) the supervisor must record
 FAULTS = {
@@ -34,7 +34,7 @@ def sweep_args(models: List[str], *extra: str) -> List[str]:
     return [
         "--multirun",
         "--config-dir",
-        str(TEST_CONF),
+        TEST_CONF,
         "+model=" + ",".join(models),
         TRUST_TESTS,
         "benchmark=off",
