@@ -78,3 +78,17 @@ class LabelsBesideScores(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return torch.cat([labels, torch.sigmoid(x) * 2], dim=1)
+
+
+class ScaledLinear(nn.Module):
+    """A linear layer whose outputs are `scale` times larger: at bf16 its error grows with them, past
+    any fixed atol, as DeepLabV3's does. At float16 a scale of 1e6 overflows."""
+
+    def __init__(self, features: int = 256, scale: float = 100.0) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.linear = nn.Linear(features, 16)
+        self.scale = scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x) * self.scale

@@ -32,6 +32,11 @@ class ExportRequest:
 
 
 class Exporter(Protocol):
+    """What every target implements. Hooks the pipeline calls where a target defines them:
+    `suffix_for(options)` (an artifact name that depends on the options), `runtime_unavailable()`
+    (why this machine cannot run the artifact: Core ML off macOS) and `reduced_precision(options)`
+    (the torch dtype it computes at below float32, which sets validation's tolerance)."""
+
     name: ClassVar[str]
     suffix: ClassVar[str]
     # A dataclass: `export.options` is merged onto it, so option typos fail early.

@@ -88,8 +88,8 @@ class OpenVinoExporter:
         return openvino_facts(artifact.model)
 
     @staticmethod
-    def min_tolerance(options: Any) -> Optional[float]:
-        """The atol a reduced precision needs (None at f32): validation widens to it and says so."""
+    def reduced_precision(options: Any) -> Optional[str]:
+        """The torch dtype the CPU plugin computes at, when below float32 (validation's yardstick)."""
         return PRECISIONS[options.precision]
 
 

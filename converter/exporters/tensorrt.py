@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
-from converter.config.backend_options import TensorRTOptions
+from converter.config.backend_options import TENSORRT_PRECISIONS, TensorRTOptions
 from converter.exporters.base import ExportRequest
 from converter.exporters.torch_export import TorchExportExporter, TorchExportOptions
 
@@ -80,3 +80,8 @@ class TensorRTExporter:
         from converter.exporters.graph_facts import exported_program_facts
 
         return exported_program_facts(artifact.program)
+
+    @staticmethod
+    def reduced_precision(options: Any) -> Optional[str]:
+        """The torch dtype its kernels may compute at, when below float32 (validation's yardstick)."""
+        return TENSORRT_PRECISIONS[options.precision]

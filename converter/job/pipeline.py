@@ -26,6 +26,8 @@ from converter.job.context import running_in
 from converter.job.environment import versions
 from converter.job.load import load_model
 from converter.job.patch import apply_patches
+from converter.job.precision import measure as measure_precision
+from converter.job.precision import widened
 from converter.job.validate import effective_tolerance, run_reference, vacuous_reason, validate_artifact
 from converter.records import stage as stage_file
 from converter.records.artifacts import save_atomically, write_json_atomically
@@ -201,7 +203,13 @@ def _run_stages(
         return
     threads = config.benchmark.threads
     if validate.enabled:
-        tolerance = _target_tolerance(effective_tolerance(model.tolerance, validate), exporter, options)
+        tolerance = effective_tolerance(model.tolerance, validate)
+        precision_reference = None
+        dtype = exporter.reduced_precision(options) if hasattr(exporter, "reduced_precision") else None
+        if dtype is not None:  # the target computes at a lower precision: eager at it sets the atol
+            with stages.stage("reference"), apply_patches(model.patches if validate.reference_patched else []):
+                precision_reference = measure_precision(_caller(module, plan), cases, reference.outputs, dtype, device)
+            tolerance = widened(tolerance, precision_reference, f"export.options.precision={options.precision}")
         with stages.stage("validate"):
             reloaded = load_verified(exporter, result.artifact, device, threads, plan.specs)
             report = validate_artifact(
@@ -212,6 +220,8 @@ def _run_stages(
                 "tolerance_source": tolerance.source,
                 "eager_mutates_inputs": reference.mutated_inputs,
             }
+            if precision_reference is not None:
+                result.validation["precision_reference"] = precision_reference.to_dict()
             if not report.passed:
                 raise ValidationMismatch(f"artifact differs from eager: {report.worst}")
             if reference.constant:  # the artifact matched, but so would any artifact answering the same constant
@@ -223,19 +233,6 @@ def _run_stages(
             if reloaded is None:
                 reloaded = load_verified(exporter, result.artifact, device, threads, plan.specs)
             result.benchmark = _benchmark(config, plan, module, reloaded, path, run_dir, result)
-
-
-def _target_tolerance(tolerance: Any, exporter: Any, options: Any) -> Any:
-    """At least the tolerance the target's precision needs (OpenVINO at bf16), recorded as its source."""
-    import dataclasses
-
-    needed = exporter.min_tolerance(options) if hasattr(exporter, "min_tolerance") else None
-    if needed is None or needed <= tolerance.atol:
-        return tolerance
-    source = {**tolerance.source, "atol": f"export.options.precision={options.precision}"}
-    return dataclasses.replace(
-        tolerance, atol=needed, rtol=max(tolerance.rtol, needed), source={**source, "rtol": source["atol"]}
-    )
 
 
 def _export_request(
