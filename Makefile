@@ -57,8 +57,8 @@ bench: setup bytecode
 	$(BIN)/python benchmarks/harness.py --insert-sweep outputs/bench_bf16 --title "$(BENCH_BF16_TITLE)" --out benchmarks/results.md
 	$(BIN)/python benchmarks/harness.py --targets outputs/bench outputs/bench_bf16 --out benchmarks/results.md
 
-# OpenVINO at bf16 (its CPU plugin's own default on AVX512_BF16 CPUs), validated at the tolerance
-# bf16 needs, on the four models the speed targets name: a reduced precision is its own target.
+# OpenVINO at bf16 (its CPU plugin's own default on AVX512_BF16 CPUs), allowed 3x the error eager
+# PyTorch makes at bf16, on the four models the speed targets name: a reduced precision is its own target.
 BENCH_BF16 = +benchmark_preset=resnet18,yolo11_pose,deeplabv3,vit_b_16 export=openvino export.options.precision=bf16
 BENCH_BF16_TITLE = Reduced precision: OpenVINO bf16
 

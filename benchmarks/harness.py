@@ -283,7 +283,7 @@ TARGETS_HEADING = "## Speed targets at batch 1"
 
 def targets_section(sweeps: list[Path]) -> list[str]:
     """Per model with a goal: the fastest validated target at batch 1 at full precision, and at any
-    precision (a reduced one validates at its wider tolerance, named in the target: "openvino bf16"),
+    precision (a reduced one validates against eager at its precision, named in the target: "openvino bf16"),
     over every job of `sweeps` (the bench, and what was measured apart)."""
     from converter.records.results import target_label
     from converter.reporting.best_target import fastest_targets

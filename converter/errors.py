@@ -82,6 +82,10 @@ class ValidationMismatch(ConverterError):
     """The reloaded artifact disagrees with eager PyTorch beyond tolerance."""
 
 
+class PrecisionOverflow(ConverterError):
+    """Eager PyTorch overflows at the precision a target computes at, so no tolerance can judge it."""
+
+
 @dataclass(frozen=True)
 class Failure:
     """A failure kept whole: where it happened, what raised, and a short traceback; with its

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from converter.errors import PrecisionOverflow
 from converter.job.precision import MULTIPLIER, PrecisionReference, measure, widened
 from converter.job.validate import Tolerance
 from converter.tensors.inputs import InputCase
@@ -45,7 +46,7 @@ def test_an_overflow_at_the_precision_is_an_error_naming_the_output_and_case() -
     cases = _cases()
     with torch.no_grad():
         references = [module(case.inputs["x"]) for case in cases]
-    with pytest.raises(RuntimeError, match=r"non-finite values in output of case case1 .* overflows at float16"):
+    with pytest.raises(PrecisionOverflow, match=r"non-finite values in output of case case1 .* overflows at float16"):
         measure(_call(module), cases, references, "float16", "cpu")
 
 
@@ -79,3 +80,48 @@ def test_openvino_at_bf16_validates_large_outputs_a_fixed_atol_refused(tmp_path:
     assert result.validation["atol"] == reference["atol"] == MULTIPLIER * reference["eager_max_abs_error"]
     assert result.validation["tolerance_source"]["atol"] == "export.options.precision=bf16"
     assert "reference" in result.stages
+
+
+@pytest.mark.skipif(not pytest.importorskip("openvino"), reason="the 'openvino' extra is not installed")
+def test_openvino_at_f16_on_a_model_that_overflows_there_fails_with_bf16_as_the_fix(tmp_path: Path) -> None:
+    result = run_in_process(
+        tmp_path,
+        "+model=classification",
+        "model.loader._target_=tests.helpers.ScaledLinear",
+        "+model.loader.scale=1e6",
+        "model.inputs.x.shape=[2,256]",
+        "security.allowed_prefixes=[tests]",
+        "export=openvino",
+        "export.options.precision=f16",
+        "tracking=off",
+        "benchmark=off",
+        "validate.num_random_inputs=0",
+    )
+    failure = result.failure
+    assert (failure.stage, failure.type) == ("reference", "converter.errors.PrecisionOverflow")
+    assert (failure.category, failure.fix_overrides) == ("validation_mismatch", ["export.options.precision=bf16"])
+    assert "overflows at float16" in failure.hint and "bf16 keeps float32's exponent range" in failure.hint
+
+
+@pytest.mark.parametrize(
+    ("backend", "dtype", "fix"),
+    [
+        ("openvino", "float16", "export.options.precision=bf16"),
+        ("openvino", "bfloat16", "export.options.precision=f32"),
+        ("tensorrt", "float16", "export.options.precision=fp32"),
+    ],
+)
+def test_an_overflow_is_diagnosed_with_the_backends_next_precision(backend: str, dtype: str, fix: str) -> None:
+    from converter.config.schema import ConverterConfig, ExportConfig, ModelConfig
+    from converter.diagnosis import FailureContext, diagnose
+
+    context = FailureContext(
+        stage="reference",
+        type="converter.errors.PrecisionOverflow",
+        message=f"eager PyTorch at {dtype} (torch.autocast) gives non-finite values in output of case example",
+        job=ConverterConfig(
+            model=ModelConfig(name="m", loader={}, inputs={}), export=ExportConfig(backend=backend, strict=True)
+        ),
+    )
+    diagnosis = diagnose(context)
+    assert (diagnosis.category, diagnosis.fix_overrides) == ("validation_mismatch", [fix])

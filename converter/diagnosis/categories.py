@@ -286,6 +286,27 @@ def delegate_output_twice(context: FailureContext, location: Optional[Location])
     )
 
 
+# A backend's full precision, and the one to try first when float16 overflows: bf16 keeps float32's range.
+_FULL_PRECISION = {"openvino": "f32", "tensorrt": "fp32"}
+_WIDE_HALF_PRECISION = {"openvino": "bf16"}
+
+
+def precision_overflow(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    """Eager overflows at the target's reduced precision (converter/job/precision.py): another precision."""
+    if "PrecisionOverflow" not in context.type:
+        return None
+    dtype = re.search(r"at (\w+) \(torch\.autocast\)", context.message)
+    half = bool(dtype) and dtype.group(1) == "float16" and context.backend in _WIDE_HALF_PRECISION
+    precision = _WIDE_HALF_PRECISION[context.backend] if half else _FULL_PRECISION.get(context.backend)
+    reason = "bf16 keeps float32's exponent range" if half else "full precision cannot overflow where eager does not"
+    return Diagnosis(
+        "validation_mismatch",
+        f"{_at(location)}{first_line(context.message)[:300]}. Run the target at {precision or 'full precision'}: "
+        f"{reason}; or scale the model's large activations down (a norm before them) if it must run at this one.",
+        [f"export.options.precision={precision}"] if precision else [],
+    )
+
+
 def trace_check_failed(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
     """torch.jit.trace's own check: tracing twice gave two graphs (torchvision's ViT: its shape asserts)."""
     if context.backend != "torchscript_trace" or "TracingCheckError" not in context.type:
@@ -561,6 +582,7 @@ RULES: List[Rule] = [
     supervised,
     not_a_module,
     loader_rejected,
+    precision_overflow,
     input_rejected,
     unsupported_output,
     static_shape,

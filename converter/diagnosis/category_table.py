@@ -83,8 +83,9 @@ DESCRIPTIONS = {
     "oom": ("the job's processes passed `job.max_memory_mb`", "`job.max_memory_mb=` twice the cap"),
     "validation_mismatch": (
         "the artifact's numbers differ from eager; on torch.export artifacts, the first submodule that "
-        "diverges (`validation.first_divergence`)",
-        "none: the hint names where to look",
+        "diverges (`validation.first_divergence`); eager itself overflowing at a target's reduced precision",
+        "none: the hint names where to look; for an overflow, another precision (`export.options.precision=bf16` "
+        "for OpenVINO's f16)",
     ),
     "unknown": ("anything else, the exception kept whole", "none: `repro/repro.py` reproduces it"),
 }

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Sequence
 
+from converter.errors import PrecisionOverflow
 from converter.job.validate import Tolerance, run_reference
 from converter.tensors.compare import flatten_outputs
 from converter.tensors.inputs import InputCase
@@ -65,11 +66,10 @@ def measure(
         for (name, want), (_, got) in zip(flatten_outputs(expected), flatten_outputs(actual), strict=False):
             error = _max_abs_error(want, got)
             if not math.isfinite(error):  # an overflow at this precision allows no tolerance at all
-                raise RuntimeError(
+                raise PrecisionOverflow(
                     f"eager PyTorch at {dtype} (torch.autocast) gives non-finite values in {name} of case "
                     f"{case.name} where float32 gives finite ones: the model overflows at {dtype}, so a target "
-                    "computing at it cannot be validated. Run the target at another precision "
-                    "(export.options.precision)"
+                    "computing at it cannot be validated"
                 )
             worst = max(worst, error)
     return PrecisionReference(dtype, worst)
