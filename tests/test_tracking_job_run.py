@@ -18,6 +18,8 @@ RESULT = {
     "status": "ok",
     "stages": {"load": 0.5, "export": 2.0},
     "validation": {
+        "atol": 0.03,
+        "precision_reference": {"dtype": "bfloat16", "eager_max_abs_error": 0.01, "multiplier": 3.0, "atol": 0.03},
         "outputs": {
             "logits": {"max_abs_error": 1e-6, "max_rel_error": 2e-6},
             "aux": {"max_abs_error": 3e-6, "max_rel_error": 1e-7},
@@ -51,6 +53,8 @@ def test_job_metrics_name_every_figure_and_skip_the_missing_ones() -> None:
         "stage/export_s": 2.0,
         "validation/max_abs_error": 3e-6,
         "validation/max_rel_error": 2e-6,
+        "validation/atol": 0.03,
+        "validation/eager_max_abs_error_at_precision": 0.01,
         "artifact_size_mb": 3.0,
         "export/compile_s": 12.5,
         "graph/custom_ops": 2.0,

@@ -56,6 +56,12 @@ def job_metrics(result: Mapping[str, Any], bench: Optional[Mapping[str, Any]]) -
     if outputs:
         metrics["validation/max_abs_error"] = max(o["max_abs_error"] for o in outputs.values())
         metrics["validation/max_rel_error"] = max(o["max_rel_error"] for o in outputs.values())
+    if validation.get("atol") is not None:  # a reduced precision's is measured per job: worth a chart
+        metrics["validation/atol"] = validation["atol"]
+    if validation.get("precision_reference"):
+        metrics["validation/eager_max_abs_error_at_precision"] = validation["precision_reference"][
+            "eager_max_abs_error"
+        ]
     if result.get("artifact"):
         metrics["artifact_size_mb"] = result["artifact"]["size_bytes"] / 2**20
     if (result.get("export_info") or {}).get("compile_s") is not None:
