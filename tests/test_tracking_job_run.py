@@ -23,7 +23,7 @@ RESULT = {
         "outputs": {
             "logits": {"max_abs_error": 1e-6, "max_rel_error": 2e-6},
             "aux": {"max_abs_error": 3e-6, "max_rel_error": 1e-7},
-        }
+        },
     },
     "artifact": {"size_bytes": 3 * 2**20},
     "export_info": {"compile_s": 12.5},
