@@ -59,20 +59,25 @@ def test_widening_only_raises_the_atol_and_names_the_option() -> None:
     assert widened(configured, PrecisionReference("bfloat16", 1e-4), "export.options.precision=bf16") is configured
 
 
-@pytest.mark.skipif(not pytest.importorskip("openvino"), reason="the 'openvino' extra is not installed")
-def test_openvino_at_bf16_validates_large_outputs_a_fixed_atol_refused(tmp_path: Path) -> None:
-    result = run_in_process(
+def _scaled_linear_on_openvino(tmp_path: Path, precision: str, *more: str):
+    pytest.importorskip("openvino", reason="the 'openvino' extra is not installed")
+    return run_in_process(
         tmp_path,
         "+model=classification",
         "model.loader._target_=tests.helpers.ScaledLinear",
+        *more,
         "model.inputs.x.shape=[2,256]",
         "security.allowed_prefixes=[tests]",
         "export=openvino",
-        "export.options.precision=bf16",
+        f"export.options.precision={precision}",
         "tracking=off",
         "benchmark=off",
         "validate.num_random_inputs=0",
     )
+
+
+def test_openvino_at_bf16_validates_large_outputs_a_fixed_atol_refused(tmp_path: Path) -> None:
+    result = _scaled_linear_on_openvino(tmp_path, "bf16")
     assert result.ok, result.failure
     reference = result.validation["precision_reference"]
     assert reference["dtype"] == "bfloat16" and reference["multiplier"] == MULTIPLIER
@@ -82,21 +87,8 @@ def test_openvino_at_bf16_validates_large_outputs_a_fixed_atol_refused(tmp_path:
     assert "reference" in result.stages
 
 
-@pytest.mark.skipif(not pytest.importorskip("openvino"), reason="the 'openvino' extra is not installed")
 def test_openvino_at_f16_on_a_model_that_overflows_there_fails_with_bf16_as_the_fix(tmp_path: Path) -> None:
-    result = run_in_process(
-        tmp_path,
-        "+model=classification",
-        "model.loader._target_=tests.helpers.ScaledLinear",
-        "+model.loader.scale=1e6",
-        "model.inputs.x.shape=[2,256]",
-        "security.allowed_prefixes=[tests]",
-        "export=openvino",
-        "export.options.precision=f16",
-        "tracking=off",
-        "benchmark=off",
-        "validate.num_random_inputs=0",
-    )
+    result = _scaled_linear_on_openvino(tmp_path, "f16", "+model.loader.scale=1e6")
     failure = result.failure
     assert (failure.stage, failure.type) == ("reference", "converter.errors.PrecisionOverflow")
     assert (failure.category, failure.fix_overrides) == ("validation_mismatch", ["export.options.precision=bf16"])
