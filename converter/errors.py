@@ -82,8 +82,9 @@ class ValidationMismatch(ConverterError):
     """The reloaded artifact disagrees with eager PyTorch beyond tolerance."""
 
 
-class PrecisionOverflow(ConverterError):
-    """Eager PyTorch overflows at the precision a target computes at, so no tolerance can judge it."""
+class PrecisionReferenceError(ConverterError):
+    """Eager PyTorch raised or overflowed at the precision a target computes at, so no tolerance can
+    judge the target there."""
 
 
 @dataclass(frozen=True)

@@ -92,3 +92,30 @@ class ScaledLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear(x) * self.scale
+
+
+class MaskedScores(nn.Module):
+    """Scores with -inf where a mask says so, as attention masks hold: equal at every precision."""
+
+    def __init__(self, features: int = 256) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.linear = nn.Linear(features, 16)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scores = self.linear(x)
+        return scores.masked_fill(torch.arange(16) % 2 == 0, float("-inf"))
+
+
+class WritesIntoFloat32(nn.Module):
+    """Writes a linear layer's output into a float32 buffer by index: under autocast the value is bf16,
+    and index_put refuses mixed dtypes."""
+
+    def __init__(self, features: int = 256) -> None:
+        super().__init__()
+        self.linear = nn.Linear(features, 16)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.zeros(x.shape[0], 16)
+        out[torch.arange(x.shape[0])] = self.linear(x)
+        return out

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from converter.errors import PrecisionOverflow
+from converter.errors import PrecisionReferenceError
 from converter.job.precision import MULTIPLIER, PrecisionReference, measure, widened
 from converter.job.validate import Tolerance
 from converter.tensors.inputs import InputCase
 from tests.checks import run_in_process
-from tests.helpers import ScaledLinear
+from tests.helpers import MaskedScores, ScaledLinear, WritesIntoFloat32
 
 
 def _cases(features: int = 256) -> list[InputCase]:
@@ -46,8 +46,29 @@ def test_an_overflow_at_the_precision_is_an_error_naming_the_output_and_case() -
     cases = _cases()
     with torch.no_grad():
         references = [module(case.inputs["x"]) for case in cases]
-    with pytest.raises(PrecisionOverflow, match=r"non-finite values in output of case case1 .* overflows at float16"):
+    with pytest.raises(
+        PrecisionReferenceError, match=r"non-finite values in output of case case1 .* overflows at float16"
+    ):
         measure(_call(module), cases, references, "float16", "cpu")
+
+
+def test_equal_infinities_at_both_precisions_are_no_error() -> None:
+    """An attention mask's -inf is -inf at bf16 too: no overflow, and the scores' error is measured."""
+    module = MaskedScores().eval()
+    cases = _cases()
+    with torch.no_grad():
+        references = [module(case.inputs["x"]) for case in cases]
+    measured = measure(_call(module), cases, references, "bfloat16", "cpu")
+    assert 0.0 < measured.eager_max_abs_error < 0.1
+
+
+def test_eager_raising_under_autocast_is_a_precision_reference_error_naming_why() -> None:
+    module = WritesIntoFloat32().eval()
+    cases = _cases()
+    with torch.no_grad():
+        references = [module(case.inputs["x"]) for case in cases]
+    with pytest.raises(PrecisionReferenceError, match=r"at bfloat16 \(torch.autocast\) raised RuntimeError: .*dtype"):
+        measure(_call(module), cases, references, "bfloat16", "cpu")
 
 
 def test_widening_only_raises_the_atol_and_names_the_option() -> None:
@@ -90,7 +111,7 @@ def test_openvino_at_bf16_validates_large_outputs_a_fixed_atol_refused(tmp_path:
 def test_openvino_at_f16_on_a_model_that_overflows_there_fails_with_bf16_as_the_fix(tmp_path: Path) -> None:
     result = _scaled_linear_on_openvino(tmp_path, "f16", "+model.loader.scale=1e6")
     failure = result.failure
-    assert (failure.stage, failure.type) == ("reference", "converter.errors.PrecisionOverflow")
+    assert (failure.stage, failure.type) == ("reference", "converter.errors.PrecisionReferenceError")
     assert (failure.category, failure.fix_overrides) == ("validation_mismatch", ["export.options.precision=bf16"])
     assert "overflows at float16" in failure.hint and "bf16 keeps float32's exponent range" in failure.hint
 
@@ -109,11 +130,30 @@ def test_an_overflow_is_diagnosed_with_the_backends_next_precision(backend: str,
 
     context = FailureContext(
         stage="reference",
-        type="converter.errors.PrecisionOverflow",
-        message=f"eager PyTorch at {dtype} (torch.autocast) gives non-finite values in output of case example",
+        type="converter.errors.PrecisionReferenceError",
+        message=f"eager PyTorch at {dtype} (torch.autocast) gives non-finite values in output of case example where "
+        f"float32 gives finite ones: the model overflows at {dtype}, so a target computing at it cannot be validated",
         job=ConverterConfig(
             model=ModelConfig(name="m", loader={}, inputs={}), export=ExportConfig(backend=backend, strict=True)
         ),
     )
     diagnosis = diagnose(context)
     assert (diagnosis.category, diagnosis.fix_overrides) == ("validation_mismatch", [fix])
+
+
+def test_eager_raising_under_autocast_is_diagnosed_with_full_precision_as_the_fix() -> None:
+    from converter.config.schema import ConverterConfig, ExportConfig, ModelConfig
+    from converter.diagnosis import FailureContext, diagnose
+
+    context = FailureContext(
+        stage="reference",
+        type="converter.errors.PrecisionReferenceError",
+        message="eager PyTorch at float16 (torch.autocast) raised RuntimeError: Index put requires the source and "
+        "destination dtypes match; it sets the tolerance of a target computing at float16, which cannot be validated",
+        job=ConverterConfig(
+            model=ModelConfig(name="m", loader={}, inputs={}), export=ExportConfig(backend="openvino", strict=True)
+        ),
+    )
+    diagnosis = diagnose(context)
+    assert (diagnosis.category, diagnosis.fix_overrides) == ("validation_mismatch", ["export.options.precision=f32"])
+    assert "agree on dtypes" in diagnosis.hint

@@ -291,18 +291,25 @@ _FULL_PRECISION = {"openvino": "f32", "tensorrt": "fp32"}
 _WIDE_HALF_PRECISION = {"openvino": "bf16"}
 
 
-def precision_overflow(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
-    """Eager overflows at the target's reduced precision (converter/job/precision.py): another precision."""
-    if "PrecisionOverflow" not in context.type:
+def precision_reference_failed(context: FailureContext, location: Optional[Location]) -> Optional[Diagnosis]:
+    """Eager raised or overflowed at the target's reduced precision (converter/job/precision.py), so the
+    target cannot be validated there: another precision."""
+    if "PrecisionReferenceError" not in context.type:
         return None
     dtype = re.search(r"at (\w+) \(torch\.autocast\)", context.message)
-    half = bool(dtype) and dtype.group(1) == "float16" and context.backend in _WIDE_HALF_PRECISION
+    overflow = "overflows at" in context.message
+    half = overflow and bool(dtype) and dtype.group(1) == "float16" and context.backend in _WIDE_HALF_PRECISION
     precision = _WIDE_HALF_PRECISION[context.backend] if half else _FULL_PRECISION.get(context.backend)
-    reason = "bf16 keeps float32's exponent range" if half else "full precision cannot overflow where eager does not"
+    reason = "bf16 keeps float32's exponent range" if half else "at full precision eager is the reference itself"
+    remedy = (
+        "scale the model's large activations down (a norm before them)"
+        if overflow
+        else "make the code autocast runs agree on dtypes (cast the value to the destination's dtype)"
+    )
     return Diagnosis(
         "validation_mismatch",
         f"{_at(location)}{first_line(context.message)[:300]}. Run the target at {precision or 'full precision'}: "
-        f"{reason}; or scale the model's large activations down (a norm before them) if it must run at this one.",
+        f"{reason}; or {remedy} if it must run at this one.",
         [f"export.options.precision={precision}"] if precision else [],
     )
 
@@ -582,7 +589,7 @@ RULES: List[Rule] = [
     supervised,
     not_a_module,
     loader_rejected,
-    precision_overflow,
+    precision_reference_failed,
     input_rejected,
     unsupported_output,
     static_shape,
